@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using Partitioned.Coordination;
+
+namespace Partitioned.Clustering;
+
+/// <summary>
+/// The HTTP clients of one cluster run: one per partition (following re-launches), scatter-gather over them,
+/// and the control client that sends shutdowns. All share one connection pool, disposed with the run.
+/// </summary>
+internal sealed class PartitionClients : IDisposable
+{
+    private static readonly TimeSpan s_controlTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly PartitionDirectory _directory;
+    private readonly TimeSpan _timeout;
+    private readonly SocketsHttpHandler _pool = new()
+    {
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    private readonly HttpClient?[] _clients;
+    private readonly HttpClient _control;
+
+    public PartitionClients(PartitionDirectory directory, ClusterToken token, TimeSpan timeout)
+    {
+        _directory = directory;
+        _timeout = timeout;
+        _clients = new HttpClient?[directory.Current.PartitionCount];
+        _control = new HttpClient(_pool, disposeHandler: false) { Timeout = s_controlTimeout };
+        _control.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
+    }
+
+    /// <summary>The client of one partition, with <see cref="HttpClient.BaseAddress"/> at its <c>/app/</c>.</summary>
+    public HttpClient Get(int partition)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition, _clients.Length);
+        var existing = Volatile.Read(ref _clients[partition]);
+        if (existing is not null)
+        {
+            return existing;
+        }
+
+        var endpoint = _directory.Current[partition].Endpoint ?? new Uri($"http://partition-{partition}.invalid/");
+        var client = new HttpClient(new PartitionEndpointHandler(_directory, partition, _pool), disposeHandler: false)
+        {
+            BaseAddress = new Uri(endpoint, "app/"),
+            Timeout = _timeout,
+        };
+        return Interlocked.CompareExchange(ref _clients[partition], client, null) ?? client;
+    }
+
+    public async Task<ScatterResult<T>> ScatterAsync<T>(Func<int, HttpClient, CancellationToken, Task<T>> query, ScatterOptions options, CancellationToken cancellationToken)
+    {
+        var partitions = options.Partitions ?? Enumerable.Range(0, _clients.Length).ToArray();
+        if (partitions.FirstOrDefault(p => (uint)p >= (uint)_clients.Length, -1) is var invalid and >= 0)
+        {
+            throw new ArgumentException($"Partition {invalid} does not exist: the cluster has {_clients.Length} partitions.", nameof(options));
+        }
+
+        var replies = await Task.WhenAll(partitions.Order().Select(p => QueryOneAsync(p, query, options.PerPartitionTimeout, cancellationToken))).ConfigureAwait(false);
+        var result = new ScatterResult<T>(replies);
+        if (options.RequireAll && !result.AllSucceeded)
+        {
+            throw new ScatterFailedException(result.Failures.ToDictionary(static f => f.Partition, static f => f.Error!), replies.Length);
+        }
+
+        return result;
+    }
+
+    /// <summary>Asks a partition server to shut down. Returns null when it accepted, otherwise why not.</summary>
+    public async Task<string?> RequestShutdownAsync(Uri endpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _control.PostAsync(new Uri(endpoint, "control/shutdown"), content: null, cancellationToken).ConfigureAwait(false);
+            return response.IsSuccessStatusCode ? null : $"shutdown answered {(int)response.StatusCode} {response.ReasonPhrase}";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return $"shutdown request failed: {ex.Message}";
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var client in _clients)
+        {
+            client?.Dispose();
+        }
+
+        _control.Dispose();
+        _pool.Dispose();
+    }
+
+    private async Task<PartitionReply<T>> QueryOneAsync<T>(int partition, Func<int, HttpClient, CancellationToken, Task<T>> query, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            var value = await query(partition, Get(partition), deadline.Token).ConfigureAwait(false);
+            return new PartitionReply<T>(partition, value, null, Stopwatch.GetElapsedTime(started));
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            var error = new TimeoutException($"Partition {partition} did not answer within {timeout.TotalSeconds:0.###} s.");
+            return new PartitionReply<T>(partition, default, error, Stopwatch.GetElapsedTime(started));
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new PartitionReply<T>(partition, default, ex, Stopwatch.GetElapsedTime(started));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Partitioned.Coordination;
+
+namespace Partitioned.Clustering;
+
+/// <summary>
+/// Sends a partition's requests to wherever the partition lives now: when a re-launched attempt registered a
+/// new endpoint, the same <see cref="HttpClient"/> follows it. A partition without a live endpoint fails
+/// fast with <see cref="PartitionUnavailableException"/> instead of a connection error.
+/// </summary>
+internal sealed class PartitionEndpointHandler(PartitionDirectory directory, int partition, HttpMessageHandler inner) : DelegatingHandler(inner)
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var entry = directory.Current[partition];
+        if (entry.LiveEndpoint is not { } live)
+        {
+            throw new PartitionUnavailableException(partition, entry.State, entry.LastError);
+        }
+
+        if (request.RequestUri is { IsAbsoluteUri: true } uri && (uri.Port != live.Port || uri.Host != live.Host || uri.Scheme != live.Scheme))
+        {
+            request.RequestUri = new UriBuilder(uri) { Scheme = live.Scheme, Host = live.Host, Port = live.Port }.Uri;
+        }
+
+        return base.SendAsync(request, cancellationToken);
+    }
+
+    // The inner handler is shared by every partition's client and disposed by its owner.
+    protected override void Dispose(bool disposing)
+    {
+    }
+}

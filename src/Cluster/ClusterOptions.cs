@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Logging;
+using Partitioned.Server;
+using Partitioned.Shared;
+
+namespace Partitioned.Clustering;
+
+/// <summary>Settings of a <see cref="Cluster{TRow, TResult}"/>. Checked when it starts; every problem is reported at once.</summary>
+public sealed record ClusterOptions
+{
+    /// <summary>Where partitions run. Default <see cref="InProcessRunner"/>.</summary>
+    public IPartitionRunner Runner { get; init; } = InProcessRunner.Instance;
+
+    /// <summary>Attempts per partition before it is failed for good; Spark's default is 4. Default 4.</summary>
+    public int MaxAttempts { get; init; } = 4;
+
+    /// <summary>Delay before the first re-launch of a failed attempt; doubles for each further one, up to 5 s. Default 100 ms.</summary>
+    public TimeSpan RelaunchDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long <c>StartAsync</c> waits for every partition to register. Default 60 s.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long <c>StopAsync</c> waits for partitions to drain and hand back results before abandoning them. Default 30 s.</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How every partition server listens, registers and drains.</summary>
+    public PartitionServerOptions Server { get; init; } = new();
+
+    /// <summary>The IP address the coordinator listens on. Default <c>127.0.0.1</c>.</summary>
+    public string CoordinatorBindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>The coordinator's port; 0 (default) for any free port.</summary>
+    public int CoordinatorPort { get; init; }
+
+    /// <summary>How often the coordinator health-checks partitions. Default 1 s.</summary>
+    public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Failed health checks in a row after which a partition is marked lost. Default 3.</summary>
+    public int UnhealthyThreshold { get; init; } = 3;
+
+    /// <summary>Timeout of requests through <c>GetClient</c> clients. Default 100 s.</summary>
+    public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>Where the cluster, its coordinator and in-process partitions log. Default nowhere.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>The clock. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    internal void Validate()
+    {
+        var validation = new OptionsValidation(nameof(ClusterOptions));
+        validation.Require(Runner is not null, $"{nameof(Runner)} is required (for example InProcessRunner.Instance).");
+        validation.Require(MaxAttempts >= 1, $"{nameof(MaxAttempts)} must be at least 1 (was {MaxAttempts}).");
+        validation.Require(RelaunchDelay >= TimeSpan.Zero, $"{nameof(RelaunchDelay)} must not be negative (was {RelaunchDelay}).");
+        validation.Require(StartTimeout > TimeSpan.Zero, $"{nameof(StartTimeout)} must be positive (was {StartTimeout}).");
+        validation.Require(StopTimeout > TimeSpan.Zero, $"{nameof(StopTimeout)} must be positive (was {StopTimeout}).");
+        validation.Require(KestrelApp.TryParseBindAddress(CoordinatorBindAddress, out _), $"{nameof(CoordinatorBindAddress)} must be an IP address such as 127.0.0.1 or 0.0.0.0 (was '{CoordinatorBindAddress}').");
+        validation.Require(CoordinatorPort is >= 0 and <= 65535, $"{nameof(CoordinatorPort)} must be between 0 and 65535 (was {CoordinatorPort}).");
+        validation.Require(HealthCheckInterval > TimeSpan.Zero, $"{nameof(HealthCheckInterval)} must be positive (was {HealthCheckInterval}).");
+        validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");
+        validation.Require(ClientTimeout > TimeSpan.Zero, $"{nameof(ClientTimeout)} must be positive (was {ClientTimeout}).");
+        if (Server is null)
+        {
+            validation.Require(false, $"{nameof(Server)} is required.");
+        }
+        else
+        {
+            validation.Add(Server.Validate().Select(static failure => $"{nameof(Server)}.{failure}"));
+        }
+
+        validation.ThrowIfInvalid();
+    }
+}

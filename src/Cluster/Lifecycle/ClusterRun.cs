@@ -1,0 +1,211 @@
+using Microsoft.Extensions.Logging;
+using Partitioned.Coordination;
+
+namespace Partitioned.Clustering;
+
+/// <summary>
+/// One start-to-stop run of a cluster: its coordinator, its partition job and its clients. A cluster that is
+/// started again gets a new run (new cluster id, token, coordinator and attempt numbers).
+/// </summary>
+internal sealed partial class ClusterRun<TRow, TResult>
+{
+    private static readonly TimeSpan s_abandonWait = TimeSpan.FromSeconds(10);
+
+    private readonly ClusterRunSettings<TRow, TResult> _settings;
+    private readonly PartitionJob<TRow, TResult> _job;
+    private readonly ILogger _logger;
+    private Coordinator? _coordinator;
+    private PartitionClients? _clients;
+
+    private ClusterRun(ClusterRunSettings<TRow, TResult> settings, ILogger logger)
+    {
+        _settings = settings;
+        _logger = logger;
+        _job = new PartitionJob<TRow, TResult>(settings, logger);
+    }
+
+    public string Id => _settings.ClusterId;
+
+    public ClusterToken Token => _settings.Token;
+
+    public Coordinator Coordinator => _coordinator!;
+
+    public PartitionDirectory Directory => Coordinator.Directory;
+
+    public PartitionClients Clients => _clients!;
+
+    public PartitionJob<TRow, TResult> Job => _job;
+
+    /// <summary>Starts the coordinator and the partition job, and waits until every partition registered.</summary>
+    public static async Task<ClusterRun<TRow, TResult>> StartAsync(ClusterRunSettings<TRow, TResult> settings, ClusterEvents events, ILogger logger, CancellationToken cancellationToken)
+    {
+        var run = new ClusterRun<TRow, TResult>(settings, logger);
+        try
+        {
+            await run.StartCoreAsync(events, cancellationToken).ConfigureAwait(false);
+            return run;
+        }
+        catch
+        {
+            await run.AbandonAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartCoreAsync(ClusterEvents events, CancellationToken cancellationToken)
+    {
+        var options = _settings.Options;
+        _coordinator = await Coordinator.StartAsync(
+            new CoordinatorOptions
+            {
+                PartitionCount = _settings.Dataset.PartitionCount,
+                Token = _settings.Token,
+                BindAddress = options.CoordinatorBindAddress,
+                Port = options.CoordinatorPort,
+                HealthCheckInterval = options.HealthCheckInterval,
+                UnhealthyThreshold = options.UnhealthyThreshold,
+                LoggerFactory = _settings.LoggerFactory,
+                TimeProvider = options.TimeProvider,
+            },
+            cancellationToken).ConfigureAwait(false);
+        _settings.CoordinatorAddress = _coordinator.Address;
+        _clients = new PartitionClients(_coordinator.Directory, _settings.Token, options.ClientTimeout);
+
+        _coordinator.Directory.Changed += (_, change) => events.RaisePartitionChanged(change);
+        _job.AttemptCompleted += events.RaiseAttemptCompleted;
+        _job.PartitionFailed += events.RaisePartitionFailed;
+
+        Log.Starting(_logger, Id, _settings.Dataset.PartitionCount, options.Runner.Name, _coordinator.Address);
+        _job.Start(_coordinator.Directory);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.StartTimeout);
+        var allServing = Directory.WaitUntilAsync(static s => s.IsComplete, timeout.Token);
+        var first = await Task.WhenAny(allServing, _job.FirstFailure).ConfigureAwait(false);
+        if (first == _job.FirstFailure)
+        {
+            throw await _job.FirstFailure.ConfigureAwait(false);
+        }
+
+        try
+        {
+            await allServing.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw PartitionsNotServingException.FromSnapshot("every partition to register with the coordinator", options.StartTimeout, Directory.Current);
+        }
+
+        Log.Started(_logger, Id, Directory.Current.PartitionCount);
+    }
+
+    /// <summary>
+    /// Stops gracefully: no more re-launches, health checks off, shutdown to every serving partition in
+    /// parallel, wait for their results (up to the stop timeout), then the coordinator.
+    /// </summary>
+    public async Task<PartitionedDataset<TResult>> StopAsync(CancellationToken cancellationToken)
+    {
+        _job.BeginStop();
+        Coordinator.SuspendHealthChecks();
+        var snapshot = Directory.Current;
+        Log.Stopping(_logger, Id, snapshot.ServingCount);
+
+        var shutdowns = new List<Task>();
+        foreach (var entry in snapshot.Partitions)
+        {
+            if (entry.LiveEndpoint is { } endpoint)
+            {
+                shutdowns.Add(RequestShutdownAsync(entry.Partition, endpoint, cancellationToken));
+            }
+            else
+            {
+                // Nothing live to shut down (being re-launched, or lost): its attempt cannot hand back results.
+                _job.Abandon(entry.Partition);
+            }
+        }
+
+        await Task.WhenAll(shutdowns).ConfigureAwait(false);
+        var all = Task.WhenAll(_job.Partitions);
+        try
+        {
+            await all.WaitAsync(_settings.Options.StopTimeout, _settings.Options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.StopTimedOut(_logger, Id, _settings.Options.StopTimeout);
+            _job.AbandonAll();
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Per-partition failures are collected below.
+        }
+
+        await AwaitPartitionsQuietlyAsync().ConfigureAwait(false);
+        await ReleaseAsync().ConfigureAwait(false);
+        return CollectResults();
+    }
+
+    /// <summary>Tears everything down without draining (a failed start, or a dispose that must not wait).</summary>
+    public async Task AbandonAsync()
+    {
+        _job.AbandonAll();
+        await AwaitPartitionsQuietlyAsync().ConfigureAwait(false);
+        await ReleaseAsync().ConfigureAwait(false);
+    }
+
+    private async Task RequestShutdownAsync(int partition, Uri endpoint, CancellationToken cancellationToken)
+    {
+        var problem = await Clients.RequestShutdownAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            Log.ShutdownFailed(_logger, partition, problem);
+        }
+    }
+
+    private async Task AwaitPartitionsQuietlyAsync()
+    {
+        var started = _job.Partitions.Where(static t => t is not null).Cast<Task>();
+        await Task.WhenAll(started).WaitAsync(s_abandonWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task ReleaseAsync()
+    {
+        if (_coordinator is not null)
+        {
+            for (var partition = 0; partition < Directory.Current.PartitionCount; partition++)
+            {
+                Directory.MarkStopped(partition);
+            }
+        }
+
+        _clients?.Dispose();
+        if (_coordinator is not null)
+        {
+            await _coordinator.StopAsync().ConfigureAwait(false);
+        }
+
+        _job.Dispose();
+        Log.Stopped(_logger, Id);
+    }
+
+    private PartitionedDataset<TResult> CollectResults()
+    {
+        var results = new IReadOnlyList<TResult>[_job.Partitions.Count];
+        var failures = new List<PartitionFailedException>();
+        for (var partition = 0; partition < results.Length; partition++)
+        {
+            var task = _job.Partitions[partition];
+            if (task.IsCompletedSuccessfully)
+            {
+                results[partition] = task.Result;
+            }
+            else
+            {
+                failures.Add(task.Exception?.InnerException as PartitionFailedException
+                    ?? new PartitionFailedException(partition, [.. _job.Outcomes.Where(o => o.Partition == partition)], "it did not stop in time"));
+            }
+        }
+
+        return failures.Count == 0 ? PartitionedDataset<TResult>.FromLists(results) : throw new ClusterStopException(failures);
+    }
+}

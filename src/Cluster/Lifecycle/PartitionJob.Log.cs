@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace Partitioned.Clustering;
+
+internal sealed partial class PartitionJob<TRow, TResult>
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "Launching partition {Partition} attempt {Attempt} ({Runner}).")]
+        public static partial void AttemptStarting(ILogger logger, int partition, int attempt, string runner);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Partition {Partition} attempt {Attempt} failed: {Error}")]
+        public static partial void AttemptFailed(ILogger logger, int partition, int attempt, string error);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "Partition {Partition} failed for good after {Attempts} attempts.")]
+        public static partial void PartitionFailed(ILogger logger, int partition, int attempts);
+    }
+}

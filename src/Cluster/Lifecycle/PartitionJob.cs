@@ -1,0 +1,197 @@
+using Microsoft.Extensions.Logging;
+using Partitioned.Coordination;
+using Partitioned.Server;
+
+namespace Partitioned.Clustering;
+
+/// <summary>
+/// The partition tasks of one cluster run: one loop per partition that runs attempts through the runner,
+/// re-launches a failed attempt with the next attempt number (with backoff) up to the maximum, and
+/// records every attempt's outcome. Shared by every runner, so retry semantics are the same everywhere.
+/// </summary>
+internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
+{
+    private static readonly TimeSpan s_maxRelaunchDelay = TimeSpan.FromSeconds(5);
+
+    private readonly ClusterRunSettings<TRow, TResult> _settings;
+    private PartitionDirectory? _directory;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly CancellationTokenSource?[] _attemptCancellations;
+    private readonly PartitionAttempt<TRow, TResult>?[] _currentAttempts;
+    private readonly Task<IReadOnlyList<TResult>>[] _partitions;
+    private readonly List<AttemptOutcome> _outcomes = [];
+    private readonly Lock _gate = new();
+    private readonly TaskCompletionSource<PartitionFailedException> _firstFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _stopping;
+
+    public PartitionJob(ClusterRunSettings<TRow, TResult> settings, ILogger logger)
+    {
+        _settings = settings;
+        _logger = logger;
+        var count = settings.Dataset.PartitionCount;
+        _attemptCancellations = new CancellationTokenSource?[count];
+        _currentAttempts = new PartitionAttempt<TRow, TResult>?[count];
+        _partitions = new Task<IReadOnlyList<TResult>>[count];
+    }
+
+    /// <summary>Raised when an attempt ends, on the partition's task.</summary>
+    public event Action<AttemptOutcome>? AttemptCompleted;
+
+    /// <summary>Raised when a partition fails for good.</summary>
+    public event Action<PartitionFailedException>? PartitionFailed;
+
+    /// <summary>Completes with the first partition that failed for good.</summary>
+    public Task<PartitionFailedException> FirstFailure => _firstFailure.Task;
+
+    public IReadOnlyList<AttemptOutcome> Outcomes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _outcomes];
+            }
+        }
+    }
+
+    public IReadOnlyList<Task<IReadOnlyList<TResult>>> Partitions => _partitions;
+
+    private PartitionDirectory Directory => _directory ?? throw new InvalidOperationException("The job has not started.");
+
+    public void Start(PartitionDirectory directory)
+    {
+        _directory = directory;
+        for (var partition = 0; partition < _partitions.Length; partition++)
+        {
+            var index = partition;
+            _partitions[index] = Task.Run(() => RunPartitionAsync(index));
+        }
+    }
+
+    /// <summary>From now on a failed attempt is not re-launched: the cluster is stopping.</summary>
+    public void BeginStop() => _stopping = true;
+
+    /// <summary>Abandons one partition's current attempt (it gets no results).</summary>
+    public void Abandon(int partition)
+    {
+        lock (_gate)
+        {
+            _attemptCancellations[partition]?.Cancel();
+        }
+    }
+
+    /// <summary>Abandons every attempt and stops re-launching.</summary>
+    public void AbandonAll()
+    {
+        _stopping = true;
+        _abort.Cancel();
+    }
+
+    /// <summary>The attempt currently running for a partition, if it is <paramref name="attempt"/>.</summary>
+    public PartitionAttempt<TRow, TResult>? GetAttempt(int partition, int attempt)
+    {
+        if ((uint)partition >= (uint)_currentAttempts.Length)
+        {
+            return null;
+        }
+
+        var current = Volatile.Read(ref _currentAttempts[partition]);
+        return current?.Launch.Attempt == attempt ? current : null;
+    }
+
+    public void Dispose()
+    {
+        _abort.Dispose();
+    }
+
+    private async Task<IReadOnlyList<TResult>> RunPartitionAsync(int partition)
+    {
+        var attempts = new List<AttemptOutcome>();
+        for (var attempt = 0; attempt < _settings.Options.MaxAttempts; attempt++)
+        {
+            if (attempt > 0 && !await DelayRelaunchAsync(attempt).ConfigureAwait(false))
+            {
+                break;
+            }
+
+            using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+            var current = new PartitionAttempt<TRow, TResult>(_settings.LaunchFor(partition, attempt), _settings.Server, _settings.Dataset, _settings.LoggerFactory, _settings.Options.TimeProvider);
+            lock (_gate)
+            {
+                _attemptCancellations[partition] = cancellation;
+            }
+
+            Volatile.Write(ref _currentAttempts[partition], current);
+            var started = _settings.Options.TimeProvider.GetUtcNow();
+            Log.AttemptStarting(_logger, partition, attempt, _settings.Options.Runner.Name);
+            try
+            {
+                var results = await _settings.Options.Runner.RunAttemptAsync(current, cancellation.Token).ConfigureAwait(false);
+                Record(attempts, new AttemptOutcome(partition, attempt, AttemptStatus.Succeeded, null, null, started, _settings.Options.TimeProvider.GetUtcNow()));
+                return results;
+            }
+            catch (Exception ex) when (cancellation.IsCancellationRequested)
+            {
+                Record(attempts, new AttemptOutcome(partition, attempt, AttemptStatus.Abandoned, "abandoned by the cluster", ex, started, _settings.Options.TimeProvider.GetUtcNow()));
+                throw new PartitionFailedException(partition, attempts, "its attempt was abandoned before it produced results");
+            }
+            catch (Exception ex)
+            {
+                var error = PartitionAttemptException.Describe(ex);
+                Record(attempts, new AttemptOutcome(partition, attempt, AttemptStatus.Failed, error, ex, started, _settings.Options.TimeProvider.GetUtcNow()));
+                Log.AttemptFailed(_logger, partition, attempt, error);
+                Directory.ReportError(partition, attempt, error);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _attemptCancellations[partition] = null;
+                }
+            }
+
+            if (_stopping)
+            {
+                throw new PartitionFailedException(partition, attempts, "its attempt failed while the cluster was stopping, so it was not re-launched");
+            }
+        }
+
+        var failure = new PartitionFailedException(partition, attempts);
+        Directory.MarkFailed(partition, $"gave up after {attempts.Count} attempts; last error: {attempts[^1].Error}");
+        Log.PartitionFailed(_logger, partition, attempts.Count);
+        _firstFailure.TrySetResult(failure);
+        PartitionFailed?.Invoke(failure);
+        throw failure;
+    }
+
+    private async Task<bool> DelayRelaunchAsync(int attempt)
+    {
+        if (_stopping)
+        {
+            return false;
+        }
+
+        var delay = _settings.Options.RelaunchDelay * Math.Pow(2, attempt - 1);
+        try
+        {
+            await Task.Delay(delay < s_maxRelaunchDelay ? delay : s_maxRelaunchDelay, _settings.Options.TimeProvider, _abort.Token).ConfigureAwait(false);
+            return !_stopping;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private void Record(List<AttemptOutcome> attempts, AttemptOutcome outcome)
+    {
+        attempts.Add(outcome);
+        lock (_gate)
+        {
+            _outcomes.Add(outcome);
+        }
+
+        AttemptCompleted?.Invoke(outcome);
+    }
+}

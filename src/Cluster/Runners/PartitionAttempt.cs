@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Logging;
+using Partitioned.Server;
+
+namespace Partitioned.Clustering;
+
+/// <summary>What a runner needs to run one attempt of one partition.</summary>
+/// <typeparam name="TRow">The partition's row type.</typeparam>
+/// <typeparam name="TResult">The result row type.</typeparam>
+public sealed class PartitionAttempt<TRow, TResult>
+{
+    private readonly PartitionedDataset<TRow> _dataset;
+    private readonly TaskCompletionSource<IReadOnlyList<TResult>> _postedResults = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal PartitionAttempt(PartitionLaunch launch, PartitionServerDefinition<TRow, TResult> server, PartitionedDataset<TRow> dataset, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        Launch = launch;
+        Server = server;
+        _dataset = dataset;
+        LoggerFactory = loggerFactory;
+        TimeProvider = timeProvider;
+    }
+
+    /// <summary>Which partition and attempt, the coordinator, the token and the server options.</summary>
+    public PartitionLaunch Launch { get; }
+
+    /// <summary>The server to run (its name, and its settings if it takes any).</summary>
+    public PartitionServerDefinition<TRow, TResult> Server { get; }
+
+    /// <summary>Where the attempt logs.</summary>
+    public ILoggerFactory LoggerFactory { get; }
+
+    /// <summary>The cluster's clock.</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>Where the partition's rows come from (for logs and errors).</summary>
+    public string RowSource => _dataset.DescribePartition(Launch.Partition);
+
+    /// <summary>Streams the partition's rows (read again for every attempt).</summary>
+    public IAsyncEnumerable<TRow> ReadRowsAsync(CancellationToken cancellationToken = default) => _dataset.ReadPartitionAsync(Launch.Partition, cancellationToken);
+
+    /// <summary>
+    /// Completes when a worker running elsewhere posted this attempt's results to the coordinator
+    /// (<c>POST /v1/attempts/{partition}/{attempt}/results</c>). Runners that run the server in this process never need it.
+    /// </summary>
+    public Task<IReadOnlyList<TResult>> PostedResults => _postedResults.Task;
+
+    internal bool TryPostResults(IReadOnlyList<TResult> results) => _postedResults.TrySetResult(results);
+}

@@ -1,0 +1,12 @@
+namespace Partitioned.Coordination;
+
+/// <summary>One change of the directory: the entry before and after, and the whole directory after.</summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="Previous">The partition's entry before the change.</param>
+/// <param name="Current">The partition's entry after the change.</param>
+/// <param name="Snapshot">The directory right after the change; its version orders changes.</param>
+public sealed record PartitionChange(PartitionChangeKind Kind, PartitionEntry Previous, PartitionEntry Current, DirectorySnapshot Snapshot)
+{
+    /// <summary>The partition that changed.</summary>
+    public int Partition => Current.Partition;
+}

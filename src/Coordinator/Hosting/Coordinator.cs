@@ -1,0 +1,103 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Partitioned.Shared;
+
+namespace Partitioned.Coordination;
+
+/// <summary>
+/// The driver-side coordinator: a Kestrel server hosting the <see cref="PartitionDirectory"/> behind the
+/// JSON-over-HTTP protocol documented in the README (<c>/v1/register</c>, <c>/v1/failures</c>,
+/// <c>/v1/hosts</c>, <c>/v1/status</c>), and a health monitor that marks silent partitions lost.
+/// </summary>
+public sealed partial class Coordinator : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly PartitionHealthMonitor _health;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _stopping;
+
+    private Coordinator(WebApplication app, PartitionDirectory directory, PartitionHealthMonitor health, Uri address, ILogger logger)
+    {
+        _app = app;
+        Directory = directory;
+        _health = health;
+        Address = address;
+        _logger = logger;
+    }
+
+    /// <summary>The address the coordinator listens on (port resolved), which partitions register with.</summary>
+    public Uri Address { get; }
+
+    /// <summary>The partition directory this coordinator serves.</summary>
+    public PartitionDirectory Directory { get; }
+
+    /// <summary>Starts a coordinator; it listens and checks health when the returned task completes.</summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid; the message lists every problem.</exception>
+    public static async Task<Coordinator> StartAsync(CoordinatorOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+
+        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        var logger = loggerFactory.CreateLogger<Coordinator>();
+        var directory = new PartitionDirectory(options.PartitionCount, options.TimeProvider, logger);
+        KestrelApp.TryParseBindAddress(options.BindAddress, out var bindAddress);
+
+        var builder = KestrelApp.CreateBuilder("Partitioned.Coordinator", loggerFactory, bindAddress, options.Port, drainTimeout: TimeSpan.FromSeconds(2));
+        var app = builder.Build();
+        CoordinatorEndpoints.Map(app, directory, options);
+
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var address = KestrelApp.GetBoundAddress(app, options.AdvertisedHost);
+        var health = new PartitionHealthMonitor(directory, options, loggerFactory.CreateLogger<PartitionHealthMonitor>());
+        health.Start();
+        Log.Started(logger, address, options.PartitionCount);
+        return new Coordinator(app, directory, health, address, logger);
+    }
+
+    /// <summary>
+    /// Stops health checks, so partitions that are about to be shut down on purpose are not marked lost.
+    /// Call before stopping partitions; <see cref="ResumeHealthChecks"/> undoes it.
+    /// </summary>
+    public void SuspendHealthChecks() => _health.Suspended = true;
+
+    /// <summary>Resumes health checks after <see cref="SuspendHealthChecks"/>.</summary>
+    public void ResumeHealthChecks() => _health.Suspended = false;
+
+    /// <summary>Stops health checks and the server. Idempotent; concurrent callers share one stop.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _stopping, 1) == 0)
+        {
+            try
+            {
+                await _health.DisposeAsync().ConfigureAwait(false);
+                await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+                await _app.DisposeAsync().ConfigureAwait(false);
+                Log.Stopped(_logger, Address);
+                _stopped.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                _stopped.TrySetException(ex);
+                throw;
+            }
+        }
+
+        await _stopped.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Same as <see cref="StopAsync"/>.</summary>
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+}

@@ -1,0 +1,125 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Partitioned.Coordination.Protocol;
+using Partitioned.Shared;
+
+namespace Partitioned.Coordination;
+
+/// <summary>The coordinator's routes. Every one under <c>/v1</c> requires the cluster token.</summary>
+internal static class CoordinatorEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app, PartitionDirectory directory, CoordinatorOptions options)
+    {
+        var v1 = app.MapGroup("/v1").AddEndpointFilter(new ClusterTokenFilter(options.Token));
+
+        v1.MapPost("/register", (HttpRequest request, CancellationToken cancellationToken) => RegisterAsync(request, directory, cancellationToken));
+        v1.MapPost("/failures", (HttpRequest request, CancellationToken cancellationToken) => ReportFailureAsync(request, directory, cancellationToken));
+        v1.MapGet("/hosts", () => Results.Json(ToHosts(directory.Current), ProtocolJson.Options));
+        v1.MapGet("/status", () => Results.Json(ToStatus(directory), ProtocolJson.Options));
+
+        foreach (var map in options.Endpoints)
+        {
+            map(v1);
+        }
+
+        app.MapFallback((HttpRequest request) => Problems.NotFound(
+            $"No coordinator route {request.Method} {request.Path}. Routes: POST /v1/register, POST /v1/failures, GET /v1/hosts, GET /v1/status."));
+    }
+
+    private static async Task<IResult> RegisterAsync(HttpRequest request, PartitionDirectory directory, CancellationToken cancellationToken)
+    {
+        var (registration, problem) = await JsonBody.ReadAsync<RegistrationRequest>(request, ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (!TryParseEndpoint(registration!.Endpoint, out var endpoint))
+        {
+            return Problems.BadRequest($"endpoint '{registration.Endpoint}' is not an absolute http or https address such as http://127.0.0.1:41234.");
+        }
+
+        if (registration.Attempt < 0)
+        {
+            return Problems.BadRequest($"attempt must be 0 or more (was {registration.Attempt}).");
+        }
+
+        var outcome = directory.Register(registration.Partition, registration.Attempt, endpoint);
+        return outcome.Result switch
+        {
+            RegistrationResult.Accepted or RegistrationResult.AlreadyRegistered => Results.Json(
+                new RegistrationResponse(registration.Partition, registration.Attempt, outcome.Version, outcome.Replaced is { Endpoint: { } old } replaced ? new HostEntry(replaced.Partition, replaced.Attempt, old.ToString()) : null),
+                ProtocolJson.Options),
+            RegistrationResult.UnknownPartition => Problems.BadRequest(OutOfRange(registration.Partition, directory)),
+            RegistrationResult.StaleAttempt => Problems.Conflict(
+                $"Attempt {registration.Attempt} of partition {registration.Partition} is stale: attempt {outcome.Entry!.Attempt} is already known."),
+            _ => Problems.Conflict(
+                $"Partition {registration.Partition} is {outcome.Entry!.State.ToString().ToLowerInvariant()} and takes no more registrations in this run."),
+        };
+    }
+
+    private static async Task<IResult> ReportFailureAsync(HttpRequest request, PartitionDirectory directory, CancellationToken cancellationToken)
+    {
+        var (report, problem) = await JsonBody.ReadAsync<FailureReport>(request, ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if ((uint)report!.Partition >= (uint)directory.Current.PartitionCount)
+        {
+            return Problems.BadRequest(OutOfRange(report.Partition, directory));
+        }
+
+        if (string.IsNullOrWhiteSpace(report.Message))
+        {
+            return Problems.BadRequest("message must say what failed; it was empty.");
+        }
+
+        // A stale report is acknowledged but ignored by the directory's rules.
+        directory.ReportError(report.Partition, report.Attempt, report.Message);
+        return Results.Accepted();
+    }
+
+    private static string OutOfRange(int partition, PartitionDirectory directory)
+    {
+        var count = directory.Current.PartitionCount;
+        return $"Partition {partition} is unknown: this cluster has {count} partitions (0 to {count - 1}).";
+    }
+
+    /// <summary>Accepts absolute http(s) addresses and gives them a trailing slash, so relative paths resolve under any path base.</summary>
+    internal static bool TryParseEndpoint(string value, out Uri endpoint)
+    {
+        endpoint = null!;
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            return false;
+        }
+
+        endpoint = uri.AbsolutePath.EndsWith('/') ? uri : new UriBuilder(uri) { Path = uri.AbsolutePath + "/" }.Uri;
+        return true;
+    }
+
+    private static HostsResponse ToHosts(DirectorySnapshot snapshot) => new(
+        snapshot.Version,
+        [.. snapshot.Partitions.Where(static p => p.State == PartitionState.Serving).Select(static p => new HostEntry(p.Partition, p.Attempt, p.Endpoint!.ToString()))]);
+
+    private static StatusResponse ToStatus(PartitionDirectory directory)
+    {
+        var snapshot = directory.Current;
+        return new StatusResponse(
+            snapshot.Version,
+            snapshot.PartitionCount,
+            snapshot.ServingCount,
+            snapshot.IsComplete,
+            [.. snapshot.Partitions.Select(p => new PartitionStatus(
+                p.Partition,
+                p.State.ToString().ToLowerInvariant(),
+                p.Attempt < 0 ? null : p.Attempt,
+                p.Endpoint?.ToString(),
+                directory.GetLastSeen(p.Partition),
+                p.LastError))]);
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Partitioned.Shared;
+
+namespace Partitioned.Coordination;
+
+/// <summary>Settings of a <see cref="Coordinator"/>. Checked when it starts; every problem is reported at once.</summary>
+public sealed class CoordinatorOptions
+{
+    /// <summary>How many partitions the cluster has. Required.</summary>
+    public required int PartitionCount { get; init; }
+
+    /// <summary>The cluster's secret; every <c>/v1</c> route requires it. Required.</summary>
+    public required ClusterToken Token { get; init; }
+
+    /// <summary>The IP address to listen on. Default <c>127.0.0.1</c>; use <c>0.0.0.0</c> for partitions on other machines.</summary>
+    public string BindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>The port to listen on; 0 (the default) lets the OS choose a free one.</summary>
+    public int Port { get; init; }
+
+    /// <summary>The host name partitions dial when <see cref="BindAddress"/> is a wildcard. Default: this machine's name.</summary>
+    public string? AdvertisedHost { get; init; }
+
+    /// <summary>How often serving partitions are health-checked. Default 1 s.</summary>
+    public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one health check may take. Default 2 s.</summary>
+    public TimeSpan HealthCheckTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Consecutive failed health checks after which a partition is marked lost. Default 3.</summary>
+    public int UnhealthyThreshold { get; init; } = 3;
+
+    /// <summary>Where the coordinator logs. Default: nowhere.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>The clock; tests pass their own. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Extra routes mapped inside the coordinator's token-protected <c>/v1</c> group, for driver-side
+    /// components that talk to partitions through the coordinator (runners, serving).
+    /// </summary>
+    public IReadOnlyList<Action<IEndpointRouteBuilder>> Endpoints { get; init; } = [];
+
+    internal void Validate()
+    {
+        var validation = new OptionsValidation(nameof(CoordinatorOptions));
+        validation.Require(PartitionCount > 0, $"{nameof(PartitionCount)} must be at least 1 (was {PartitionCount}).");
+        validation.Require(Token is not null, $"{nameof(Token)} is required: pass ClusterToken.Create().");
+        validation.Require(KestrelApp.TryParseBindAddress(BindAddress, out _), $"{nameof(BindAddress)} must be an IP address such as 127.0.0.1 or 0.0.0.0 (was '{BindAddress}').");
+        validation.Require(Port is >= 0 and <= 65535, $"{nameof(Port)} must be between 0 and 65535 (was {Port}).");
+        validation.Require(HealthCheckInterval > TimeSpan.Zero, $"{nameof(HealthCheckInterval)} must be positive (was {HealthCheckInterval}).");
+        validation.Require(HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive (was {HealthCheckTimeout}).");
+        validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");
+        validation.Require(Endpoints is not null, $"{nameof(Endpoints)} must not be null.");
+        validation.ThrowIfInvalid();
+    }
+}

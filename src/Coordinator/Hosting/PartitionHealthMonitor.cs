@@ -1,0 +1,121 @@
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Logging;
+
+namespace Partitioned.Coordination;
+
+/// <summary>
+/// Checks <c>GET /control/health</c> of every registered partition on a timer. A serving partition that fails
+/// <see cref="CoordinatorOptions.UnhealthyThreshold"/> checks in a row is marked lost; a lost one that
+/// answers again is marked serving.
+/// </summary>
+internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
+{
+    private readonly PartitionDirectory _directory;
+    private readonly CoordinatorOptions _options;
+    private readonly ILogger _logger;
+    private readonly HttpClient _http;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly int[] _failures;
+    private readonly int[] _failureAttempts;
+    private Task _loop = Task.CompletedTask;
+
+    public PartitionHealthMonitor(PartitionDirectory directory, CoordinatorOptions options, ILogger logger)
+    {
+        _directory = directory;
+        _options = options;
+        _logger = logger;
+        _failures = new int[options.PartitionCount];
+        _failureAttempts = new int[options.PartitionCount];
+        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
+        {
+            Timeout = options.HealthCheckTimeout,
+        };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token.Value);
+    }
+
+    public volatile bool Suspended;
+
+    public void Start() => _loop = RunAsync(_stop.Token);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _http.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.HealthCheckInterval, _options.TimeProvider);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (Suspended)
+            {
+                continue;
+            }
+
+            var checks = _directory.Current.Partitions
+                .Where(static p => p.Endpoint is not null && p.State is PartitionState.Serving or PartitionState.Lost)
+                .Select(p => CheckAsync(p, cancellationToken));
+            await Task.WhenAll(checks).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CheckAsync(PartitionEntry entry, CancellationToken cancellationToken)
+    {
+        string? failure;
+        try
+        {
+            using var response = await _http.GetAsync(new Uri(entry.Endpoint!, "control/health"), cancellationToken).ConfigureAwait(false);
+            failure = response.IsSuccessStatusCode ? null : $"health check answered {(int)response.StatusCode} {response.ReasonPhrase}";
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            failure = ex is TaskCanceledException ? $"health check timed out after {_options.HealthCheckTimeout.TotalSeconds:0.#} s" : $"health check failed: {ex.Message}";
+        }
+
+        var partition = entry.Partition;
+        if (failure is null)
+        {
+            _failures[partition] = 0;
+            _directory.Touch(partition, entry.Attempt);
+            if (entry.State == PartitionState.Lost && _directory.MarkRecovered(partition, entry.Attempt))
+            {
+                Log.Recovered(_logger, partition, entry.Attempt);
+            }
+
+            return;
+        }
+
+        if (_failureAttempts[partition] != entry.Attempt)
+        {
+            _failureAttempts[partition] = entry.Attempt;
+            _failures[partition] = 0;
+        }
+
+        var count = ++_failures[partition];
+        Log.CheckFailed(_logger, partition, entry.Attempt, count, failure);
+        if (count >= _options.UnhealthyThreshold && entry.State == PartitionState.Serving
+            && _directory.MarkLost(partition, entry.Attempt, $"{failure} ({count} checks in a row)"))
+        {
+            Log.MarkedLost(_logger, partition, entry.Attempt, count);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Partition {Partition} attempt {Attempt}: {Failure} ({Count} in a row).")]
+        public static partial void CheckFailed(ILogger logger, int partition, int attempt, int count, string failure);
+
+        [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Partition {Partition} attempt {Attempt} marked lost after {Count} failed health checks.")]
+        public static partial void MarkedLost(ILogger logger, int partition, int attempt, int count);
+
+        [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Partition {Partition} attempt {Attempt} answers health checks again.")]
+        public static partial void Recovered(ILogger logger, int partition, int attempt);
+    }
+}

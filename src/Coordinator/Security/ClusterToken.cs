@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Partitioned.Coordination;
+
+/// <summary>
+/// The cluster's shared secret. Partitions send it to the coordinator and the driver sends it to the
+/// partitions' control routes, always in an <c>Authorization: Bearer</c> header, never in a URL.
+/// </summary>
+/// <remarks>
+/// <see cref="ToString"/> never reveals the value, so a token that ends up in a log message or an
+/// exception text by accident stays secret. Comparison is in constant time.
+/// </remarks>
+public sealed class ClusterToken
+{
+    private const int RandomBytes = 32;
+    private readonly byte[] _utf8;
+
+    private ClusterToken(string value)
+    {
+        Value = value;
+        _utf8 = Encoding.UTF8.GetBytes(value);
+    }
+
+    /// <summary>The secret itself. Only for sending it to a peer; never log it.</summary>
+    public string Value { get; }
+
+    /// <summary>The value of an <c>Authorization</c> header that carries this token.</summary>
+    public string AuthorizationHeaderValue => "Bearer " + Value;
+
+    /// <summary>Creates a new random token (256 bits, URL-safe Base64).</summary>
+    public static ClusterToken Create()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(RandomBytes);
+        return new ClusterToken(Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_'));
+    }
+
+    /// <summary>Wraps a token received from the driver (for example by a worker process).</summary>
+    /// <exception cref="ArgumentException">The value is empty or shorter than 16 characters.</exception>
+    public static ClusterToken FromValue(string value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(value);
+        if (value.Length < 16)
+        {
+            throw new ArgumentException("A cluster token must be at least 16 characters long.", nameof(value));
+        }
+
+        return new ClusterToken(value);
+    }
+
+    /// <summary>Compares a presented secret with this token in constant time.</summary>
+    public bool Matches(ReadOnlySpan<char> presented)
+    {
+        var length = Encoding.UTF8.GetByteCount(presented);
+        var buffer = length <= 256 ? stackalloc byte[length] : new byte[length];
+        Encoding.UTF8.GetBytes(presented, buffer);
+
+        // FixedTimeEquals returns early only on a length mismatch, which reveals nothing useful:
+        // every token this library creates has the same length.
+        return CryptographicOperations.FixedTimeEquals(buffer, _utf8);
+    }
+
+    /// <summary>Returns a placeholder, never the secret.</summary>
+    public override string ToString() => "ClusterToken(redacted)";
+}

@@ -1,0 +1,214 @@
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Partitioned.Coordination;
+using Partitioned.Coordination.Protocol;
+using Partitioned.Shared;
+
+namespace Partitioned.Server;
+
+/// <summary>
+/// One attempt of one partition server, start to finish: initialise from rows, listen, register the bound
+/// address, serve until shutdown, drain, produce results. Any failure is reported to the coordinator
+/// (best effort) and rethrown, so the runner can re-launch the attempt.
+/// </summary>
+internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionControl
+{
+    private readonly PartitionServer<TRow, TResult> _server;
+    private readonly PartitionLaunch _launch;
+    private readonly IAsyncEnumerable<TRow> _rows;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private long _rowsRead;
+    private int _inFlight;
+    private volatile PartitionServerState _state = PartitionServerState.Initializing;
+    private string _phase = "initialisation";
+
+    public PartitionServerRun(PartitionServer<TRow, TResult> server, PartitionLaunch launch, IAsyncEnumerable<TRow> rows, ILoggerFactory loggerFactory, TimeProvider time)
+    {
+        _server = server;
+        _launch = launch;
+        _rows = rows;
+        _loggerFactory = loggerFactory;
+        _time = time;
+        _logger = loggerFactory.CreateLogger("Partitioned.Server.PartitionServer");
+    }
+
+    public async Task<IReadOnlyList<TResult>> RunAsync(CancellationToken cancellationToken)
+    {
+        using var scope = Log.BeginPartitionScope(_logger, _launch.Partition, _launch.Attempt);
+        using var coordinator = new CoordinatorClient(_launch.Coordinator, _launch.Token, _time, _logger);
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            _server.Attach(new PartitionContext(_launch, _loggerFactory, _loggerFactory.CreateLogger(_server.GetType()), stopping.Token));
+            await _server.InitializeAsync(CountRows(cancellationToken), cancellationToken).ConfigureAwait(false);
+            Log.Initialized(_logger, _rowsRead);
+
+            _phase = "listening";
+            var app = await ListenAsync(cancellationToken).ConfigureAwait(false);
+            await using (app.ConfigureAwait(false))
+            {
+                var address = KestrelApp.GetBoundAddress(app, _launch.Server.AdvertisedHost);
+                _state = PartitionServerState.Serving;
+                Log.Listening(_logger, address);
+
+                // Only now, with Kestrel accepting connections, does the coordinator learn the address.
+                _phase = "registration";
+                var registration = new RegistrationRequest(_launch.Partition, _launch.Attempt, address.ToString());
+                var accepted = await coordinator.RegisterAsync(registration, _launch.Server.RegistrationTimeout, cancellationToken).ConfigureAwait(false);
+                Log.Registered(_logger, address, accepted.Version);
+
+                _phase = "serving";
+                await WaitForShutdownAsync(app, cancellationToken).ConfigureAwait(false);
+
+                _phase = "stopping";
+                _state = PartitionServerState.Stopping;
+                await stopping.CancelAsync().ConfigureAwait(false);
+                Log.Draining(_logger, _inFlight, _launch.Server.DrainTimeout);
+                await app.StopAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            _phase = "producing results";
+            var results = new List<TResult>();
+            await foreach (var result in _server.ProduceResultsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                results.Add(result);
+            }
+
+            _state = PartitionServerState.Stopped;
+            Log.Stopped(_logger, results.Count);
+            return results;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            var message = $"{_phase} failed: {PartitionAttemptException.Describe(ex)}";
+            Log.AttemptFailed(_logger, message, ex);
+
+            // A refused registration was already answered by the coordinator; anything else it has not heard of.
+            if (ex is not RegistrationFailedException { StatusCode: not null })
+            {
+                await coordinator.TryReportFailureAsync(new FailureReport(_launch.Partition, _launch.Attempt, message), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            throw new PartitionAttemptException(message, ex);
+        }
+        finally
+        {
+            _state = PartitionServerState.Stopped;
+            await DisposeServerAsync().ConfigureAwait(false);
+        }
+    }
+
+    public PartitionHealth GetHealth() => new(
+        _state.ToString().ToLowerInvariant(), _launch.ClusterId, _launch.Partition, _launch.Attempt, Interlocked.Read(ref _rowsRead), Volatile.Read(ref _inFlight));
+
+    /// <summary>Binds the first free port of the configured range; each port is bound once, by Kestrel itself.</summary>
+    private async Task<WebApplication> ListenAsync(CancellationToken cancellationToken)
+    {
+        KestrelApp.TryParseBindAddress(_launch.Server.BindAddress, out var address);
+        Exception? lastInUse = null;
+        foreach (var port in _launch.Server.Ports.Ports)
+        {
+            var app = BuildApp(address, port);
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+                return app;
+            }
+            catch (Exception ex) when (KestrelApp.IsAddressInUse(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                lastInUse = ex;
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        throw new PartitionedException($"No free port in {_launch.Server.Ports} on {_launch.Server.BindAddress}: every port was in use.", lastInUse);
+    }
+
+    private WebApplication BuildApp(System.Net.IPAddress address, int port)
+    {
+        var builder = KestrelApp.CreateBuilder($"Partitioned.Partition{_launch.Partition}", _loggerFactory, address, port, _launch.Server.DrainTimeout);
+        builder.Services.AddSingleton(_server.GetType(), _server);
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = DescribeBadRequest);
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.Configure<JsonOptions>(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        _server.ConfigureServices(builder.Services);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use(CountInFlight);
+        ControlEndpoints.Map(app, this, _launch.Token);
+        _server.MapRoutes(app.MapGroup("/app"));
+        return app;
+    }
+
+    private async Task CountInFlight(HttpContext context, RequestDelegate next)
+    {
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    // The framework's 400 for a body or parameter that does not bind says only "Bad Request"; name what failed.
+    private static void DescribeBadRequest(ProblemDetailsContext context)
+    {
+        if (context.Exception is BadHttpRequestException bad)
+        {
+            context.ProblemDetails.Detail = bad.InnerException is { } inner ? $"{bad.Message} {inner.Message}" : bad.Message;
+        }
+    }
+
+    private static async Task WaitForShutdownAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        var shutdown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStop = app.Lifetime.ApplicationStopping.Register(() => shutdown.TrySetResult());
+        await shutdown.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async IAsyncEnumerable<TRow> CountRows([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var row in _rows.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            Interlocked.Increment(ref _rowsRead);
+            yield return row;
+        }
+    }
+
+    private async ValueTask DisposeServerAsync()
+    {
+        try
+        {
+            switch (_server)
+            {
+                case IAsyncDisposable asyncDisposable:
+                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                    break;
+                case IDisposable disposable:
+                    disposable.Dispose();
+                    break;
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.DisposeFailed(_logger, ex);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using Partitioned.Coordination;
+
+namespace Partitioned.Server;
+
+/// <summary>Everything a partition attempt needs to know to start: who it is and where the coordinator is.</summary>
+/// <param name="ClusterId">The cluster run.</param>
+/// <param name="Partition">The partition index.</param>
+/// <param name="Attempt">The attempt number, 0 for the first launch.</param>
+/// <param name="PartitionCount">How many partitions the cluster has.</param>
+/// <param name="Coordinator">The coordinator's address.</param>
+/// <param name="Token">The cluster token (its <c>ToString</c> is redacted, so this record can be logged).</param>
+public sealed record PartitionLaunch(string ClusterId, int Partition, int Attempt, int PartitionCount, Uri Coordinator, ClusterToken Token)
+{
+    /// <summary>How the server listens, registers and stops.</summary>
+    public PartitionServerOptions Server { get; init; } = new();
+}

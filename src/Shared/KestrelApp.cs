@@ -1,0 +1,76 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Partitioned.Shared;
+
+/// <summary>
+/// The one way this library builds a Kestrel application: an empty builder (no appsettings, no environment
+/// variables, no ASPNETCORE_URLS that could move the binding), one explicit listen endpoint, the caller's
+/// logger factory, and a drain timeout for graceful stop.
+/// </summary>
+internal static class KestrelApp
+{
+    public static WebApplicationBuilder CreateBuilder(string applicationName, ILoggerFactory loggerFactory, IPAddress address, int port, TimeSpan drainTimeout)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = applicationName,
+            EnvironmentName = Environments.Production,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(address, port);
+        });
+
+        // Registered before AddLogging so the caller's factory wins; an instance registration is not
+        // disposed with the application, which matters because the caller's factory outlives it.
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddLogging();
+        builder.Services.AddRouting();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = drainTimeout);
+        return builder;
+    }
+
+    /// <summary>Parses a bind address; only IP literals are accepted, because "localhost" can bind two ports when the port is 0.</summary>
+    public static bool TryParseBindAddress(string? value, out IPAddress address)
+    {
+        address = IPAddress.None;
+        return value is not null && IPAddress.TryParse(value, out address!);
+    }
+
+    /// <summary>
+    /// The address Kestrel actually bound (port 0 resolved), with a wildcard host replaced by the host peers
+    /// should dial.
+    /// </summary>
+    public static Uri GetBoundAddress(WebApplication app, string? advertisedHost)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var bound = addresses?.FirstOrDefault()
+            ?? throw new InvalidOperationException("Kestrel started but reported no bound address.");
+        var uri = new Uri(bound);
+
+        var host = advertisedHost;
+        if (host is null && IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip)
+            && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)))
+        {
+            host = Dns.GetHostName();
+        }
+
+        return host is null ? uri : new UriBuilder(uri) { Host = host }.Uri;
+    }
+
+    /// <summary>True when starting Kestrel failed because the port is taken, so another port of a range can be tried.</summary>
+    public static bool IsAddressInUse(Exception exception) =>
+        exception is IOException { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse } }
+        || exception is IOException io && io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+        || exception.GetType().Name == "AddressInUseException";
+}
