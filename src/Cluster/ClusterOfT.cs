@@ -89,6 +89,9 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The cluster is not running.</exception>
     public IReadOnlyDictionary<int, Uri> Hosts => Directory.Current.Hosts;
 
+    /// <summary>The current run's token (tests call control routes with it).</summary>
+    internal ClusterToken Token => Run.Token;
+
     /// <summary>Every attempt's outcome in this run so far, in the order they ended.</summary>
     public IReadOnlyList<AttemptOutcome> Attempts => _run?.Job.Outcomes ?? [];
 

@@ -22,6 +22,7 @@ internal sealed class PartitionClients : IDisposable
 
     private readonly HttpClient?[] _clients;
     private readonly HttpClient _control;
+    private readonly InFlightCounter _inFlight = new();
 
     public PartitionClients(PartitionDirectory directory, ClusterToken token, TimeSpan timeout)
     {
@@ -44,7 +45,7 @@ internal sealed class PartitionClients : IDisposable
         }
 
         var endpoint = _directory.Current[partition].Endpoint ?? new Uri($"http://partition-{partition}.invalid/");
-        var client = new HttpClient(new PartitionEndpointHandler(_directory, partition, _pool), disposeHandler: false)
+        var client = new HttpClient(new PartitionEndpointHandler(this, _directory, partition, _pool, _inFlight), disposeHandler: false)
         {
             BaseAddress = new Uri(endpoint, "app/"),
             Timeout = _timeout,
@@ -84,13 +85,22 @@ internal sealed class PartitionClients : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits (up to <paramref name="timeout"/>) for requests the driver's own code sent through partition clients
+    /// to finish: disposing a client cancels its pending requests, and a graceful stop should not.
+    /// </summary>
+    public Task WaitForRequestsAsync(TimeSpan timeout) => _inFlight.WaitForZeroAsync(timeout);
+
+    public bool IsDisposed { get; private set; }
+
+    /// <remarks>
+    /// Partition clients are not disposed: disposing an <see cref="HttpClient"/> cancels requests still reading
+    /// their response. Disposing the shared pool closes idle connections now and busy ones when they finish;
+    /// after that, a stale client fails with a message saying the run is over.
+    /// </remarks>
     public void Dispose()
     {
-        foreach (var client in _clients)
-        {
-            client?.Dispose();
-        }
-
+        IsDisposed = true;
         _control.Dispose();
         _pool.Dispose();
     }

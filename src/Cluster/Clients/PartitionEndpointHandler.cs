@@ -7,10 +7,15 @@ namespace Partitioned.Clustering;
 /// new endpoint, the same <see cref="HttpClient"/> follows it. A partition without a live endpoint fails
 /// fast with <see cref="PartitionUnavailableException"/> instead of a connection error.
 /// </summary>
-internal sealed class PartitionEndpointHandler(PartitionDirectory directory, int partition, HttpMessageHandler inner) : DelegatingHandler(inner)
+internal sealed class PartitionEndpointHandler(PartitionClients owner, PartitionDirectory directory, int partition, HttpMessageHandler inner, InFlightCounter inFlight) : DelegatingHandler(inner)
 {
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (owner.IsDisposed)
+        {
+            throw new InvalidOperationException($"This client of partition {partition} belongs to a cluster run that has stopped; after StartAsync, call GetClient again.");
+        }
+
         var entry = directory.Current[partition];
         if (entry.LiveEndpoint is not { } live)
         {
@@ -22,7 +27,10 @@ internal sealed class PartitionEndpointHandler(PartitionDirectory directory, int
             request.RequestUri = new UriBuilder(uri) { Scheme = live.Scheme, Host = live.Host, Port = live.Port }.Uri;
         }
 
-        return base.SendAsync(request, cancellationToken);
+        using (inFlight.Enter())
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     // The inner handler is shared by every partition's client and disposed by its owner.

@@ -10,6 +10,7 @@ namespace Partitioned.Clustering;
 internal sealed partial class ClusterRun<TRow, TResult>
 {
     private static readonly TimeSpan s_abandonWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_clientDrain = TimeSpan.FromSeconds(5);
 
     private readonly ClusterRunSettings<TRow, TResult> _settings;
     private readonly PartitionJob<TRow, TResult> _job;
@@ -141,6 +142,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
         }
 
         await AwaitPartitionsQuietlyAsync().ConfigureAwait(false);
+        await Clients.WaitForRequestsAsync(s_clientDrain).ConfigureAwait(false);
         await ReleaseAsync().ConfigureAwait(false);
         return CollectResults();
     }

@@ -44,6 +44,17 @@ public sealed partial class PartitionDirectory
     /// <summary>The latest snapshot.</summary>
     public DirectorySnapshot Current => Volatile.Read(ref _current);
 
+    internal int WatcherCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _watchers.Count;
+            }
+        }
+    }
+
     /// <summary>Registers an attempt's endpoint, following the directory's rules.</summary>
     public RegistrationOutcome Register(int partition, int attempt, Uri endpoint)
     {

@@ -142,6 +142,8 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
         builder.Services.AddSingleton(_server.GetType(), _server);
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = DescribeBadRequest);
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.Configure<ExceptionHandlerOptions>(options => options.StatusCodeSelector = static exception =>
+            exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
         builder.Services.Configure<JsonOptions>(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         _server.ConfigureServices(builder.Services);
 

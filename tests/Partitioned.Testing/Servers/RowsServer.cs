@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Partitioned.Server;
+
+namespace Partitioned.Testing;
+
+/// <summary>
+/// The workhorse test server: keeps its rows, serves them and a few probe routes, and hands its rows back as
+/// results, so a test can check that partitions got complete, disjoint slices and that results come back in order.
+/// </summary>
+public sealed class RowsServer(TestServerSettings settings) : PartitionServer<int, int>
+{
+    public const string InitFailureMessage = "initialisation failed on purpose";
+
+    private List<int> _rows = [];
+
+    protected override async ValueTask InitializeAsync(IAsyncEnumerable<int> rows, CancellationToken cancellationToken)
+    {
+        if (settings.Noisy)
+        {
+            Console.Out.WriteLine("{\"noise\": \"user code writing JSON-looking text to stdout\"}");
+            Console.Error.WriteLine("user code writing to stderr");
+        }
+
+        if (settings.HangInitPartitions.Contains(Context.Partition))
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        if (settings.FailInitPartitions.Contains(Context.Partition) && Context.Attempt < settings.FailInitBelowAttempt)
+        {
+            throw new InvalidOperationException($"{InitFailureMessage} (partition {Context.Partition}, attempt {Context.Attempt})");
+        }
+
+        _rows = await rows.ToListAsync(cancellationToken);
+    }
+
+    protected override void MapRoutes(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/rows", () => _rows);
+        app.MapGet("/info", () => new ServerInfo(Context.ClusterId, Context.Partition, Context.Attempt, _rows.Count, Environment.ProcessId));
+        app.MapGet("/slow", async (int ms, CancellationToken cancellationToken) =>
+        {
+            await Task.Delay(ms, CancellationToken.None);
+            return Results.Text("done");
+        });
+        app.MapGet("/throw", string () => throw new InvalidOperationException("route failed on purpose"));
+        app.MapPost("/sum", (SumRequest request) => new SumReply(request.Values.Sum()));
+        if (settings.Noisy)
+        {
+            app.MapGet("/noise", () =>
+            {
+                Console.Out.WriteLine("[{\"partition\":99}]");
+                return "ok";
+            });
+        }
+    }
+
+    protected override IAsyncEnumerable<int> ProduceResultsAsync(CancellationToken cancellationToken) => _rows.ToAsyncEnumerable();
+}

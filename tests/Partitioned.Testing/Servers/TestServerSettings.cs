@@ -1,0 +1,17 @@
+namespace Partitioned.Testing;
+
+/// <summary>Faults a <see cref="RowsServer"/> injects on purpose. Travels as JSON, so worker processes get it too.</summary>
+public sealed record TestServerSettings
+{
+    /// <summary>Partitions whose initialisation throws (while their attempt is below <see cref="FailInitBelowAttempt"/>).</summary>
+    public int[] FailInitPartitions { get; init; } = [];
+
+    /// <summary>Initialisation of a partition in <see cref="FailInitPartitions"/> throws for attempts below this; <see cref="int.MaxValue"/> for always.</summary>
+    public int FailInitBelowAttempt { get; init; } = int.MaxValue;
+
+    /// <summary>Partitions whose initialisation never finishes.</summary>
+    public int[] HangInitPartitions { get; init; } = [];
+
+    /// <summary>Write noise to stdout and stderr during initialisation and at every request (for worker output tests).</summary>
+    public bool Noisy { get; init; }
+}
