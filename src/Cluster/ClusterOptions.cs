@@ -40,6 +40,12 @@ public sealed record ClusterOptions
     /// <summary>Timeout of requests through <c>GetClient</c> clients. Default 100 s.</summary>
     public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>
+    /// Extra routes on the coordinator, inside its token-protected <c>/v1</c> group: the way a driver-side component
+    /// (such as the serving layer's head node) offers partitions something to call. Default none.
+    /// </summary>
+    public IReadOnlyList<Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder>> CoordinatorEndpoints { get; init; } = [];
+
     /// <summary>Where the cluster, its coordinator and in-process partitions log. Default nowhere.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
@@ -58,6 +64,7 @@ public sealed record ClusterOptions
         validation.Require(CoordinatorPort is >= 0 and <= 65535, $"{nameof(CoordinatorPort)} must be between 0 and 65535 (was {CoordinatorPort}).");
         validation.Require(HealthCheckInterval > TimeSpan.Zero, $"{nameof(HealthCheckInterval)} must be positive (was {HealthCheckInterval}).");
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");
+        validation.Require(CoordinatorEndpoints is not null, $"{nameof(CoordinatorEndpoints)} must not be null (use an empty list).");
         validation.Require(ClientTimeout > TimeSpan.Zero, $"{nameof(ClientTimeout)} must be positive (was {ClientTimeout}).");
         if (Server is null)
         {

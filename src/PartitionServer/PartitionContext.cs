@@ -1,12 +1,18 @@
+using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
+using Partitioned.Coordination;
 
 namespace Partitioned.Server;
 
 /// <summary>Who a partition server is: its partition, attempt and cluster, and where it logs.</summary>
 public sealed class PartitionContext
 {
+    private readonly ClusterToken _token;
+
     internal PartitionContext(PartitionLaunch launch, ILoggerFactory loggerFactory, ILogger logger, CancellationToken stopping)
     {
+        _token = launch.Token;
+        Coordinator = launch.Coordinator;
         ClusterId = launch.ClusterId;
         Partition = launch.Partition;
         Attempt = launch.Attempt;
@@ -36,4 +42,25 @@ public sealed class PartitionContext
 
     /// <summary>Fires when the server starts stopping (shutdown requested or the attempt abandoned).</summary>
     public CancellationToken Stopping { get; }
+
+    /// <summary>The coordinator's address.</summary>
+    public Uri Coordinator { get; }
+
+    /// <summary>This server's own base address, once it listens (null before).</summary>
+    public Uri? Endpoint { get; internal set; }
+
+    /// <summary>
+    /// Creates an <see cref="HttpClient"/> for the coordinator's token-protected routes (base address set,
+    /// <c>Authorization</c> header carrying the cluster token). The caller disposes it.
+    /// </summary>
+    public HttpClient CreateCoordinatorClient(HttpMessageHandler? handler = null)
+    {
+        var client = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        client.BaseAddress = Coordinator;
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _token.Value);
+        return client;
+    }
+
+    /// <summary>The value of an <c>Authorization</c> header for requests to other partitions' <c>/control</c> routes.</summary>
+    public AuthenticationHeaderValue ControlAuthorization => new("Bearer", _token.Value);
 }

@@ -12,9 +12,9 @@ namespace Partitioned.Server;
 /// <typeparam name="TResult">The type of the result rows the server produces when it stops.</typeparam>
 /// <remarks>
 /// Every attempt of a partition gets a fresh instance. The lifecycle, in order: <see cref="Context"/> is set,
-/// <see cref="InitializeAsync"/> reads the rows, <see cref="ConfigureServices"/> and <see cref="MapRoutes"/>
-/// configure the web application, Kestrel listens, the server registers its bound address with the
-/// coordinator, it serves until <c>POST /control/shutdown</c>, drains in-flight requests, and finally
+/// <see cref="InitializeAsync"/> reads the rows, <see cref="ConfigureFeatures"/> adds features and they start,
+/// <see cref="ConfigureServices"/> and <see cref="MapRoutes"/> configure the web application, Kestrel listens, the server registers its bound address with the
+/// coordinator, it serves until <c>POST /control/shutdown</c>, drains in-flight requests, stops its features, and finally
 /// <see cref="ProduceResultsAsync"/> is called. If the instance implements <see cref="IAsyncDisposable"/>
 /// or <see cref="IDisposable"/>, it is disposed last.
 /// </remarks>
@@ -41,6 +41,14 @@ public abstract class PartitionServer<TRow, TResult>
 
     /// <summary>Adds services the routes inject. The server instance itself is already registered under its own type.</summary>
     protected internal virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
+    /// <summary>
+    /// Adds features that run beside the routes, such as services of the serving layer
+    /// (<c>features.AddService(...)</c>). Called once, after <see cref="InitializeAsync"/>, so features can use the state it built.
+    /// </summary>
+    protected internal virtual void ConfigureFeatures(PartitionFeatures features)
     {
     }
 

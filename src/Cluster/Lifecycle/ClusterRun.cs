@@ -67,6 +67,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
                 UnhealthyThreshold = options.UnhealthyThreshold,
                 LoggerFactory = _settings.LoggerFactory,
                 TimeProvider = options.TimeProvider,
+                Endpoints = options.CoordinatorEndpoints,
             },
             cancellationToken).ConfigureAwait(false);
         _settings.CoordinatorAddress = _coordinator.Address;

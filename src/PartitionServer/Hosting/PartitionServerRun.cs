@@ -28,6 +28,7 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
     private int _inFlight;
     private volatile PartitionServerState _state = PartitionServerState.Initializing;
     private string _phase = "initialisation";
+    private readonly PartitionFeatures _features = new();
 
     public PartitionServerRun(PartitionServer<TRow, TResult> server, PartitionLaunch launch, IAsyncEnumerable<TRow> rows, ILoggerFactory loggerFactory, TimeProvider time)
     {
@@ -44,17 +45,27 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
         using var scope = Log.BeginPartitionScope(_logger, _launch.Partition, _launch.Attempt);
         using var coordinator = new CoordinatorClient(_launch.Coordinator, _launch.Token, _time, _logger);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var context = new PartitionContext(_launch, _loggerFactory, _loggerFactory.CreateLogger(_server.GetType()), stopping.Token);
+        var featuresStopped = false;
         try
         {
-            _server.Attach(new PartitionContext(_launch, _loggerFactory, _loggerFactory.CreateLogger(_server.GetType()), stopping.Token));
+            _server.Attach(context);
             await _server.InitializeAsync(CountRows(cancellationToken), cancellationToken).ConfigureAwait(false);
             Log.Initialized(_logger, _rowsRead);
+
+            _phase = "starting features";
+            _server.ConfigureFeatures(_features);
+            foreach (var feature in _features.All)
+            {
+                await feature.StartAsync(context, cancellationToken).ConfigureAwait(false);
+            }
 
             _phase = "listening";
             var app = await ListenAsync(cancellationToken).ConfigureAwait(false);
             await using (app.ConfigureAwait(false))
             {
                 var address = KestrelApp.GetBoundAddress(app, _launch.Server.AdvertisedHost);
+                context.Endpoint = address;
                 _state = PartitionServerState.Serving;
                 Log.Listening(_logger, address);
 
@@ -73,6 +84,10 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
                 Log.Draining(_logger, _inFlight, _launch.Server.DrainTimeout);
                 await app.StopAsync(cancellationToken).ConfigureAwait(false);
             }
+
+            _phase = "stopping features";
+            featuresStopped = true;
+            await StopFeaturesAsync(cancellationToken).ConfigureAwait(false);
 
             _phase = "producing results";
             var results = new List<TResult>();
@@ -101,6 +116,12 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
         finally
         {
             _state = PartitionServerState.Stopped;
+            await stopping.CancelAsync().ConfigureAwait(false);
+            if (!featuresStopped)
+            {
+                await StopFeaturesQuietlyAsync().ConfigureAwait(false);
+            }
+
             await DisposeServerAsync().ConfigureAwait(false);
         }
     }
@@ -145,13 +166,23 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
         builder.Services.Configure<ExceptionHandlerOptions>(options => options.StatusCodeSelector = static exception =>
             exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
         builder.Services.Configure<JsonOptions>(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        foreach (var feature in _features.All)
+        {
+            feature.ConfigureServices(builder.Services);
+        }
+
         _server.ConfigureServices(builder.Services);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(CountInFlight);
-        ControlEndpoints.Map(app, this, _launch.Token);
+        var control = ControlEndpoints.Map(app, this, _launch.Token);
+        foreach (var feature in _features.All)
+        {
+            feature.MapEndpoints(app, control);
+        }
+
         _server.MapRoutes(app.MapGroup("/app"));
         return app;
     }
@@ -191,6 +222,28 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
         {
             Interlocked.Increment(ref _rowsRead);
             yield return row;
+        }
+    }
+
+    // Reverse order, like a host's services: a feature may depend on one added before it.
+    private async Task StopFeaturesAsync(CancellationToken cancellationToken)
+    {
+        for (var i = _features.All.Count - 1; i >= 0; i--)
+        {
+            await _features.All[i].StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task StopFeaturesQuietlyAsync()
+    {
+        try
+        {
+            using var expired = new CancellationTokenSource(TimeSpan.Zero);
+            await StopFeaturesAsync(expired.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.DisposeFailed(_logger, ex);
         }
     }
 

@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Partitioned.Server;
+
+/// <summary>
+/// An add-on that takes part in a partition server's life beside the user's <c>/app</c> routes: the serving
+/// layer is one. Added by the server in <see cref="PartitionServer{TRow, TResult}.ConfigureFeatures"/>.
+/// </summary>
+/// <remarks>
+/// Order: <see cref="StartAsync"/> after the server initialised and before it listens;
+/// <see cref="ConfigureServices"/> and <see cref="MapEndpoints"/> while the web application is built;
+/// <see cref="StopAsync"/> after shutdown was requested and in-flight HTTP requests drained, before results are produced.
+/// </remarks>
+public interface IPartitionFeature
+{
+    /// <summary>Starts the feature (for example its queues and workers). A throw fails the attempt.</summary>
+    Task StartAsync(PartitionContext context, CancellationToken cancellationToken);
+
+    /// <summary>Adds services the feature's endpoints need.</summary>
+    void ConfigureServices(IServiceCollection services);
+
+    /// <summary>Maps the feature's endpoints at the root of the server (not under <c>/app</c>).</summary>
+    /// <param name="endpoints">The application's root.</param>
+    /// <param name="control">The token-protected <c>/control</c> group, for routes only the cluster may call.</param>
+    void MapEndpoints(IEndpointRouteBuilder endpoints, IEndpointRouteBuilder control);
+
+    /// <summary>Stops the feature once HTTP requests have drained.</summary>
+    Task StopAsync(CancellationToken cancellationToken);
+}
