@@ -26,25 +26,7 @@ internal static class JsonBody
         }
         catch (JsonException ex)
         {
-            return (null, Problems.BadRequest(Describe(ex)));
+            return (null, Problems.BadRequest(JsonErrors.Describe(ex)));
         }
-    }
-
-    /// <summary>Words a JSON error for a client: what is wrong and where (path and line).</summary>
-    public static string Describe(JsonException exception)
-    {
-        var where = exception.Path is { Length: > 0 } path ? $" at {path}" : string.Empty;
-        var line = exception.LineNumber is { } number ? $" (line {number + 1}, byte {exception.BytePositionInLine + 1})" : string.Empty;
-
-        // The serializer's own message is precise ("missing required properties including: 'partition'",
-        // "could not be converted to System.Int32"); keep it and add the location.
-        var message = exception.Message;
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        if (cut > 0)
-        {
-            message = message[..cut];
-        }
-
-        return $"Invalid JSON body{where}{line}: {message}";
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Partitioned.Shared;
@@ -46,6 +47,9 @@ public sealed partial class Coordinator : IAsyncDisposable
         KestrelApp.TryParseBindAddress(options.BindAddress, out var bindAddress);
 
         var builder = KestrelApp.CreateBuilder("Partitioned.Coordinator", loggerFactory, bindAddress, options.Port, drainTimeout: TimeSpan.FromSeconds(2));
+
+        // Extra routes (CoordinatorOptions.Endpoints) find the directory by injection.
+        builder.Services.AddSingleton(directory);
         var app = builder.Build();
         CoordinatorEndpoints.Map(app, directory, options);
 

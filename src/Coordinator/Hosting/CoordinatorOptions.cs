@@ -39,7 +39,8 @@ public sealed class CoordinatorOptions
 
     /// <summary>
     /// Extra routes mapped inside the coordinator's token-protected <c>/v1</c> group, for driver-side
-    /// components that talk to partitions through the coordinator (runners, serving).
+    /// components that talk to partitions through the coordinator (runners, serving). Handlers can take the
+    /// <see cref="PartitionDirectory"/> as a parameter: it is registered as a service.
     /// </summary>
     public IReadOnlyList<Action<IEndpointRouteBuilder>> Endpoints { get; init; } = [];
 

@@ -1,0 +1,161 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Partitioned.Coordination;
+using Partitioned.Shared;
+
+namespace Partitioned.Serving;
+
+/// <summary>
+/// Distributed mode's front: one address for clients, <c>POST /serve/{name}</c> relayed to a live partition picked
+/// by the balancer. Only a request that never reached a partition (the connection could not be made) is tried on
+/// another; a partition that dies mid-request gives the client a 502 at once, and is set aside until it answers again.
+/// </summary>
+internal sealed partial class ServingGateway : IAsyncDisposable
+{
+    private const int MaxTries = 3;
+
+    private readonly ServingOptions _options;
+    private readonly PartitionBalancer _balancer;
+    private readonly HttpClient _upstream;
+    private readonly ILogger _logger;
+    private readonly WebApplication _app;
+
+    private ServingGateway(ServingOptions options, PartitionBalancer balancer, ILoggerFactory loggerFactory, WebApplication app)
+    {
+        _options = options;
+        _balancer = balancer;
+        _logger = loggerFactory.CreateLogger<ServingGateway>();
+        _app = app;
+        _upstream = new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        })
+        {
+            Timeout = options.Deadline + TimeSpan.FromSeconds(5),
+        };
+    }
+
+    public Uri Address { get; private set; } = null!;
+
+    public static async Task<ServingGateway> StartAsync(ServingOptions options, PartitionDirectory directory, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        KestrelApp.TryParseBindAddress(options.BindAddress, out var address);
+        var builder = KestrelApp.CreateBuilder("Partitioned.Gateway", loggerFactory, address, options.Port, drainTimeout: options.Deadline);
+        var app = builder.Build();
+        var gateway = new ServingGateway(options, new PartitionBalancer(directory, options.LoadBalancing), loggerFactory, app);
+        app.MapPost("/serve/{name}", gateway.RelayAsync);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await gateway.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        gateway.Address = KestrelApp.GetBoundAddress(app, advertisedHost: null);
+        return gateway;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _upstream.Dispose();
+    }
+
+    private async Task RelayAsync(HttpContext context)
+    {
+        var name = (string)context.Request.RouteValues["name"]!;
+        var body = await RequestBody.ReadAsync(context.Request, _options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            if (body.TooLarge)
+            {
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status413PayloadTooLarge, "Request too large", $"The request body is larger than the gateway's limit of {_options.MaxRequestBodySize} bytes.").ConfigureAwait(false);
+                return;
+            }
+
+            var excluded = -1;
+            for (var tries = 1; ; tries++)
+            {
+                if (!_balancer.TryPick(out var partition, out var endpoint, excluded))
+                {
+                    await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, "No partition is live",
+                        "Every partition is lost, failed, stopped or not yet registered; retry later.", retryAfter: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                    return;
+                }
+
+                var reached = false;
+                try
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, "serve/" + name))
+                    {
+                        Content = new ReadOnlyMemoryContent(body.Buffer.AsMemory(0, body.Length)),
+                    };
+                    request.Content.Headers.ContentType = context.Request.ContentType is { } type && MediaTypeHeaderValue.TryParse(type, out var parsed)
+                        ? parsed
+                        : new MediaTypeHeaderValue("application/json");
+                    using var response = await _upstream.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted).ConfigureAwait(false);
+                    context.Response.StatusCode = (int)response.StatusCode;
+                    if (response.Content.Headers.ContentType is { } contentType)
+                    {
+                        context.Response.ContentType = contentType.ToString();
+                    }
+
+                    if (response.Headers.RetryAfter is { } retryAfter)
+                    {
+                        context.Response.Headers.RetryAfter = retryAfter.ToString();
+                    }
+
+                    await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+                    reached = true;
+                    return;
+                }
+                catch (HttpRequestException ex) when (BalancingHandler.IsConnectFailure(ex) && tries < MaxTries && !context.RequestAborted.IsCancellationRequested)
+                {
+                    // Nothing was sent: safe to try another partition.
+                    Log.Unreachable(_logger, partition, endpoint, ex.Message);
+                    excluded = partition;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException && !context.RequestAborted.IsCancellationRequested)
+                {
+                    Log.RelayFailed(_logger, partition, endpoint, ex.Message);
+                    if (!context.Response.HasStarted)
+                    {
+                        var (status, title) = ex is TaskCanceledException
+                            ? (StatusCodes.Status504GatewayTimeout, "Partition did not answer")
+                            : (StatusCodes.Status502BadGateway, "Partition failed");
+                        await ProblemResponse.WriteAsync(context.Response, status, title,
+                            $"Partition {partition} at {endpoint} failed while handling the request: {ex.Message}. The request may or may not have been processed; it was not retried.").ConfigureAwait(false);
+                    }
+
+                    return;
+                }
+                finally
+                {
+                    _balancer.Complete(partition, reached);
+                }
+            }
+        }
+        finally
+        {
+            body.Return();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 430, Level = LogLevel.Warning, Message = "Gateway: partition {Partition} at {Endpoint} unreachable ({Reason}); trying another.")]
+        public static partial void Unreachable(ILogger logger, int partition, Uri endpoint, string reason);
+
+        [LoggerMessage(EventId = 431, Level = LogLevel.Warning, Message = "Gateway: partition {Partition} at {Endpoint} failed mid-request: {Reason}")]
+        public static partial void RelayFailed(ILogger logger, int partition, Uri endpoint, string reason);
+    }
+}

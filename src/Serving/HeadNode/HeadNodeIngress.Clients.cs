@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+
+namespace Partitioned.Serving;
+
+internal sealed partial class HeadNodeIngress
+{
+    /// <summary><c>POST /serve/{name}</c> from a client: queue it, hold the connection, answer with what a partition sends back.</summary>
+    private async Task ServeAsync(HttpContext context)
+    {
+        var arrived = Stopwatch.GetTimestamp();
+        var name = (string)context.Request.RouteValues["name"]!;
+        var response = context.Response;
+        if (!_queues.TryGetValue(name, out var queue))
+        {
+            await ProblemResponse.WriteAsync(response, StatusCodes.Status404NotFound, "Unknown service",
+                $"The head node takes no service named '{name}'. Services: {string.Join(", ", _queues.Keys.Order(StringComparer.Ordinal))}.").ConfigureAwait(false);
+            return;
+        }
+
+        var body = await RequestBody.ReadAsync(context.Request, _options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
+        byte[] copy;
+        try
+        {
+            if (body.TooLarge)
+            {
+                await Refuse(response, name, StatusCodes.Status413PayloadTooLarge, "Request too large", $"The request body is larger than the head node's limit of {_options.MaxRequestBodySize} bytes.").ConfigureAwait(false);
+                return;
+            }
+
+            // Malformed JSON is refused here, without a round trip to a partition; binding to the request type happens there.
+            if (!ServingWire.IsWellFormed(body.Span, out var error))
+            {
+                await Refuse(response, name, StatusCodes.Status400BadRequest, "Invalid request", error!).ConfigureAwait(false);
+                return;
+            }
+
+            copy = body.Span.ToArray();
+        }
+        finally
+        {
+            body.Return();
+        }
+
+        if (_directory is not { Current.ServingCount: > 0 })
+        {
+            await Refuse(response, name, StatusCodes.Status503ServiceUnavailable, "No partition is live",
+                "Every partition is lost, failed, stopped or not yet registered; retry later.", TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            return;
+        }
+
+        var request = new IngressRequest(NextId(), name, copy, arrived);
+        bool queued;
+        lock (_gate)
+        {
+            queued = queue.TryEnqueue(request);
+            if (queued)
+            {
+                _pending.Add(request.Id, request);
+            }
+        }
+
+        if (!queued)
+        {
+            await Refuse(response, name, StatusCodes.Status503ServiceUnavailable, "Queue full",
+                $"The head node has {_options.QueueCapacity} requests waiting for service '{name}'; retry later.", TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            return;
+        }
+
+        ServingMetrics.Requests.Add(1, ServingMetrics.Service(name));
+        ServingMetrics.QueueDepth.Add(1, ServingMetrics.Service(name));
+        WireReply reply;
+        try
+        {
+            reply = await request.Reply.WaitAsync(_options.Deadline - Stopwatch.GetElapsedTime(arrived), context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
+        {
+            if (!Abandon(request))
+            {
+                reply = await request.Reply.ConfigureAwait(false);
+            }
+            else
+            {
+                if (ex is TimeoutException)
+                {
+                    await Refuse(response, name, StatusCodes.Status504GatewayTimeout, "Deadline passed",
+                        $"No partition answered request {request.Id} within the head node's deadline of {_options.Deadline.TotalSeconds:0.###} s.").ConfigureAwait(false);
+                }
+
+                return;
+            }
+        }
+
+        ServingMetrics.CountReply(name, reply.Status, arrived);
+        response.StatusCode = reply.Status;
+        response.ContentType = reply.Status >= 400 ? ProblemResponse.ContentType : "application/json; charset=utf-8";
+        await response.Body.WriteAsync(reply.Body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>The client's wait ended (deadline or gone): take the request out of the queue and the pending set. False if an answer won the race.</summary>
+    private bool Abandon(IngressRequest request)
+    {
+        lock (_gate)
+        {
+            if (request.State == IngressRequest.Done || request.Reply.IsCompleted)
+            {
+                return false;
+            }
+
+            if (request.State == IngressRequest.Waiting)
+            {
+                _queues[request.Service].Remove(request);
+                ServingMetrics.QueueDepth.Add(-1, ServingMetrics.Service(request.Service));
+            }
+
+            request.State = IngressRequest.Done;
+            _pending.Remove(request.Id);
+            return true;
+        }
+    }
+
+    private static Task Refuse(HttpResponse response, string service, int status, string title, string detail, TimeSpan? retryAfter = null)
+    {
+        ServingMetrics.CountReply(service, status, 0);
+        return ProblemResponse.WriteAsync(response, status, title, detail, retryAfter: retryAfter);
+    }
+}

@@ -1,0 +1,146 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Partitioned.Coordination;
+using Partitioned.Shared;
+
+namespace Partitioned.Serving;
+
+internal sealed partial class HeadNodeIngress
+{
+    /// <summary>
+    /// <c>POST /v1/serving/{service}/pull</c>: hands a partition attempt up to <c>max</c> waiting requests, waiting up to
+    /// a few seconds for one to arrive (204 if none). A stale attempt gets 409 and no work.
+    /// </summary>
+    private async Task PullAsync(HttpContext context)
+    {
+        var service = (string)context.Request.RouteValues["service"]!;
+        if (!_queues.TryGetValue(service, out var queue))
+        {
+            await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, "Unknown service", $"The head node takes no service named '{service}'.").ConfigureAwait(false);
+            return;
+        }
+
+        var (ask, problem) = await JsonBody.ReadAsync<PullRequest>(context.Request, ProtocolJson.Options, context.RequestAborted).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            await problem.ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        var directory = context.RequestServices.GetRequiredService<PartitionDirectory>();
+        if ((uint)ask!.Partition >= (uint)directory.Current.PartitionCount || ask.Max < 1)
+        {
+            await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid pull", $"partition must be 0 to {directory.Current.PartitionCount - 1} and max at least 1.").ConfigureAwait(false);
+            return;
+        }
+
+        var waitUntil = TimeProvider.System.GetTimestamp() + (long)(s_longPoll.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        while (true)
+        {
+            if (ask.Attempt < directory.Current[ask.Partition].Attempt)
+            {
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status409Conflict, "Stale attempt",
+                    $"Attempt {ask.Attempt} of partition {ask.Partition} is stale; a newer attempt exists.").ConfigureAwait(false);
+                return;
+            }
+
+            List<IngressRequest> taken;
+            Task arrival;
+            lock (_gate)
+            {
+                taken = queue.Take(ask.Max);
+                foreach (var request in taken)
+                {
+                    request.State = IngressRequest.Held;
+                    request.HeldByPartition = ask.Partition;
+                    request.HeldByAttempt = ask.Attempt;
+                }
+
+                arrival = queue.Arrival;
+            }
+
+            if (taken.Count > 0)
+            {
+                ServingMetrics.QueueDepth.Add(-taken.Count, ServingMetrics.Service(service));
+                await DeliverAsync(context, taken, ask).ConfigureAwait(false);
+                return;
+            }
+
+            var remaining = TimeProvider.System.GetElapsedTime(TimeProvider.System.GetTimestamp(), waitUntil);
+            if (remaining <= TimeSpan.Zero || context.RequestAborted.IsCancellationRequested
+                || !await IngressQueue.WaitAsync(arrival, remaining, context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.None))
+            {
+                if (!context.RequestAborted.IsCancellationRequested)
+                {
+                    context.Response.StatusCode = StatusCodes.Status204NoContent;
+                }
+
+                return;
+            }
+        }
+    }
+
+    private async Task DeliverAsync(HttpContext context, List<IngressRequest> taken, PullRequest ask)
+    {
+        try
+        {
+            var buffer = new ArrayBufferWriter<byte>(taken.Sum(static r => r.Body.Length + 32) + 32);
+            ServingWire.WriteRequests(buffer, [.. taken.Select(static r => new WireRequest(r.Id, r.Body))]);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "application/json";
+            await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+            await context.Response.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            // The puller went away before it got the batch: nobody holds these requests.
+            Log.PullAborted(_logger, ask.Partition, ask.Attempt, taken.Count);
+            Requeue(taken);
+        }
+    }
+
+    /// <summary><c>POST /v1/serving/replies</c>: answers from partitions; the first answer to a request wins, later ones are counted and ignored.</summary>
+    private async Task RepliesAsync(HttpContext context)
+    {
+        var body = await RequestBody.ReadAsync(context.Request, 64L * 1024 * 1024, context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            foreach (var reply in ServingWire.ReadReplies(body.Span))
+            {
+                IngressRequest? request;
+                lock (_gate)
+                {
+                    if (_pending.Remove(reply.Id, out request))
+                    {
+                        if (request.State == IngressRequest.Waiting)
+                        {
+                            // Answered by an attempt we had given up on, after its requests were queued again.
+                            _queues[request.Service].Remove(request);
+                            ServingMetrics.QueueDepth.Add(-1, ServingMetrics.Service(request.Service));
+                        }
+
+                        request.State = IngressRequest.Done;
+                    }
+                }
+
+                if (request is null || !request.TryComplete(reply))
+                {
+                    ServingMetrics.DuplicateReplies.Add(1, ServingMetrics.Service(request?.Service ?? "unknown"));
+                    Log.Duplicate(_logger, reply.Id);
+                }
+            }
+
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+        }
+        catch (JsonException ex)
+        {
+            await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid replies", JsonErrors.Describe(ex)).ConfigureAwait(false);
+        }
+        finally
+        {
+            body.Return();
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Partitioned.Coordination;
+using Partitioned.Shared;
+
+namespace Partitioned.Serving;
+
+/// <summary>
+/// Head-node mode's front: holds every client connection, queues requests per service, lets partitions pull them
+/// in batches through the coordinator, and routes each answer back to its connection. A request taken by an
+/// attempt that dies before answering is put back at the front of the queue for the next attempt (or another
+/// partition): accepted work is not lost. Every request still gets exactly one answer, or 504 at its deadline.
+/// </summary>
+internal sealed partial class HeadNodeIngress : IAsyncDisposable
+{
+    private static readonly TimeSpan s_longPoll = TimeSpan.FromSeconds(5);
+
+    private readonly ServingOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, IngressQueue> _queues;
+    private readonly Dictionary<string, IngressRequest> _pending = new(StringComparer.Ordinal);
+    private WebApplication? _app;
+    private PartitionDirectory? _directory;
+    private long _nextId;
+
+    public HeadNodeIngress(ServingOptions options, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<HeadNodeIngress>();
+        _queues = options.Services.ToDictionary(static s => s, s => new IngressQueue(s, options.QueueCapacity), StringComparer.Ordinal);
+    }
+
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>Starts taking client requests; partitions of the cluster with <paramref name="directory"/> serve them.</summary>
+    public async Task StartAsync(PartitionDirectory directory, CancellationToken cancellationToken)
+    {
+        _directory = directory;
+        KestrelApp.TryParseBindAddress(_options.BindAddress, out var address);
+        var builder = KestrelApp.CreateBuilder("Partitioned.HeadNode", _loggerFactory, address, _options.Port, drainTimeout: _options.Deadline);
+        var app = builder.Build();
+        app.MapPost("/serve/{name}", ServeAsync);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        _app = app;
+        Address = KestrelApp.GetBoundAddress(app, advertisedHost: null);
+    }
+
+    /// <summary>The routes partitions call, mapped into the coordinator's token-protected <c>/v1</c> group.</summary>
+    public void MapPartitionRoutes(IEndpointRouteBuilder v1)
+    {
+        v1.MapGet("/serving", () => Results.Json(new HeadNodeInfo([.. _queues.Keys]), ProtocolJson.Options));
+        v1.MapPost("/serving/{service}/pull", (Delegate)PullAsync);
+        v1.MapPost("/serving/replies", (Delegate)RepliesAsync);
+    }
+
+    /// <summary>
+    /// Watches the directory: when an attempt dies (lost, failed, errored) or a newer attempt replaces it, the
+    /// requests it held unanswered go back to the front of their queue.
+    /// </summary>
+    public void OnPartitionChanged(PartitionChange change)
+    {
+        var upTo = change.Kind switch
+        {
+            PartitionChangeKind.Lost or PartitionChangeKind.ErrorReported => change.Current.Attempt,
+            PartitionChangeKind.Replaced => change.Current.Attempt - 1,
+            PartitionChangeKind.Failed => int.MaxValue,
+            _ => -1,
+        };
+        if (upTo >= 0)
+        {
+            Replay(change.Partition, upTo);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Replay(int partition, int upToAttempt)
+    {
+        var replayed = 0;
+        lock (_gate)
+        {
+            foreach (var request in _pending.Values)
+            {
+                if (request.State == IngressRequest.Held && request.HeldByPartition == partition && request.HeldByAttempt <= upToAttempt)
+                {
+                    request.State = IngressRequest.Waiting;
+                    request.HeldByPartition = request.HeldByAttempt = -1;
+                    request.Replays++;
+                    _queues[request.Service].Requeue(request);
+                    replayed++;
+                    ServingMetrics.Replays.Add(1, ServingMetrics.Service(request.Service));
+                    ServingMetrics.QueueDepth.Add(1, ServingMetrics.Service(request.Service));
+                }
+            }
+        }
+
+        if (replayed > 0)
+        {
+            Log.Replayed(_logger, replayed, partition, upToAttempt);
+        }
+    }
+
+    /// <summary>Puts requests that were taken but never delivered back at the front of their queues.</summary>
+    private void Requeue(List<IngressRequest> requests)
+    {
+        lock (_gate)
+        {
+            foreach (var request in requests)
+            {
+                if (request.State == IngressRequest.Held)
+                {
+                    request.State = IngressRequest.Waiting;
+                    request.HeldByPartition = request.HeldByAttempt = -1;
+                    _queues[request.Service].Requeue(request);
+                    ServingMetrics.QueueDepth.Add(1, ServingMetrics.Service(request.Service));
+                }
+            }
+        }
+    }
+
+    private string NextId() => "h." + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 440, Level = LogLevel.Warning, Message = "Head node: replaying {Count} unanswered requests held by partition {Partition} (attempts up to {Attempt}).")]
+        public static partial void Replayed(ILogger logger, int count, int partition, int attempt);
+
+        [LoggerMessage(EventId = 441, Level = LogLevel.Debug, Message = "Head node: late or duplicate answer for request {RequestId} ignored.")]
+        public static partial void Duplicate(ILogger logger, string requestId);
+
+        [LoggerMessage(EventId = 442, Level = LogLevel.Debug, Message = "Head node: a pull by partition {Partition} attempt {Attempt} ended before its batch was delivered; {Count} requests go back to the queue.")]
+        public static partial void PullAborted(ILogger logger, int partition, int attempt, int count);
+    }
+}

@@ -1,0 +1,75 @@
+namespace Partitioned.Serving;
+
+/// <summary>
+/// The head node's queue of one service: bounded for new requests, with replayed ones put back at the front.
+/// Pullers wait on it (long poll). Guarded by the ingress's lock, which the caller holds for every call but <see cref="WaitAsync"/>.
+/// </summary>
+internal sealed class IngressQueue(string service, int capacity)
+{
+    private readonly LinkedList<IngressRequest> _waiting = new();
+    private TaskCompletionSource _arrived = NewSignal();
+
+    public string Service { get; } = service;
+
+    public int Count => _waiting.Count;
+
+    /// <summary>Completes when a request arrives (take the task under the lock, await it outside).</summary>
+    public Task Arrival => _arrived.Task;
+
+    public bool TryEnqueue(IngressRequest request)
+    {
+        if (_waiting.Count >= capacity)
+        {
+            return false;
+        }
+
+        request.Node = _waiting.AddLast(request);
+        Signal();
+        return true;
+    }
+
+    /// <summary>Puts a request back at the front: it was accepted long ago and must not wait behind new ones (nor be refused).</summary>
+    public void Requeue(IngressRequest request)
+    {
+        request.Node = _waiting.AddFirst(request);
+        Signal();
+    }
+
+    public void Remove(IngressRequest request)
+    {
+        if (request.Node is { List: not null } node)
+        {
+            _waiting.Remove(node);
+        }
+
+        request.Node = null;
+    }
+
+    public List<IngressRequest> Take(int max)
+    {
+        var taken = new List<IngressRequest>(Math.Min(max, _waiting.Count));
+        while (taken.Count < max && _waiting.First is { } first)
+        {
+            _waiting.RemoveFirst();
+            first.Value.Node = null;
+            taken.Add(first.Value);
+        }
+
+        return taken;
+    }
+
+    public static async Task<bool> WaitAsync(Task arrival, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var delay = Task.Delay(timeout, cancellationToken);
+        return await Task.WhenAny(arrival, delay).ConfigureAwait(false) == arrival;
+    }
+
+    private void Signal()
+    {
+        var arrived = _arrived;
+        _arrived = NewSignal();
+        arrived.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

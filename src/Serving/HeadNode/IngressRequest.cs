@@ -1,0 +1,35 @@
+namespace Partitioned.Serving;
+
+/// <summary>A request held by the head node: its body, the connection waiting for its answer, and which attempt holds it now.</summary>
+internal sealed class IngressRequest(string id, string service, byte[] body, long arrived)
+{
+    public const int Waiting = 0;
+    public const int Held = 1;
+    public const int Done = 2;
+
+    private readonly TaskCompletionSource<WireReply> _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string Id { get; } = id;
+
+    public string Service { get; } = service;
+
+    public byte[] Body { get; } = body;
+
+    public long Arrived { get; } = arrived;
+
+    public Task<WireReply> Reply => _reply.Task;
+
+    public LinkedListNode<IngressRequest>? Node { get; set; }
+
+    /// <summary>Waiting, Held or Done; changed under the ingress's lock.</summary>
+    public int State { get; set; }
+
+    public int HeldByPartition { get; set; } = -1;
+
+    public int HeldByAttempt { get; set; } = -1;
+
+    /// <summary>Times this request was handed back after the attempt holding it died.</summary>
+    public int Replays { get; set; }
+
+    public bool TryComplete(WireReply reply) => _reply.TrySetResult(reply);
+}

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Partitioned.Serving;
+
+/// <summary>Writes problem-details (RFC 9457) error replies: status, title, a detail saying what was wrong, and the request id.</summary>
+internal static class ProblemResponse
+{
+    public const string ContentType = "application/problem+json";
+
+    public static Task WriteAsync(HttpResponse response, int status, string title, string detail, string? requestId = null, TimeSpan? retryAfter = null)
+    {
+        response.StatusCode = status;
+        response.ContentType = ContentType;
+        if (retryAfter is { } delay)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return response.Body.WriteAsync(ToJson(status, title, detail, requestId)).AsTask();
+    }
+
+    public static byte[] ToJson(int status, string title, string detail, string? requestId)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", $"https://httpstatuses.io/{status}");
+            writer.WriteString("title", title);
+            writer.WriteNumber("status", status);
+            writer.WriteString("detail", detail);
+            if (requestId is not null)
+            {
+                writer.WriteString("requestId", requestId);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Partitioned.Clustering;
+using Partitioned.Server;
+
+namespace Partitioned.Serving;
+
+/// <summary>
+/// A cluster turned into a web service: the partitions serve their services, and one driver-side address takes
+/// client requests (<see cref="Address"/>, <c>POST /serve/{name}</c>). In distributed mode that address is a
+/// load-balancing gateway; in head-node mode, an ingress that partitions pull work from.
+/// </summary>
+/// <typeparam name="TRow">The dataset's row type.</typeparam>
+/// <typeparam name="TResult">The result row type.</typeparam>
+public sealed class ServingCluster<TRow, TResult> : IAsyncDisposable
+{
+    private readonly ServingOptions _options;
+    private readonly HeadNodeIngress? _ingress;
+    private ServingGateway? _gateway;
+    private int _stopped;
+
+    internal ServingCluster(PartitionedDataset<TRow> dataset, PartitionServerDefinition<TRow, TResult> server, ServingOptions serving, ClusterOptions cluster)
+    {
+        serving.Validate();
+        _options = serving;
+        if (serving.Mode == ServingMode.HeadNode)
+        {
+            _ingress = new HeadNodeIngress(serving, cluster.LoggerFactory ?? NullLoggerFactory.Instance);
+            cluster = cluster with { CoordinatorEndpoints = [.. cluster.CoordinatorEndpoints, _ingress.MapPartitionRoutes] };
+        }
+
+        Cluster = new Cluster<TRow, TResult>(dataset, server, cluster);
+        if (_ingress is not null)
+        {
+            Cluster.PartitionChanged += (_, change) => _ingress.OnPartitionChanged(change);
+        }
+    }
+
+    /// <summary>The cluster behind the service.</summary>
+    public Cluster<TRow, TResult> Cluster { get; }
+
+    /// <summary>The serving mode.</summary>
+    public ServingMode Mode => _options.Mode;
+
+    /// <summary>The driver-side address clients call (the gateway's or the ingress's).</summary>
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>The full URL of a service: <c>{Address}serve/{name}</c>.</summary>
+    public Uri GetServiceUri(string service)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        return new Uri(Address, "serve/" + Uri.EscapeDataString(service));
+    }
+
+    internal async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await Cluster.StartAsync(cancellationToken).ConfigureAwait(false);
+        var loggerFactory = Cluster.Options.LoggerFactory ?? NullLoggerFactory.Instance;
+        if (_ingress is not null)
+        {
+            await _ingress.StartAsync(Cluster.Directory, cancellationToken).ConfigureAwait(false);
+            Address = _ingress.Address;
+        }
+        else
+        {
+            _gateway = await ServingGateway.StartAsync(_options, Cluster.Directory, loggerFactory, cancellationToken).ConfigureAwait(false);
+            Address = _gateway.Address;
+        }
+    }
+
+    /// <summary>Stops the front (its in-flight requests drain up to the deadline), then the cluster; returns the cluster's results. Idempotent.</summary>
+    public async Task<PartitionedDataset<TResult>> StopAsync(CancellationToken cancellationToken = default)
+    {
+        await StopFrontAsync().ConfigureAwait(false);
+        return await Cluster.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the front and the cluster if running.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopFrontAsync().ConfigureAwait(false);
+        await Cluster.DisposeAsync().ConfigureAwait(false);
+    }
+
+    // The front goes first, so no new request arrives while partitions drain.
+    private async Task StopFrontAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        if (_gateway is not null)
+        {
+            await _gateway.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_ingress is not null)
+        {
+            await _ingress.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

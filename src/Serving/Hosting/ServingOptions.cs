@@ -1,0 +1,46 @@
+using Partitioned.Shared;
+
+namespace Partitioned.Serving;
+
+/// <summary>The driver-side front of a <see cref="ServingCluster{TRow, TResult}"/>: gateway (distributed mode) or ingress (head-node mode).</summary>
+public sealed record ServingOptions
+{
+    /// <summary>Distributed (default) or head-node.</summary>
+    public ServingMode Mode { get; init; } = ServingMode.Distributed;
+
+    /// <summary>The IP address the front listens on. Default <c>127.0.0.1</c>.</summary>
+    public string BindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>The front's port; 0 (default) for any free port.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Distributed mode: the gateway's policy, one of <see cref="LoadBalancingPolicies"/>. Default round robin.</summary>
+    public string LoadBalancing { get; init; } = LoadBalancingPolicies.RoundRobin;
+
+    /// <summary>Head-node mode: the services the ingress takes requests for (names as the partitions define them). Required in that mode.</summary>
+    public IReadOnlyList<string> Services { get; init; } = [];
+
+    /// <summary>Head-node mode: how long a request may wait for its answer before it gets 504. Distributed mode: the gateway's
+    /// timeout for a partition's answer (the partition's own service deadline normally answers first). Default 10 s.</summary>
+    public TimeSpan Deadline { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Head-node mode: requests waiting per service at the ingress; beyond it, 503 with Retry-After. Default 4096.</summary>
+    public int QueueCapacity { get; init; } = 4096;
+
+    /// <summary>The largest request body the front accepts; larger gets 413. Default 1 MiB.</summary>
+    public long MaxRequestBodySize { get; init; } = 1024 * 1024;
+
+    internal void Validate()
+    {
+        var validation = new OptionsValidation(nameof(ServingOptions));
+        validation.Require(KestrelApp.TryParseBindAddress(BindAddress, out _), $"{nameof(BindAddress)} must be an IP address such as 127.0.0.1 or 0.0.0.0 (was '{BindAddress}').");
+        validation.Require(Port is >= 0 and <= 65535, $"{nameof(Port)} must be between 0 and 65535 (was {Port}).");
+        validation.Require(LoadBalancingPolicies.All.Contains(LoadBalancing), $"{nameof(LoadBalancing)} must be one of {string.Join(", ", LoadBalancingPolicies.All)} (was '{LoadBalancing}').");
+        validation.Require(Mode != ServingMode.HeadNode || Services is { Count: > 0 }, $"{nameof(Services)} must name at least one service in head-node mode.");
+        validation.Require(Services is null || Services.Distinct(StringComparer.Ordinal).Count() == Services.Count, $"{nameof(Services)} names a service twice; names must be unique.");
+        validation.Require(Deadline > TimeSpan.Zero, $"{nameof(Deadline)} must be positive (was {Deadline}).");
+        validation.Require(QueueCapacity >= 1, $"{nameof(QueueCapacity)} must be at least 1 (was {QueueCapacity}).");
+        validation.Require(MaxRequestBodySize >= 1, $"{nameof(MaxRequestBodySize)} must be at least 1 byte (was {MaxRequestBodySize}).");
+        validation.ThrowIfInvalid();
+    }
+}

@@ -1,0 +1,147 @@
+using Partitioned.Coordination;
+
+namespace Partitioned.Serving;
+
+/// <summary>
+/// Picks a live partition for each request by a policy (see <see cref="LoadBalancingPolicies"/>), skipping
+/// partitions the coordinator does not list as serving and, for a moment, those a request just failed to reach.
+/// The gateway uses it; so can a caller that talks to partitions directly (<see cref="CreateClient"/>).
+/// </summary>
+public sealed class PartitionBalancer
+{
+    private static readonly TimeSpan s_suspicion = TimeSpan.FromSeconds(1);
+
+    private readonly PartitionDirectory _directory;
+    private readonly TimeProvider _time;
+    private readonly int[] _outstanding;
+    private readonly long[] _suspectUntil;
+    private readonly Func<IReadOnlyList<(int Partition, Uri Endpoint)>, int> _choose;
+    private (long Version, (int Partition, Uri Endpoint)[] Live) _cache = (-1, []);
+    private int _next;
+
+    /// <summary>Creates a balancer over the partitions of <paramref name="directory"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="policy"/> is not one of <see cref="LoadBalancingPolicies.All"/>.</exception>
+    public PartitionBalancer(PartitionDirectory directory, string policy = LoadBalancingPolicies.RoundRobin, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        _directory = directory;
+        _time = timeProvider ?? TimeProvider.System;
+        _outstanding = new int[directory.Current.PartitionCount];
+        _suspectUntil = new long[directory.Current.PartitionCount];
+        Policy = policy;
+        _choose = policy switch
+        {
+            LoadBalancingPolicies.RoundRobin => RoundRobin,
+            LoadBalancingPolicies.LeastOutstanding => LeastOutstanding,
+            LoadBalancingPolicies.PowerOfTwoChoices => PowerOfTwoChoices,
+            _ => throw new ArgumentException($"Unknown load-balancing policy '{policy}'. Use one of: {string.Join(", ", LoadBalancingPolicies.All)}.", nameof(policy)),
+        };
+    }
+
+    /// <summary>The policy's name.</summary>
+    public string Policy { get; }
+
+    /// <summary>Requests outstanding per partition (sent through this balancer, not yet answered).</summary>
+    public IReadOnlyList<int> Outstanding => _outstanding;
+
+    /// <summary>
+    /// Picks a partition, or returns false when none is live. Call <see cref="Complete"/> when the request ends,
+    /// passing whether the partition could be reached.
+    /// </summary>
+    public bool TryPick(out int partition, out Uri endpoint, int excluding = -1)
+    {
+        var live = Live();
+        var now = _time.GetTimestamp();
+        var candidates = new List<(int Partition, Uri Endpoint)>(live.Length);
+        foreach (var host in live)
+        {
+            if (host.Partition != excluding && Volatile.Read(ref _suspectUntil[host.Partition]) <= now)
+            {
+                candidates.Add(host);
+            }
+        }
+
+        // Every live partition is suspect: better to try one than to refuse outright.
+        if (candidates.Count == 0)
+        {
+            candidates.AddRange(live.Where(h => h.Partition != excluding));
+        }
+
+        if (candidates.Count == 0)
+        {
+            partition = -1;
+            endpoint = null!;
+            return false;
+        }
+
+        (partition, endpoint) = candidates[candidates.Count == 1 ? 0 : _choose(candidates)];
+        Interlocked.Increment(ref _outstanding[partition]);
+        return true;
+    }
+
+    /// <summary>Ends a request picked with <see cref="TryPick"/>; <paramref name="reached"/> false sets the partition aside for a moment.</summary>
+    public void Complete(int partition, bool reached)
+    {
+        Interlocked.Decrement(ref _outstanding[partition]);
+        if (!reached)
+        {
+            Volatile.Write(ref _suspectUntil[partition], _time.GetTimestamp() + (long)(s_suspicion.TotalSeconds * _time.TimestampFrequency));
+        }
+    }
+
+    /// <summary>
+    /// An <see cref="HttpClient"/> that sends each request to a partition this balancer picks: relative URIs such as
+    /// <c>serve/hello</c> resolve against the chosen partition's base address. The caller disposes it.
+    /// </summary>
+    public HttpClient CreateClient(HttpMessageHandler? inner = null) =>
+        new(new BalancingHandler(this, inner ?? new SocketsHttpHandler()))
+        {
+            BaseAddress = new Uri("http://partitions.invalid/"),
+        };
+
+    private (int Partition, Uri Endpoint)[] Live()
+    {
+        var snapshot = _directory.Current;
+        var cache = _cache;
+        if (cache.Version == snapshot.Version)
+        {
+            return cache.Live;
+        }
+
+        var live = snapshot.Hosts.Select(static h => (h.Key, h.Value)).ToArray();
+        _cache = (snapshot.Version, live);
+        return live;
+    }
+
+    private int RoundRobin(IReadOnlyList<(int Partition, Uri Endpoint)> candidates) =>
+        (int)((uint)Interlocked.Increment(ref _next) % (uint)candidates.Count);
+
+    private int LeastOutstanding(IReadOnlyList<(int Partition, Uri Endpoint)> candidates)
+    {
+        // Start at a rotating offset so ties do not all land on the lowest partition.
+        var start = RoundRobin(candidates);
+        var best = start;
+        for (var i = 1; i < candidates.Count; i++)
+        {
+            var index = (start + i) % candidates.Count;
+            if (Volatile.Read(ref _outstanding[candidates[index].Partition]) < Volatile.Read(ref _outstanding[candidates[best].Partition]))
+            {
+                best = index;
+            }
+        }
+
+        return best;
+    }
+
+    private int PowerOfTwoChoices(IReadOnlyList<(int Partition, Uri Endpoint)> candidates)
+    {
+        var first = Random.Shared.Next(candidates.Count);
+        var second = Random.Shared.Next(candidates.Count - 1);
+        if (second >= first)
+        {
+            second++;
+        }
+
+        return Volatile.Read(ref _outstanding[candidates[second].Partition]) < Volatile.Read(ref _outstanding[candidates[first].Partition]) ? second : first;
+    }
+}

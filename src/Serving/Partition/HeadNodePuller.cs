@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.Logging;
+using Partitioned.Shared;
+
+namespace Partitioned.Serving;
+
+/// <summary>
+/// Head-node mode, partition side: when the coordinator says a head node takes requests for a service this
+/// partition hosts, pull batches of them (long poll), queue them here, and answer through the reply router.
+/// Pulls only as many as the local queue has room for; stops pulling when the partition starts stopping.
+/// </summary>
+internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient coordinator, ILogger logger)
+{
+    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(1);
+
+    public async Task RunAsync(IReadOnlyDictionary<string, IServiceEndpoint> services, CancellationToken cancellationToken)
+    {
+        HeadNodeInfo? info;
+        try
+        {
+            using var response = await coordinator.GetAsync("v1/serving", cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return;
+            }
+
+            response.EnsureSuccessStatusCode();
+            info = await response.Content.ReadFromJsonAsync<HeadNodeInfo>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var pulled = (info?.Services ?? []).Where(services.ContainsKey).Select(name => services[name]).ToList();
+        foreach (var service in pulled)
+        {
+            Log.Pulling(logger, service.Name);
+        }
+
+        await Task.WhenAll(pulled.Select(service => PullLoopAsync(service, cancellationToken))).ConfigureAwait(false);
+    }
+
+    private async Task PullLoopAsync(IServiceEndpoint service, CancellationToken cancellationToken)
+    {
+        var replyTo = new Uri(feature.Context.Coordinator, "v1/serving/replies");
+        var backoff = TimeSpan.FromMilliseconds(50);
+        var batchLimit = Math.Max(service.Options.MaxBatchSize, 16);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var room = Math.Min(service.FreeCapacity, batchLimit);
+            try
+            {
+                if (room == 0)
+                {
+                    await Task.Delay(2, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                var ask = new PullRequest(feature.Context.Partition, feature.Context.Attempt, room);
+                using var response = await coordinator.PostAsJsonAsync($"v1/serving/{service.Name}/pull", ask, ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.NoContent)
+                {
+                    continue;
+                }
+
+                if (response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+                {
+                    // A newer attempt of this partition exists, or the head node no longer serves this service.
+                    Log.PullRefused(logger, service.Name, (int)response.StatusCode);
+                    return;
+                }
+
+                response.EnsureSuccessStatusCode();
+                var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var request in ServingWire.ReadRequests(body))
+                {
+                    service.AcceptPulled(request, replyTo);
+                }
+
+                backoff = TimeSpan.FromMilliseconds(50);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or TaskCanceledException)
+            {
+                Log.PullFailed(logger, service.Name, ex.Message);
+                await Task.Delay(backoff, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                backoff = backoff * 2 < s_maxBackoff ? backoff * 2 : s_maxBackoff;
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 420, Level = LogLevel.Information, Message = "Service '{Service}': pulling requests from the head node.")]
+        public static partial void Pulling(ILogger logger, string service);
+
+        [LoggerMessage(EventId = 421, Level = LogLevel.Warning, Message = "Service '{Service}': pulling from the head node failed: {Reason}")]
+        public static partial void PullFailed(ILogger logger, string service, string reason);
+
+        [LoggerMessage(EventId = 422, Level = LogLevel.Information, Message = "Service '{Service}': the head node refused pulls ({Status}); this attempt stops pulling.")]
+        public static partial void PullRefused(ILogger logger, string service, int status);
+    }
+}

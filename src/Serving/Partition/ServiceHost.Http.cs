@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Partitioned.Shared;
+
+namespace Partitioned.Serving;
+
+internal sealed partial class ServiceHost<TRequest, TReply>
+{
+    /// <summary><c>POST /serve/{name}</c>: the request is answered on this connection, by the handler or with a clear error.</summary>
+    public async Task HandleHttpAsync(HttpContext context)
+    {
+        var arrived = Stopwatch.GetTimestamp();
+        var response = context.Response;
+        var body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
+        if (body.TooLarge)
+        {
+            await RefuseAsync(response, StatusCodes.Status413PayloadTooLarge, "Request too large", $"The request body is larger than {Options.MaxRequestBodySize} bytes, the limit of service '{Name}'.").ConfigureAwait(false);
+            return;
+        }
+
+        TRequest parsed;
+        try
+        {
+            if (!TryParse(body.Span, out parsed, out var error))
+            {
+                await RefuseAsync(response, StatusCodes.Status400BadRequest, "Invalid request", error).ConfigureAwait(false);
+                return;
+            }
+        }
+        finally
+        {
+            body.Return();
+        }
+
+        var sink = new HttpReplySink<TReply>();
+        var request = NewRequest(_feature.NextRequestId(), parsed, sink, arrived);
+        if (!await AdmitAsync(request).ConfigureAwait(false))
+        {
+            ServingMetrics.CountReply(Name, StatusCodes.Status503ServiceUnavailable, arrived);
+            await ProblemResponse.WriteAsync(response, StatusCodes.Status503ServiceUnavailable, "Queue full",
+                $"Service '{Name}' on partition {_feature.Context.Partition} has {Options.QueueCapacity} requests waiting; retry later.", request.Id, retryAfter: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            return;
+        }
+
+        ReplyOutcome<TReply> outcome;
+        var reply = sink.Task;
+        if (reply.IsCompletedSuccessfully)
+        {
+            outcome = reply.Result;
+        }
+        else
+        {
+            try
+            {
+                outcome = await reply.WaitAsync(Options.Deadline - Stopwatch.GetElapsedTime(arrived), _time, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                if (!Expire(request))
+                {
+                    outcome = await reply.ConfigureAwait(false);
+                }
+                else
+                {
+                    ServingMetrics.CountReply(Name, StatusCodes.Status504GatewayTimeout, arrived);
+                    await ProblemResponse.WriteAsync(response, StatusCodes.Status504GatewayTimeout, "Deadline passed",
+                        $"Service '{Name}' did not answer request {request.Id} within its deadline of {Options.Deadline.TotalSeconds:0.###} s.", request.Id).ConfigureAwait(false);
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client left: nobody is waiting for this answer any more.
+                Expire(request);
+                return;
+            }
+        }
+
+        await WriteAsync(response, outcome, request.Id).ConfigureAwait(false);
+    }
+
+    /// <summary><c>POST /control/serving/{name}/forward</c>: a request another partition handed over; the answer goes to its <c>replyTo</c>.</summary>
+    public async Task HandleForwardedAsync(HttpContext context)
+    {
+        var arrived = Stopwatch.GetTimestamp();
+        var body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBodySize + 4096, context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            if (body.TooLarge)
+            {
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status413PayloadTooLarge, "Request too large", $"The forwarded request is larger than the limit of service '{Name}'.").ConfigureAwait(false);
+                return;
+            }
+
+            string id;
+            Uri replyTo;
+            byte[] requestJson;
+            try
+            {
+                (id, replyTo, requestJson) = ServingWire.ReadForward(body.Span);
+            }
+            catch (JsonException ex)
+            {
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid forward", JsonErrors.Describe(ex)).ConfigureAwait(false);
+                return;
+            }
+
+            if (!TryParse(requestJson, out var parsed, out var error))
+            {
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid request", error, id).ConfigureAwait(false);
+                return;
+            }
+
+            var request = NewRequest(id, parsed, new RemoteReplySink<TReply>(replyTo, id, _feature.Replies, _replyType), arrived);
+            if (!TryEnqueue(request))
+            {
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, "Queue full",
+                    $"Service '{Name}' on partition {_feature.Context.Partition} cannot take forwarded request {id}: its queue is full.", id, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                return;
+            }
+
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+        }
+        finally
+        {
+            body.Return();
+        }
+    }
+
+    public void AcceptPulled(WireRequest pulled, Uri replyTo)
+    {
+        var arrived = Stopwatch.GetTimestamp();
+        var sink = new RemoteReplySink<TReply>(replyTo, pulled.Id, _feature.Replies, _replyType);
+        if (!TryParse(pulled.Body.Span, out var parsed, out var error))
+        {
+            ServingMetrics.CountReply(Name, StatusCodes.Status400BadRequest, arrived);
+            sink.Complete(ReplyOutcome<TReply>.Error(StatusCodes.Status400BadRequest, "Invalid request", error));
+            return;
+        }
+
+        var request = NewRequest(pulled.Id, parsed, sink, arrived);
+        if (!TryEnqueue(request))
+        {
+            // The puller asks only for what fits; a full queue here means a race with direct traffic.
+            request.TryCompleteIfPending(ReplyOutcome<TReply>.Error(StatusCodes.Status503ServiceUnavailable, "Queue full", $"Service '{Name}' on partition {_feature.Context.Partition} had no room for request {pulled.Id}."));
+        }
+    }
+
+    /// <summary>Forwards a request to the same service on another partition; the answer travels straight to where the request is held.</summary>
+    public async Task ForwardAsync(ServiceRequest<TRequest, TReply> request, int partition, TRequest body, CancellationToken cancellationToken)
+    {
+        var origin = request.Sink.RemoteOrigin;
+        var (replyTo, originId) = origin ?? (_feature.RepliesAddress, request.Id);
+        if (!request.TryMarkForwarded())
+        {
+            throw new InvalidOperationException($"Request {request.Id} already has its answer; it cannot be forwarded.");
+        }
+
+        // Held here: remember it, so the answer relayed back finds its connection.
+        if (origin is null)
+        {
+            _feature.AwaitRemoteReply(request.Id, request);
+        }
+
+        try
+        {
+            var forward = ServingWire.WriteForward(originId, replyTo, JsonSerializer.SerializeToUtf8Bytes(body, _requestType));
+            await _feature.Router.ForwardAsync(partition, Name, forward, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _feature.ForgetRemoteReply(request.Id);
+            request.UndoForwarded();
+            throw;
+        }
+    }
+
+    private bool TryParse(ReadOnlySpan<byte> json, out TRequest request, out string error)
+    {
+        request = default!;
+        if (json.IsEmpty)
+        {
+            error = $"The request body is empty; service '{Name}' expects a JSON {typeof(TRequest).Name}.";
+            return false;
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize(json, _requestType);
+            if (value is null)
+            {
+                error = $"The request body is null; service '{Name}' expects a JSON {typeof(TRequest).Name}.";
+                return false;
+            }
+
+            request = value;
+            error = string.Empty;
+            return true;
+        }
+        catch (JsonException ex)
+        {
+            error = JsonErrors.Describe(ex, json);
+            return false;
+        }
+    }
+
+    /// <summary>The deadline passed or the client left: refuse later answers and give back a queue slot still held.</summary>
+    private bool Expire(ServiceRequest<TRequest, TReply> request)
+    {
+        if (!request.TryExpire())
+        {
+            return false;
+        }
+
+        LeaveQueue(request);
+        _feature.ForgetRemoteReply(request.Id);
+        return true;
+    }
+
+    private Task RefuseAsync(HttpResponse response, int status, string title, string detail)
+    {
+        ServingMetrics.CountReply(Name, status, 0);
+        return ProblemResponse.WriteAsync(response, status, title, detail);
+    }
+
+    private Task WriteAsync(HttpResponse response, ReplyOutcome<TReply> outcome, string id)
+    {
+        if (outcome.IsError)
+        {
+            return ProblemResponse.WriteAsync(response, outcome.Status, outcome.Title!, outcome.Detail!, id);
+        }
+
+        if (!outcome.RawJson.IsEmpty)
+        {
+            response.StatusCode = outcome.Status;
+            response.ContentType = outcome.Status >= 400 ? ProblemResponse.ContentType : "application/json; charset=utf-8";
+            return response.Body.WriteAsync(outcome.RawJson).AsTask();
+        }
+
+        return response.WriteAsJsonAsync(outcome.Value!, _replyType);
+    }
+}

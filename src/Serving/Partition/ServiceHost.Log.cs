@@ -1,0 +1,12 @@
+using Microsoft.Extensions.Logging;
+
+namespace Partitioned.Serving;
+
+internal sealed partial class ServiceHost<TRequest, TReply>
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 400, Level = LogLevel.Error, Message = "Service '{Service}': the handler threw on requests {RequestIds}; each unanswered one got 500 with its id.")]
+        public static partial void HandlerFailed(ILogger logger, string service, string requestIds, Exception exception);
+    }
+}

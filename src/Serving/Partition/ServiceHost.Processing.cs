@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+
+namespace Partitioned.Serving;
+
+internal sealed partial class ServiceHost<TRequest, TReply>
+{
+    private static readonly Action<ServiceHost<TRequest, TReply>> s_drain = static host => _ = host.DrainAsync();
+
+    /// <summary>Queues a request; false when the queue is full.</summary>
+    private bool TryEnqueue(ServiceRequest<TRequest, TReply> request)
+    {
+        if (Interlocked.Increment(ref _queued) > Options.QueueCapacity)
+        {
+            Interlocked.Decrement(ref _queued);
+            return false;
+        }
+
+        ServingMetrics.QueueDepth.Add(1, _serviceTag);
+        request.MarkQueued();
+        _queue.Writer.TryWrite(request);
+        if (_continuous)
+        {
+            EnsureDraining();
+        }
+
+        return true;
+    }
+
+    /// <summary>Continuous mode: run at once when a slot is free and nobody waits; otherwise queue.</summary>
+    private ValueTask<bool> AdmitAsync(ServiceRequest<TRequest, TReply> request)
+    {
+        if (_continuous && Volatile.Read(ref _queued) == 0 && TryAcquireSlot())
+        {
+            return RunInlineAsync(request);
+        }
+
+        return ValueTask.FromResult(TryEnqueue(request));
+    }
+
+    private async ValueTask<bool> RunInlineAsync(ServiceRequest<TRequest, TReply> request)
+    {
+        try
+        {
+            await ProcessAsync([request]).ConfigureAwait(false);
+        }
+        finally
+        {
+            ReleaseSlot();
+            EnsureDraining();
+        }
+
+        return true;
+    }
+
+    private bool TryDequeueLive(out ServiceRequest<TRequest, TReply> request)
+    {
+        while (_queue.Reader.TryRead(out request!))
+        {
+            if (request.TryLeaveQueue())
+            {
+                Interlocked.Decrement(ref _queued);
+                ServingMetrics.QueueDepth.Add(-1, _serviceTag);
+                if (!request.IsCompleted)
+                {
+                    return true;
+                }
+            }
+
+            // Otherwise its deadline passed while it waited: the slot was given back then.
+        }
+
+        return false;
+    }
+
+    /// <summary>Gives back the queue slot of a request that expires while still queued.</summary>
+    private void LeaveQueue(ServiceRequest<TRequest, TReply> request)
+    {
+        if (request.TryLeaveQueue())
+        {
+            Interlocked.Decrement(ref _queued);
+            ServingMetrics.QueueDepth.Add(-1, _serviceTag);
+        }
+    }
+
+    private bool TryAcquireSlot()
+    {
+        var running = Volatile.Read(ref _running);
+        while (running < _concurrency)
+        {
+            var seen = Interlocked.CompareExchange(ref _running, running + 1, running);
+            if (seen == running)
+            {
+                return true;
+            }
+
+            running = seen;
+        }
+
+        return false;
+    }
+
+    private void ReleaseSlot() => Interlocked.Decrement(ref _running);
+
+    private void EnsureDraining()
+    {
+        if (Volatile.Read(ref _queued) > 0 && TryAcquireSlot())
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(s_drain, this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Continuous mode: a worker holding one slot handles queued requests one by one until the queue is empty.</summary>
+    private async Task DrainAsync()
+    {
+        while (true)
+        {
+            while (TryDequeueLive(out var request))
+            {
+                await ProcessAsync([request]).ConfigureAwait(false);
+            }
+
+            ReleaseSlot();
+
+            // A request queued after the last look and before the release would otherwise wait for the next arrival.
+            if (Volatile.Read(ref _queued) == 0 || !TryAcquireSlot())
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Micro-batch mode: gather up to the batch size, waiting at most the batch delay after the first request, then hand the batch over.</summary>
+    private async Task BatchLoopAsync(CancellationToken cancellationToken)
+    {
+        var reader = _queue.Reader;
+        var maxSize = Options.MaxBatchSize;
+        var delay = Options.MaxBatchDelay;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!TryDequeueLive(out var first))
+            {
+                continue;
+            }
+
+            var batch = new List<ServiceRequest<TRequest, TReply>>(Math.Min(maxSize, 64)) { first };
+            var started = _time.GetTimestamp();
+            while (batch.Count < maxSize)
+            {
+                if (TryDequeueLive(out var next))
+                {
+                    batch.Add(next);
+                    continue;
+                }
+
+                var remaining = delay - _time.GetElapsedTime(started);
+                if (remaining <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                var more = reader.WaitToReadAsync(cancellationToken).AsTask();
+                if (await Task.WhenAny(more, Task.Delay(remaining, _time, cancellationToken)).ConfigureAwait(false) != more || !await more.ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+
+            while (!TryAcquireSlot())
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(1), _time, cancellationToken).ConfigureAwait(false);
+            }
+
+            _ = RunBatchAsync(batch);
+        }
+    }
+
+    private async Task RunBatchAsync(List<ServiceRequest<TRequest, TReply>> batch)
+    {
+        try
+        {
+            await ProcessAsync(batch).ConfigureAwait(false);
+        }
+        finally
+        {
+            ReleaseSlot();
+        }
+    }
+
+    /// <summary>Calls the handler, and answers every request it left unanswered: 500 on an exception (with a correlation id), 500 for a forgotten one.</summary>
+    private async ValueTask ProcessAsync(IReadOnlyList<ServiceRequest<TRequest, TReply>> batch)
+    {
+        using var activity = ServingMetrics.Activities.StartActivity("serve.batch");
+        activity?.SetTag("service", Name);
+        activity?.SetTag("batch.size", batch.Count);
+        ServingMetrics.BatchSize.Record(batch.Count, _serviceTag);
+        try
+        {
+            var handled = _definition.Handler.HandleAsync(batch, _abort.Token);
+            if (!handled.IsCompletedSuccessfully)
+            {
+                await handled.ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.HandlerFailed(_logger, Name, string.Join(", ", batch.Select(static r => r.Id)), ex);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            foreach (var request in batch)
+            {
+                request.TryCompleteIfPending(ReplyOutcome<TReply>.Error(
+                    StatusCodes.Status500InternalServerError, "Handler failed", $"The '{Name}' handler threw {ex.GetType().Name} while processing request {request.Id}; the partition's log has the details under that id."));
+            }
+
+            return;
+        }
+
+        foreach (var request in batch)
+        {
+            request.TryCompleteIfPending(ReplyOutcome<TReply>.Error(
+                StatusCodes.Status500InternalServerError, "No reply", $"The '{Name}' handler returned without replying to request {request.Id} (nor forwarding it)."));
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text.Json.Serialization.Metadata;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Partitioned.Server;
+
+namespace Partitioned.Serving;
+
+/// <summary>
+/// One service on one partition: parses requests (from HTTP, the head node, or another partition), queues them
+/// in a bounded queue, feeds them to the handler (continuous or micro-batch), and sees that each gets exactly
+/// one answer before its deadline.
+/// </summary>
+/// <remarks>
+/// Queue capacity is counted, not enforced by the channel, so a request whose deadline passes while it waits
+/// gives its slot back at once; the processor skips it when it comes up. In continuous mode a request that
+/// finds a free handler slot and an empty queue runs on the thread that received it, with no hand-off.
+/// </remarks>
+internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, IServiceRuntime<TRequest, TReply>
+{
+    private readonly ServiceDefinition<TRequest, TReply> _definition;
+    private readonly JsonTypeInfo<TRequest> _requestType;
+    private readonly JsonTypeInfo<TReply> _replyType;
+    private readonly Channel<ServiceRequest<TRequest, TReply>> _queue = Channel.CreateUnbounded<ServiceRequest<TRequest, TReply>>();
+    private readonly KeyValuePair<string, object?> _serviceTag;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly bool _continuous;
+    private readonly int _concurrency;
+    private ServingFeature _feature = null!;
+    private ILogger _logger = null!;
+    private TimeProvider _time = TimeProvider.System;
+    private Task _batchLoop = Task.CompletedTask;
+    private int _queued;
+    private int _running;
+
+    public ServiceHost(ServiceDefinition<TRequest, TReply> definition)
+    {
+        _definition = definition;
+        var json = definition.Options.EffectiveJson;
+        _requestType = (JsonTypeInfo<TRequest>)json.GetTypeInfo(typeof(TRequest));
+        _replyType = (JsonTypeInfo<TReply>)json.GetTypeInfo(typeof(TReply));
+        _serviceTag = ServingMetrics.Service(definition.Name);
+        _continuous = definition.Options.Mode == ProcessingMode.Continuous;
+        _concurrency = definition.Options.EffectiveConcurrency;
+    }
+
+    public string Name => _definition.Name;
+
+    public ServiceOptions Options => _definition.Options;
+
+    public int FreeCapacity => Math.Max(0, Options.QueueCapacity - Volatile.Read(ref _queued));
+
+    public void Start(ServingFeature feature)
+    {
+        _feature = feature;
+        _logger = feature.Context.LoggerFactory.CreateLogger("Partitioned.Serving.Service");
+        _time = feature.Time;
+        if (!_continuous)
+        {
+            _batchLoop = Task.Run(() => BatchLoopAsync(_abort.Token));
+        }
+    }
+
+    /// <summary>Waits for queued and running requests to finish (they were accepted, so they are answered), then stops the processors.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (Volatile.Read(ref _queued) > 0 || Volatile.Read(ref _running) > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10), _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _queue.Writer.TryComplete();
+            await _abort.CancelAsync().ConfigureAwait(false);
+            await _batchLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _abort.Dispose();
+        }
+    }
+
+    void IServiceRuntime<TRequest, TReply>.CountReply(ServiceRequest<TRequest, TReply> request, int status) =>
+        ServingMetrics.CountReply(Name, status, request.ArrivedTimestamp);
+
+    void IServiceRuntime<TRequest, TReply>.CountDuplicate() => ServingMetrics.DuplicateReplies.Add(1, _serviceTag);
+
+    private ServiceRequest<TRequest, TReply> NewRequest(string id, TRequest request, ReplySink<TReply> sink, long arrived)
+    {
+        ServingMetrics.Requests.Add(1, _serviceTag);
+        return new ServiceRequest<TRequest, TReply>(id, request, sink, this, arrived);
+    }
+}

@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Partitioned.Server;
+
+namespace Partitioned.Serving;
+
+/// <summary>
+/// The serving layer on one partition attempt: its services, the <c>/serve/{name}</c> route, the token-protected
+/// routes other nodes use (<c>/control/serving/...</c>), the reply router, the forwarding router and, when a
+/// head node runs, the puller.
+/// </summary>
+internal sealed class ServingFeature : IPartitionFeature
+{
+    private readonly Dictionary<string, IServiceEndpoint> _services = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IRemotelyCompleted> _awaitingRemote = new(StringComparer.Ordinal);
+    private PartitionContext? _context;
+    private HttpClient? _control;
+    private HttpClient? _coordinator;
+    private ReplyRouter? _replies;
+    private Task _puller = Task.CompletedTask;
+    private string _idPrefix = string.Empty;
+    private long _nextId;
+
+    public PartitionContext Context => _context ?? throw new InvalidOperationException("The serving feature has not started.");
+
+    public TimeProvider Time => TimeProvider.System;
+
+    public ReplyRouter Replies => _replies ?? throw new InvalidOperationException("The serving feature has not started.");
+
+    public PartitionRouter Router { get; private set; } = null!;
+
+    /// <summary>Where other nodes send answers of requests this partition forwarded away.</summary>
+    public Uri RepliesAddress => new(Context.Endpoint ?? throw new InvalidOperationException("The partition is not listening yet."), "control/serving/replies");
+
+    public void Add(IServiceEndpoint service)
+    {
+        if (!_services.TryAdd(service.Name, service))
+        {
+            throw new InvalidOperationException($"A service named '{service.Name}' is already defined on this partition server; service names must be unique.");
+        }
+    }
+
+    public string NextRequestId() => string.Concat(_idPrefix, Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public void AwaitRemoteReply(string id, IRemotelyCompleted request) => _awaitingRemote[id] = request;
+
+    public void ForgetRemoteReply(string id) => _awaitingRemote.TryRemove(id, out _);
+
+    public Task StartAsync(PartitionContext context, CancellationToken cancellationToken)
+    {
+        _context = context;
+        _idPrefix = $"{context.Partition}.{context.Attempt}.";
+        _control = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        _control.DefaultRequestHeaders.Authorization = context.ControlAuthorization;
+        _coordinator = context.CreateCoordinatorClient();
+        _coordinator.Timeout = TimeSpan.FromSeconds(60);
+        _replies = new ReplyRouter(_control, context.LoggerFactory.CreateLogger<ReplyRouter>());
+        Router = new PartitionRouter(_control, _coordinator);
+        foreach (var service in _services.Values)
+        {
+            service.Start(this);
+        }
+
+        var puller = new HeadNodePuller(this, _coordinator, context.LoggerFactory.CreateLogger<HeadNodePuller>());
+        _puller = Task.Run(() => puller.RunAsync(_services, context.Stopping), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public void ConfigureServices(IServiceCollection services)
+    {
+    }
+
+    public void MapEndpoints(IEndpointRouteBuilder endpoints, IEndpointRouteBuilder control)
+    {
+        endpoints.MapPost("/serve/{name}", ServeAsync);
+
+        // Delegate (not RequestDelegate) handlers, so the control group's token filter runs on them.
+        control.MapPost("/serving/{name}/forward", (Delegate)ForwardedAsync);
+        control.MapPost("/serving/replies", (Delegate)RepliesAsync);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Stopping already fired: no more pulls. Finish what was accepted, then send the last answers.
+        await _puller.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        try
+        {
+            await Task.WhenAll(_services.Values.Select(service => service.StopAsync(cancellationToken))).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_replies is not null)
+            {
+                await _replies.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _control?.Dispose();
+            _coordinator?.Dispose();
+        }
+    }
+
+    private Task ServeAsync(HttpContext context)
+    {
+        var name = (string)context.Request.RouteValues["name"]!;
+        return _services.TryGetValue(name, out var service) ? service.HandleHttpAsync(context) : UnknownServiceAsync(context.Response, name);
+    }
+
+    private Task ForwardedAsync(HttpContext context)
+    {
+        var name = (string)context.Request.RouteValues["name"]!;
+        return _services.TryGetValue(name, out var service) ? service.HandleForwardedAsync(context) : UnknownServiceAsync(context.Response, name);
+    }
+
+    private async Task RepliesAsync(HttpContext context)
+    {
+        var body = await RequestBody.ReadAsync(context.Request, 64L * 1024 * 1024, context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            foreach (var reply in ServingWire.ReadReplies(body.Span))
+            {
+                if (_awaitingRemote.TryRemove(reply.Id, out var request))
+                {
+                    request.TryCompleteRemote(reply.Status, reply.Body);
+                }
+            }
+
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid replies", Shared.JsonErrors.Describe(ex)).ConfigureAwait(false);
+        }
+        finally
+        {
+            body.Return();
+        }
+    }
+
+    private Task UnknownServiceAsync(HttpResponse response, string name)
+    {
+        var known = _services.Count == 0 ? "none" : string.Join(", ", _services.Keys.Order(StringComparer.Ordinal));
+        return ProblemResponse.WriteAsync(response, StatusCodes.Status404NotFound, "Unknown service", $"No service named '{name}' on this partition. Services: {known}.");
+    }
+}

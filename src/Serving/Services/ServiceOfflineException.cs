@@ -1,0 +1,17 @@
+using Partitioned.Coordination;
+
+namespace Partitioned.Serving;
+
+/// <summary>An offline run of a service's handler could not produce a reply for a request.</summary>
+public sealed class ServiceOfflineException : PartitionedException
+{
+    /// <summary>Creates the exception.</summary>
+    public ServiceOfflineException(string service, string requestId, string reason)
+        : base($"Service '{service}', offline request {requestId}: {reason}.")
+    {
+        RequestId = requestId;
+    }
+
+    /// <summary>The request that failed (<c>offline.{partition}.{row}</c>).</summary>
+    public string RequestId { get; }
+}

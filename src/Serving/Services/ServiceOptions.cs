@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Partitioned.Shared;
+
+namespace Partitioned.Serving;
+
+/// <summary>How one service queues, batches, times out and parses. Checked when the service is defined.</summary>
+public sealed record ServiceOptions
+{
+    /// <summary>Continuous (default) or micro-batch processing.</summary>
+    public ProcessingMode Mode { get; init; } = ProcessingMode.Continuous;
+
+    /// <summary>Requests waiting per partition beyond those being handled; a full queue answers 503 with Retry-After. Default 1024.</summary>
+    public int QueueCapacity { get; init; } = 1024;
+
+    /// <summary>How long a request may wait for its reply before it is answered 504 (and its queue slot freed). Default 10 s.</summary>
+    public TimeSpan Deadline { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Handler invocations running at once per partition. Default: 2 per core in continuous mode, 1 in micro-batch mode.</summary>
+    public int? Concurrency { get; init; }
+
+    /// <summary>Micro-batch: the most requests in one batch. Default 64.</summary>
+    public int MaxBatchSize { get; init; } = 64;
+
+    /// <summary>Micro-batch: how long a batch waits for more requests after its first. Default 5 ms.</summary>
+    public TimeSpan MaxBatchDelay { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>The largest request body accepted; a larger one is answered 413. Default 1 MiB.</summary>
+    public long MaxRequestBodySize { get; init; } = 1024 * 1024;
+
+    /// <summary>How request and reply bodies are read and written. Default: camelCase, and a missing required
+    /// property or a null where the type allows none is a 400, never a silent default.</summary>
+    public JsonSerializerOptions? Json { get; init; }
+
+    internal int EffectiveConcurrency => Concurrency ?? (Mode == ProcessingMode.Continuous ? Environment.ProcessorCount * 2 : 1);
+
+    internal JsonSerializerOptions EffectiveJson => Json ?? ProtocolJson.Options;
+
+    internal IReadOnlyList<string> Validate()
+    {
+        var validation = new OptionsValidation(nameof(ServiceOptions));
+        validation.Require(QueueCapacity >= 1, $"{nameof(QueueCapacity)} must be at least 1 (was {QueueCapacity}).");
+        validation.Require(Deadline > TimeSpan.Zero, $"{nameof(Deadline)} must be positive (was {Deadline}).");
+        validation.Require(Concurrency is null or >= 1, $"{nameof(Concurrency)} must be at least 1 (was {Concurrency}).");
+        validation.Require(MaxBatchSize >= 1, $"{nameof(MaxBatchSize)} must be at least 1 (was {MaxBatchSize}).");
+        validation.Require(MaxBatchDelay >= TimeSpan.Zero, $"{nameof(MaxBatchDelay)} must not be negative (was {MaxBatchDelay}).");
+        validation.Require(MaxRequestBodySize >= 1, $"{nameof(MaxRequestBodySize)} must be at least 1 byte (was {MaxRequestBodySize}).");
+        return validation.Failures;
+    }
+}
