@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Partitioned.Shared;
 
@@ -10,7 +11,10 @@ internal static class JsonErrors
 {
     private const string ConvertedTo = "could not be converted to ";
 
-    public static string Describe(JsonException exception, ReadOnlySpan<byte> body = default)
+    /// <param name="exception">What the serializer threw.</param>
+    /// <param name="body">The JSON that was read, to show the offending value.</param>
+    /// <param name="target">The type being read, to name the type expected at the path.</param>
+    public static string Describe(JsonException exception, ReadOnlySpan<byte> body = default, JsonTypeInfo? target = null)
     {
         var path = exception.Path is { Length: > 1 } p ? p : null;
         var message = Trim(exception.Message);
@@ -19,7 +23,7 @@ internal static class JsonErrors
         var converted = message.IndexOf(ConvertedTo, StringComparison.Ordinal);
         if (converted >= 0 && path is not null)
         {
-            var expected = ShortTypeName(message[(converted + ConvertedTo.Length)..].TrimEnd('.'));
+            var expected = (target is null ? null : ExpectedAt(target, path)) ?? ShortTypeName(message[(converted + ConvertedTo.Length)..].TrimEnd('.'));
             var came = body.IsEmpty ? null : FindValue(body, path);
             return came is null
                 ? $"Invalid request body at {path}: expected {expected}."
@@ -46,7 +50,42 @@ internal static class JsonErrors
         return name[(Math.Max(dot, plus) + 1)..];
     }
 
-    /// <summary>The JSON value at a serializer path (<c>$.a.b[2]</c>, <c>$['odd key']</c>), shown with its kind, or null.</summary>
+    private static string FriendlyName(Type type) =>
+        Nullable.GetUnderlyingType(type) is { } inner ? FriendlyName(inner) + "?"
+        : type.IsArray ? FriendlyName(type.GetElementType()!) + "[]"
+        : type.IsGenericType ? $"{ShortTypeName(type.Name)}<{string.Join(", ", type.GetGenericArguments().Select(FriendlyName))}>"
+        : type.Name;
+
+    /// <summary>The declared type at a path of the target type, following properties and collection elements.</summary>
+    private static string? ExpectedAt(JsonTypeInfo target, string path)
+    {
+        var type = target;
+        foreach (var (name, index) in Segments(path))
+        {
+            if (name is not null)
+            {
+                var property = type.Properties.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+                if (property is null)
+                {
+                    return null;
+                }
+
+                type = type.Options.GetTypeInfo(property.PropertyType);
+            }
+            else if (index is not null && type.ElementType is { } element)
+            {
+                type = type.Options.GetTypeInfo(element);
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return FriendlyName(type.Type);
+    }
+
+    /// <summary>The JSON value at a serializer path, shown with its kind, or null.</summary>
     private static string? FindValue(ReadOnlySpan<byte> body, string path)
     {
         try
@@ -54,41 +93,21 @@ internal static class JsonErrors
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
             using var document = JsonDocument.ParseValue(ref reader);
             var element = document.RootElement;
-            var i = 1;
-            while (i < path.Length)
+            foreach (var (name, index) in Segments(path))
             {
-                if (path[i] == '.')
+                if (name is not null && element.ValueKind == JsonValueKind.Object)
                 {
-                    var end = path.IndexOfAny(['.', '['], i + 1);
-                    end = end < 0 ? path.Length : end;
-                    if (!TryProperty(element, path[(i + 1)..end], out element))
+                    var match = element.EnumerateObject().FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+                    if (match.Value.ValueKind == JsonValueKind.Undefined)
                     {
                         return null;
                     }
 
-                    i = end;
+                    element = match.Value;
                 }
-                else if (path[i] == '[' && i + 1 < path.Length && path[i + 1] == '\'')
+                else if (index is { } i && element.ValueKind == JsonValueKind.Array && i < element.GetArrayLength())
                 {
-                    var end = path.IndexOf("']", i, StringComparison.Ordinal);
-                    if (end < 0 || !TryProperty(element, path[(i + 2)..end], out element))
-                    {
-                        return null;
-                    }
-
-                    i = end + 2;
-                }
-                else if (path[i] == '[')
-                {
-                    var end = path.IndexOf(']', i);
-                    if (end < 0 || !int.TryParse(path.AsSpan(i + 1, end - i - 1), out var index)
-                        || element.ValueKind != JsonValueKind.Array || index >= element.GetArrayLength())
-                    {
-                        return null;
-                    }
-
-                    element = element[index];
-                    i = end + 1;
+                    element = element[i];
                 }
                 else
                 {
@@ -97,12 +116,7 @@ internal static class JsonErrors
             }
 
             var raw = element.GetRawText();
-            if (raw.Length > 60)
-            {
-                raw = raw[..57] + "...";
-            }
-
-            return $"{raw} ({Kind(element.ValueKind)})";
+            return $"{(raw.Length > 60 ? raw[..57] + "..." : raw)} ({Kind(element.ValueKind)})";
         }
         catch (JsonException)
         {
@@ -110,24 +124,40 @@ internal static class JsonErrors
         }
     }
 
-    private static bool TryProperty(JsonElement element, string name, out JsonElement value)
+    /// <summary>Splits <c>$.a.b[2]['odd key']</c> into property names and array indexes; stops at anything else.</summary>
+    private static IEnumerable<(string? Name, int? Index)> Segments(string path)
     {
-        value = default;
-        if (element.ValueKind != JsonValueKind.Object)
+        var i = 1;
+        while (i < path.Length)
         {
-            return false;
-        }
-
-        foreach (var property in element.EnumerateObject())
-        {
-            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+            if (path[i] == '.')
             {
-                value = property.Value;
-                return true;
+                var end = path.IndexOfAny(['.', '['], i + 1);
+                end = end < 0 ? path.Length : end;
+                yield return (path[(i + 1)..end], null);
+                i = end;
+            }
+            else if (path[i] == '[' && i + 1 < path.Length && path[i + 1] == '\'')
+            {
+                var end = path.IndexOf("']", i, StringComparison.Ordinal);
+                if (end < 0)
+                {
+                    yield break;
+                }
+
+                yield return (path[(i + 2)..end], null);
+                i = end + 2;
+            }
+            else if (path[i] == '[' && path.IndexOf(']', i) is var close and > 0 && int.TryParse(path.AsSpan(i + 1, close - i - 1), out var index))
+            {
+                yield return (null, index);
+                i = close + 1;
+            }
+            else
+            {
+                yield break;
             }
         }
-
-        return false;
     }
 
     private static string Kind(JsonValueKind kind) => kind switch

@@ -35,7 +35,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
 
         var sink = new HttpReplySink<TReply>();
         var request = NewRequest(_feature.NextRequestId(), parsed, sink, arrived);
-        if (!await AdmitAsync(request).ConfigureAwait(false))
+        if (!Admit(request))
         {
             ServingMetrics.CountReply(Name, StatusCodes.Status503ServiceUnavailable, arrived);
             await ProblemResponse.WriteAsync(response, StatusCodes.Status503ServiceUnavailable, "Queue full",
@@ -200,7 +200,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         }
         catch (JsonException ex)
         {
-            error = JsonErrors.Describe(ex, json);
+            error = JsonErrors.Describe(ex, json, _requestType);
             return false;
         }
     }

@@ -27,18 +27,23 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         return true;
     }
 
-    /// <summary>Continuous mode: run at once when a slot is free and nobody waits; otherwise queue.</summary>
-    private ValueTask<bool> AdmitAsync(ServiceRequest<TRequest, TReply> request)
+    /// <summary>
+    /// Continuous mode: when a slot is free and nobody waits, start the handler on this thread (a synchronous
+    /// handler has answered when this returns); otherwise queue. False when the queue is full.
+    /// </summary>
+    private bool Admit(ServiceRequest<TRequest, TReply> request)
     {
         if (_continuous && Volatile.Read(ref _queued) == 0 && TryAcquireSlot())
         {
-            return RunInlineAsync(request);
+            // Not awaited: an asynchronous handler continues on its own while the caller waits for the answer with its deadline.
+            _ = RunInlineAsync(request);
+            return true;
         }
 
-        return ValueTask.FromResult(TryEnqueue(request));
+        return TryEnqueue(request);
     }
 
-    private async ValueTask<bool> RunInlineAsync(ServiceRequest<TRequest, TReply> request)
+    private async Task RunInlineAsync(ServiceRequest<TRequest, TReply> request)
     {
         try
         {
@@ -49,8 +54,6 @@ internal sealed partial class ServiceHost<TRequest, TReply>
             ReleaseSlot();
             EnsureDraining();
         }
-
-        return true;
     }
 
     private bool TryDequeueLive(out ServiceRequest<TRequest, TReply> request)

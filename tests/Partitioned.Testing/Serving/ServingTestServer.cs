@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Routing;
+using Partitioned.Serving;
+using Partitioned.Server;
+
+namespace Partitioned.Testing;
+
+/// <summary>A partition server with one service per behaviour the serving tests check.</summary>
+public sealed class ServingTestServer(ServingTestSettings settings) : PartitionServer<int, int>
+{
+    private List<int> _rows = [];
+
+    protected override async ValueTask InitializeAsync(IAsyncEnumerable<int> rows, CancellationToken cancellationToken) =>
+        _rows = await rows.ToListAsync(cancellationToken);
+
+    protected override void MapRoutes(IEndpointRouteBuilder app)
+    {
+    }
+
+    protected override void ConfigureFeatures(PartitionFeatures features)
+    {
+        var limit = settings.MaxRequestBodySize;
+        features.AddService(ServiceDefinition.Create("hello", (HelloRequest r) => new HelloReply(r.Foo.Length), new ServiceOptions { MaxRequestBodySize = limit }));
+        features.AddService(ServiceDefinition.Create(
+            "slow",
+            async (SlowRequest r, CancellationToken ct) =>
+            {
+                await Task.Delay(r.Ms, ct);
+                return new WhoReply(Context.Partition, Context.Attempt);
+            },
+            new ServiceOptions { QueueCapacity = settings.SlowQueueCapacity, Concurrency = settings.SlowConcurrency, Deadline = settings.SlowDeadline, MaxRequestBodySize = limit }));
+        features.AddService(ServiceDefinition.CreateBatch(
+            "batch",
+            (IReadOnlyList<HelloRequest> batch) => batch.Select(r => new BatchReply(r.Foo.Length, batch.Count)).ToList(),
+            new ServiceOptions { Mode = ProcessingMode.MicroBatch, MaxBatchSize = settings.BatchSize, MaxBatchDelay = settings.BatchDelay, MaxRequestBodySize = limit }));
+        features.AddService(ServiceDefinition.Create("faulty", new FaultyHandler(), new ServiceOptions { MaxRequestBodySize = limit }));
+        features.AddService(ServiceDefinition.Create("route", new RouteHandler(() => Context.Partition), new ServiceOptions { MaxRequestBodySize = limit }));
+    }
+
+    protected override IAsyncEnumerable<int> ProduceResultsAsync(CancellationToken cancellationToken) => _rows.ToAsyncEnumerable();
+}

@@ -1,0 +1,23 @@
+namespace Partitioned.Testing;
+
+/// <summary>Knobs of <see cref="ServingTestServer"/>'s services. Travels as JSON to worker processes.</summary>
+public sealed record ServingTestSettings
+{
+    /// <summary>Queue capacity of the "slow" service.</summary>
+    public int SlowQueueCapacity { get; init; } = 1024;
+
+    /// <summary>Handler slots of the "slow" service.</summary>
+    public int SlowConcurrency { get; init; } = 4;
+
+    /// <summary>Deadline of the "slow" service.</summary>
+    public TimeSpan SlowDeadline { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Batch size of the "batch" service.</summary>
+    public int BatchSize { get; init; } = 8;
+
+    /// <summary>Batch delay of the "batch" service.</summary>
+    public TimeSpan BatchDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Body limit of every service.</summary>
+    public long MaxRequestBodySize { get; init; } = 64 * 1024;
+}
