@@ -46,15 +46,14 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
     {
         var replyTo = new Uri(feature.Context.Coordinator, "v1/serving/replies");
         var backoff = TimeSpan.FromMilliseconds(50);
-        var batchLimit = Math.Max(service.Options.MaxBatchSize, 16);
         while (!cancellationToken.IsCancellationRequested)
         {
-            var room = Math.Min(service.FreeCapacity, batchLimit);
+            var room = service.PullRoom;
             try
             {
                 if (room == 0)
                 {
-                    await Task.Delay(2, cancellationToken).ConfigureAwait(false);
+                    await service.WaitForPullRoomAsync(cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 

@@ -9,8 +9,14 @@ internal interface IServiceEndpoint
 
     ServiceOptions Options { get; }
 
-    /// <summary>Requests that may still be taken without exceeding the queue capacity.</summary>
-    int FreeCapacity { get; }
+    /// <summary>
+    /// How many more requests a head-node puller should take now: enough to keep every handler slot busy (and the
+    /// next batch ready), no more, so work is spread over partitions and a dying attempt holds little.
+    /// </summary>
+    int PullRoom { get; }
+
+    /// <summary>Completes when <see cref="PullRoom"/> may have grown (a request finished).</summary>
+    Task WaitForPullRoomAsync(CancellationToken cancellationToken);
 
     void Start(ServingFeature feature);
 

@@ -103,7 +103,23 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         return false;
     }
 
-    private void ReleaseSlot() => Interlocked.Decrement(ref _running);
+    private void ReleaseSlot()
+    {
+        Interlocked.Decrement(ref _running);
+
+        // A head-node puller may be waiting for room; the common case (nobody waits) costs one read.
+        if (Volatile.Read(ref _roomFreed) is not null)
+        {
+            TaskCompletionSource? freed;
+            lock (_roomGate)
+            {
+                freed = _roomFreed;
+                _roomFreed = null;
+            }
+
+            freed?.TrySetResult();
+        }
+    }
 
     private void EnsureDraining()
     {

@@ -29,6 +29,8 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
     private ILogger _logger = null!;
     private TimeProvider _time = TimeProvider.System;
     private Task _batchLoop = Task.CompletedTask;
+    private readonly Lock _roomGate = new();
+    private TaskCompletionSource? _roomFreed;
     private int _queued;
     private int _running;
 
@@ -47,7 +49,32 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
 
     public ServiceOptions Options => _definition.Options;
 
-    public int FreeCapacity => Math.Max(0, Options.QueueCapacity - Volatile.Read(ref _queued));
+    public int PullRoom
+    {
+        get
+        {
+            var inHand = _continuous ? 2 * _concurrency : Options.MaxBatchSize * (_concurrency + 1);
+            var room = Math.Min(inHand - Volatile.Read(ref _queued) - Volatile.Read(ref _running), Options.QueueCapacity - Volatile.Read(ref _queued));
+            return Math.Max(0, room);
+        }
+    }
+
+    public async Task WaitForPullRoomAsync(CancellationToken cancellationToken)
+    {
+        TaskCompletionSource signal;
+        lock (_roomGate)
+        {
+            signal = _roomFreed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        // Checked after arming the signal: a slot released in between is not missed.
+        if (PullRoom > 0)
+        {
+            return;
+        }
+
+        await signal.Task.WaitAsync(TimeSpan.FromMilliseconds(250), _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
 
     public void Start(ServingFeature feature)
     {
