@@ -24,28 +24,35 @@ public sealed class DelegatePartitionServer<TRow, TState, TResult> : PartitionSe
     private readonly Func<IAsyncEnumerable<TRow>, PartitionContext, CancellationToken, ValueTask<TState>> _initialize;
     private readonly Action<IEndpointRouteBuilder> _mapRoutes;
     private readonly Func<TState, IEnumerable<TResult>>? _produceResults;
+    private readonly Action<PartitionFeatures, TState>? _configureFeatures;
     private TState? _state;
 
     /// <summary>Creates the server.</summary>
     /// <param name="initialize">Builds the state from the partition's rows.</param>
     /// <param name="mapRoutes">Maps routes under <c>/app</c>; they may take <typeparamref name="TState"/> as a parameter.</param>
     /// <param name="produceResults">Turns the state into result rows when the server stops; default none.</param>
+    /// <param name="configureFeatures">Adds features (such as services) built on the state; default none.</param>
     public DelegatePartitionServer(
         Func<IAsyncEnumerable<TRow>, PartitionContext, CancellationToken, ValueTask<TState>> initialize,
         Action<IEndpointRouteBuilder> mapRoutes,
-        Func<TState, IEnumerable<TResult>>? produceResults = null)
+        Func<TState, IEnumerable<TResult>>? produceResults = null,
+        Action<PartitionFeatures, TState>? configureFeatures = null)
     {
         ArgumentNullException.ThrowIfNull(initialize);
         ArgumentNullException.ThrowIfNull(mapRoutes);
         _initialize = initialize;
         _mapRoutes = mapRoutes;
         _produceResults = produceResults;
+        _configureFeatures = configureFeatures;
     }
 
     /// <inheritdoc />
     protected internal override async ValueTask InitializeAsync(IAsyncEnumerable<TRow> rows, CancellationToken cancellationToken) =>
         _state = await _initialize(rows, Context, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException("The initialize delegate returned null; it must return the partition's state.");
+
+    /// <inheritdoc />
+    protected internal override void ConfigureFeatures(PartitionFeatures features) => _configureFeatures?.Invoke(features, State);
 
     /// <inheritdoc />
     protected internal override void ConfigureServices(IServiceCollection services) => services.AddSingleton(State);

@@ -10,6 +10,7 @@ namespace Partitioned.Shared;
 internal static class JsonErrors
 {
     private const string ConvertedTo = "could not be converted to ";
+    private const string MissingRequired = "missing required properties including:";
 
     /// <param name="exception">What the serializer threw.</param>
     /// <param name="body">The JSON that was read, to show the offending value.</param>
@@ -28,6 +29,12 @@ internal static class JsonErrors
             return came is null
                 ? $"Invalid request body at {path}: expected {expected}."
                 : $"Invalid request body at {path}: expected {expected}, got {came}.";
+        }
+
+        var missing = message.IndexOf(MissingRequired, StringComparison.Ordinal);
+        if (missing >= 0)
+        {
+            return $"Invalid request body{(path is null ? string.Empty : $" at {path}")}: missing required properties {message[(missing + MissingRequired.Length)..].Trim().TrimEnd('.')}.";
         }
 
         var where = path is null ? string.Empty : $" at {path}";

@@ -36,6 +36,7 @@ internal static class KestrelApp
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddLogging();
         builder.Services.AddRouting();
+        builder.Services.AddSingleton<IHostLifetime, PassiveHostLifetime>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = drainTimeout);
         return builder;
     }

@@ -20,10 +20,11 @@ internal static class ProblemResponse
         return response.Body.WriteAsync(ToJson(status, title, detail, requestId)).AsTask();
     }
 
+    /// <remarks>Relaxed escaping: the detail is read by people (apostrophes and quotes stay as they are); the body is JSON, never HTML.</remarks>
     public static byte[] ToJson(int status, string title, string detail, string? requestId)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             writer.WriteString("type", $"https://httpstatuses.io/{status}");

@@ -1,0 +1,50 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Partitioned.Tests.Examples;
+
+public sealed class ServingExamplesTests
+{
+    [Theory]
+    [InlineData("distributed")]
+    [InlineData("head-node")]
+    public async Task ServingHelloWorld_PrintsItsUrl_Answers_AndStopsOnSigterm(string mode)
+    {
+        await using var example = RunningProcess.Start(ExampleProcess.DllOf("examples", "ServingHelloWorld"), $"--port 0 --mode {mode}");
+        var url = await example.WaitForLineAsync(line => line.StartsWith("http://127.0.0.1:", StringComparison.Ordinal) && line.EndsWith("/serve/hello", StringComparison.Ordinal));
+        await example.WaitForLineAsync(line => line.StartsWith("Try: curl", StringComparison.Ordinal));
+        using var client = new HttpClient();
+
+        var reply = await client.PostAsJsonAsync(url, new { foo = "abc", bar = 1 });
+        var bad = await client.PostAsJsonAsync(url, new { foo = "abc" });
+
+        (await reply.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("fooLength").GetInt32().Should().Be(3);
+        bad.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        example.Signal("TERM");
+        (await example.WaitForExitAsync()).Should().Be(0, example.Output);
+        example.Output.Should().Contain("Stopped.");
+    }
+
+    [Fact]
+    public async Task ModelServing_ScoresOfflineAndOnlineWithTheSameHandler()
+    {
+        await using var example = RunningProcess.Start(ExampleProcess.DllOf("examples", "ModelServing"), "--port 0");
+        var url = await example.WaitForLineAsync(line => line.StartsWith("http://127.0.0.1:", StringComparison.Ordinal) && line.EndsWith("/serve/classify", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        using var client = new HttpClient();
+
+        var flowers = new[]
+        {
+            new { sepalLength = 5.1, sepalWidth = 3.5, petalLength = 1.4, petalWidth = 0.2 },
+            new { sepalLength = 6.1, sepalWidth = 2.8, petalLength = 4.7, petalWidth = 1.2 },
+            new { sepalLength = 7.7, sepalWidth = 3.0, petalLength = 6.1, petalWidth = 2.3 },
+        };
+        var replies = await Task.WhenAll(flowers.Select(f => client.PostAsJsonAsync(url, f)));
+        var species = await Task.WhenAll(replies.Select(async r => (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("species").GetString()));
+
+        species.Should().Equal("setosa", "versicolor", "virginica");
+        example.Output.Should().MatchRegex(@"Offline scoring with the serving handler: 1[4-5]\d/150 correct");
+        example.Signal("TERM");
+        (await example.WaitForExitAsync()).Should().Be(0, example.Output);
+    }
+}
