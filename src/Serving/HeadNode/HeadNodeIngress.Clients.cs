@@ -69,27 +69,17 @@ internal sealed partial class HeadNodeIngress
 
         ServingMetrics.Requests.Add(1, ServingMetrics.Service(name));
         ServingMetrics.QueueDepth.Add(1, ServingMetrics.Service(name));
+        // The deadline is enforced by the sweeper (one timer for all requests), which answers 504 through the same task.
         WireReply reply;
         try
         {
-            reply = await request.Reply.WaitAsync(_options.Deadline - Stopwatch.GetElapsedTime(arrived), context.RequestAborted).ConfigureAwait(false);
+            reply = await request.Reply.WaitAsync(context.RequestAborted).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            if (!Abandon(request))
-            {
-                reply = await request.Reply.ConfigureAwait(false);
-            }
-            else
-            {
-                if (ex is TimeoutException)
-                {
-                    await Refuse(response, name, StatusCodes.Status504GatewayTimeout, "Deadline passed",
-                        $"No partition answered request {request.Id} within the head node's deadline of {_options.Deadline.TotalSeconds:0.###} s.").ConfigureAwait(false);
-                }
-
-                return;
-            }
+            // The client left: nobody waits for the answer any more.
+            Abandon(request);
+            return;
         }
 
         ServingMetrics.CountReply(name, reply.Status, arrived);

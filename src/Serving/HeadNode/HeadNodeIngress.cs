@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -16,6 +17,7 @@ namespace Partitioned.Serving;
 internal sealed partial class HeadNodeIngress : IAsyncDisposable
 {
     private static readonly TimeSpan s_longPoll = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_sweepInterval = TimeSpan.FromMilliseconds(50);
 
     private readonly ServingOptions _options;
     private readonly ILoggerFactory _loggerFactory;
@@ -23,8 +25,10 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, IngressQueue> _queues;
     private readonly Dictionary<string, IngressRequest> _pending = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
     private WebApplication? _app;
     private PartitionDirectory? _directory;
+    private Task _sweeper = Task.CompletedTask;
     private long _nextId;
 
     public HeadNodeIngress(ServingOptions options, ILoggerFactory loggerFactory)
@@ -48,6 +52,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
         Address = KestrelApp.GetBoundAddress(app, advertisedHost: null);
+        _sweeper = SweepAsync(_stop.Token);
     }
 
     /// <summary>The routes partitions call, mapped into the coordinator's token-protected <c>/v1</c> group.</summary>
@@ -83,6 +88,54 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         {
             await _app.StopAsync().ConfigureAwait(false);
             await _app.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _sweeper.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _stop.Dispose();
+    }
+
+    /// <summary>Answers 504 to every request whose deadline passed (waiting or held), freeing its queue slot.</summary>
+    private async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(s_sweepInterval);
+        var expired = new List<IngressRequest>();
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var oldest = Stopwatch.GetTimestamp() - (long)(_options.Deadline.TotalSeconds * Stopwatch.Frequency);
+            lock (_gate)
+            {
+                foreach (var request in _pending.Values)
+                {
+                    if (request.Arrived <= oldest)
+                    {
+                        expired.Add(request);
+                    }
+                }
+
+                foreach (var request in expired)
+                {
+                    if (request.State == IngressRequest.Waiting)
+                    {
+                        _queues[request.Service].Remove(request);
+                        ServingMetrics.QueueDepth.Add(-1, ServingMetrics.Service(request.Service));
+                    }
+
+                    request.State = IngressRequest.Done;
+                    _pending.Remove(request.Id);
+                }
+            }
+
+            foreach (var request in expired)
+            {
+                request.TryComplete(new WireReply(request.Id, StatusCodes.Status504GatewayTimeout, ProblemResponse.ToJson(
+                    StatusCodes.Status504GatewayTimeout,
+                    "Deadline passed",
+                    $"No partition answered request {request.Id} within the head node's deadline of {_options.Deadline.TotalSeconds:0.###} s.",
+                    request.Id)));
+            }
+
+            expired.Clear();
         }
     }
 

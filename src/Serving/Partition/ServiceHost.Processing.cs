@@ -23,6 +23,10 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         {
             EnsureDraining();
         }
+        else
+        {
+            _arrival.Set();
+        }
 
         return true;
     }
@@ -149,16 +153,21 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         }
     }
 
-    /// <summary>Micro-batch mode: gather up to the batch size, waiting at most the batch delay after the first request, then hand the batch over.</summary>
-    private async Task BatchLoopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Micro-batch mode: gather up to the batch size, waiting at most the batch delay after the first request, then
+    /// hand the batch to the thread pool. Runs on its own thread with blocking waits: the thread pool's timers fire
+    /// in steps of a few milliseconds here, far too coarse for a batch delay of 1 or 2 ms.
+    /// </summary>
+    private void BatchLoop()
     {
-        var reader = _queue.Reader;
         var maxSize = Options.MaxBatchSize;
         var delay = Options.MaxBatchDelay;
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        var stopping = _abort.Token;
+        while (!stopping.IsCancellationRequested)
         {
             if (!TryDequeueLive(out var first))
             {
+                WaitForArrival(TimeSpan.FromMilliseconds(200));
                 continue;
             }
 
@@ -178,19 +187,30 @@ internal sealed partial class ServiceHost<TRequest, TReply>
                     break;
                 }
 
-                var more = reader.WaitToReadAsync(cancellationToken).AsTask();
-                if (await Task.WhenAny(more, Task.Delay(remaining, _time, cancellationToken)).ConfigureAwait(false) != more || !await more.ConfigureAwait(false))
-                {
-                    break;
-                }
+                WaitForArrival(remaining);
             }
 
             while (!TryAcquireSlot())
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(1), _time, cancellationToken).ConfigureAwait(false);
+                if (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                Thread.Sleep(1);
             }
 
-            _ = RunBatchAsync(batch);
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Host.RunBatchAsync(state.Batch), (Host: this, Batch: batch), preferLocal: false);
+        }
+    }
+
+    /// <summary>Blocks until a request is queued or <paramref name="timeout"/> passes. The event is reset before the queue is looked at again, so no arrival is missed.</summary>
+    private void WaitForArrival(TimeSpan timeout)
+    {
+        _arrival.Reset();
+        if (Volatile.Read(ref _queued) == 0)
+        {
+            _arrival.Wait(timeout);
         }
     }
 

@@ -28,7 +28,8 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
     private ServingFeature _feature = null!;
     private ILogger _logger = null!;
     private TimeProvider _time = TimeProvider.System;
-    private Task _batchLoop = Task.CompletedTask;
+    private readonly ManualResetEventSlim _arrival = new(false);
+    private Thread? _batchThread;
     private readonly Lock _roomGate = new();
     private TaskCompletionSource? _roomFreed;
     private int _queued;
@@ -53,7 +54,7 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
     {
         get
         {
-            var inHand = _continuous ? 2 * _concurrency : Options.MaxBatchSize * (_concurrency + 1);
+            var inHand = _continuous ? 4 * _concurrency : Options.MaxBatchSize * (_concurrency + 1);
             var room = Math.Min(inHand - Volatile.Read(ref _queued) - Volatile.Read(ref _running), Options.QueueCapacity - Volatile.Read(ref _queued));
             return Math.Max(0, room);
         }
@@ -83,7 +84,8 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
         _time = feature.Time;
         if (!_continuous)
         {
-            _batchLoop = Task.Run(() => BatchLoopAsync(_abort.Token));
+            _batchThread = new Thread(BatchLoop) { IsBackground = true, Name = $"partitioned-batch-{Name}" };
+            _batchThread.Start();
         }
     }
 
@@ -101,8 +103,10 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
         {
             _queue.Writer.TryComplete();
             await _abort.CancelAsync().ConfigureAwait(false);
-            await _batchLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _arrival.Set();
+            _batchThread?.Join(TimeSpan.FromSeconds(5));
             _abort.Dispose();
+            _arrival.Dispose();
         }
     }
 

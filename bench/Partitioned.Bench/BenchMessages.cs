@@ -1,0 +1,5 @@
+namespace Partitioned.Bench;
+
+public sealed record HelloRequest(string Foo, int Bar);
+
+public sealed record HelloReply(int FooLength);

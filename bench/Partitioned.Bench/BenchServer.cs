@@ -1,0 +1,27 @@
+using Partitioned.Serving;
+using Partitioned.Server;
+
+namespace Partitioned.Bench;
+
+/// <summary>The partition server under test: "hello" (continuous) and "hello-batch" (micro-batch), the same work as the bare endpoint.</summary>
+public sealed class BenchServer : PartitionServer<int, int>
+{
+    public static readonly TimeSpan BatchDelay = TimeSpan.FromMilliseconds(2);
+
+    public static readonly PartitionServerDefinition<int, int> Definition = PartitionServerDefinition.Create("bench", () => new BenchServer());
+
+    protected override ValueTask InitializeAsync(IAsyncEnumerable<int> rows, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    protected override void MapRoutes(IEndpointRouteBuilder app)
+    {
+    }
+
+    protected override void ConfigureFeatures(PartitionFeatures features)
+    {
+        features.AddService(ServiceDefinition.Create("hello", (HelloRequest r) => new HelloReply(r.Foo.Length)));
+        features.AddService(ServiceDefinition.CreateBatch(
+            "hello-batch",
+            (IReadOnlyList<HelloRequest> batch) => batch.Select(r => new HelloReply(r.Foo.Length)).ToList(),
+            new ServiceOptions { Mode = ProcessingMode.MicroBatch, MaxBatchSize = 64, MaxBatchDelay = BatchDelay }));
+    }
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Text.Json;
+using Partitioned.Bench;
+using Partitioned.Clustering;
+
+// Usage: Partitioned.Bench [serving] [lifecycle] [--duration 8] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
+//                          [--only <target name part>] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
+var benchFolder = Option("--bench-folder") ?? "bench";
+var outFolder = Option("--out") ?? Path.Combine(benchFolder, "results");
+var runAll = !args.Contains("serving") && !args.Contains("lifecycle");
+var settings = new BenchSettings(
+    benchFolder,
+    Option("--python") ?? "/usr/bin/python3",
+    TimeSpan.FromSeconds(int.Parse(Option("--duration") ?? "8", CultureInfo.InvariantCulture)),
+    TimeSpan.FromSeconds(int.Parse(Option("--warmup") ?? "2", CultureInfo.InvariantCulture)),
+    [.. (Option("--connections") ?? "1,16,64").Split(',').Select(int.Parse)],
+    [.. (Option("--partitions") ?? "1,4,16,64").Split(',').Select(int.Parse)],
+    runAll || args.Contains("serving"),
+    runAll || args.Contains("lifecycle"),
+    Option("--only"));
+
+Directory.CreateDirectory(outFolder);
+var machine = new
+{
+    cores = Environment.ProcessorCount,
+    os = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+    runtime = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+    date = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+};
+Console.WriteLine($"Machine: {machine.cores} cores, {machine.os}, {machine.runtime}");
+
+List<ServingRow> serving = [];
+List<LifecycleRow> lifecycle = [];
+if (settings.Serving)
+{
+    Console.WriteLine($"Serving: wrk for {settings.Duration.TotalSeconds} s per level after a {settings.Warmup.TotalSeconds} s warm-up.");
+    serving = await ServingBenchmark.RunAsync(settings);
+    Report.PrintServing(serving);
+}
+
+if (settings.Lifecycle)
+{
+    Console.WriteLine("Cluster lifecycle (median of 3):");
+    lifecycle = await LifecycleBenchmark.RunAsync(settings, [("in-process", InProcessRunner.Instance, 64)]);
+}
+
+var json = Path.Combine(outFolder, "results.json");
+await File.WriteAllTextAsync(json, JsonSerializer.Serialize(
+    new { machine, serving = Report.WithRatios(serving), lifecycle },
+    new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+Console.WriteLine($"Results written to {json}");
+return 0;
+
+string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();

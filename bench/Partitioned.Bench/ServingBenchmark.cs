@@ -1,0 +1,47 @@
+using Partitioned.Serving;
+
+namespace Partitioned.Bench;
+
+/// <summary>Every serving target under the same wrk load, one after another, in one run.</summary>
+internal static class ServingBenchmark
+{
+    public static async Task<List<ServingRow>> RunAsync(BenchSettings settings)
+    {
+        IServingTarget[] targets =
+        [
+            new BareKestrelTarget(),
+            new DirectPartitionTarget("distributed, continuous, 1 partition direct", "hello"),
+            new FrontTarget("distributed, 2 partitions via gateway", 2, new ServingOptions()),
+            new DirectPartitionTarget("micro-batch (2 ms), 1 partition direct", "hello-batch"),
+            new FrontTarget("head-node, 2 partitions", 2, new ServingOptions { Mode = ServingMode.HeadNode, Services = ["hello"] }),
+            new FrontTarget("head-node, 1 partition", 1, new ServingOptions { Mode = ServingMode.HeadNode, Services = ["hello"] }),
+            new FlaskTarget(settings.Python, Path.Combine(settings.BenchFolder, "flask_server.py")),
+        ];
+        if (settings.Only is { } only)
+        {
+            targets = [.. targets.Where(t => t.Name.Contains(only, StringComparison.OrdinalIgnoreCase) || t.Name == Report.Baseline)];
+        }
+
+        var rows = new List<ServingRow>();
+        var script = Path.Combine(settings.BenchFolder, "post.lua");
+        foreach (var target in targets)
+        {
+            await using (target)
+            {
+                var url = await target.StartAsync();
+                Console.WriteLine($"{target.Name}: {url}");
+                await Wrk.RunAsync(url, 16, settings.Warmup, script);
+                foreach (var connections in settings.Connections)
+                {
+                    var result = await Wrk.RunAsync(url, connections, settings.Duration, script);
+                    Console.WriteLine($"  {connections,3} connections: {result.RequestsPerSecond,10:N0} req/s  p50 {result.P50Ms,7:0.###} ms  p99 {result.P99Ms,7:0.###} ms  errors {result.Errors}");
+                    rows.Add(new ServingRow(target.Name, connections, result.RequestsPerSecond, result.P50Ms, result.P99Ms, result.Errors, result.Requests));
+                }
+            }
+        }
+
+        return rows;
+    }
+}
+
+internal sealed record ServingRow(string Target, int Connections, double RequestsPerSecond, double P50Ms, double P99Ms, long Errors, long Requests);
