@@ -5,9 +5,9 @@ using Partitioned.Examples;
 using Partitioned.Serving;
 
 // Usage: ModelServing [--port 5000] [--partitions 2] [--data data/iris.csv]
-var port = IntOption("--port", 5000);
-var partitions = IntOption("--partitions", 2);
-var data = LabeledFlower.ReadCsv(Option("--data") ?? Path.Combine(AppContext.BaseDirectory, "data", "iris.csv"));
+var options = new ExampleArguments(args);
+var partitions = options.GetInt("--partitions", 2);
+var data = LabeledFlower.ReadCsv(options.Get("--data") ?? Path.Combine(AppContext.BaseDirectory, "data", "iris.csv"));
 
 // 1. Train once, on the driver.
 var watch = Stopwatch.StartNew();
@@ -25,17 +25,7 @@ using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConso
 await using var serving = await ServingCluster.StartAsync(
     PartitionedDataset.FromGenerator(partitions, _ => Array.Empty<int>()),
     ModelServer.Definition.WithSettings(model),
-    new ServingOptions { Port = port, LoadBalancing = LoadBalancingPolicies.PowerOfTwoChoices },
+    new ServingOptions { Port = options.GetInt("--port", 5000), LoadBalancing = LoadBalancingPolicies.PowerOfTwoChoices },
     new ClusterOptions { LoggerFactory = loggerFactory });
 
-Console.WriteLine($"Serving 'classify' on {partitions} partitions behind the gateway. Clients call:");
-Console.WriteLine(serving.GetServiceUri("classify"));
-Console.WriteLine($"Try: curl -s -X POST {serving.GetServiceUri("classify")} -H 'Content-Type: application/json' -d '{{\"sepalLength\":6.1,\"sepalWidth\":2.8,\"petalLength\":4.7,\"petalWidth\":1.2}}'");
-Console.WriteLine("Press Ctrl+C to stop.");
-
-await ShutdownSignal.WaitAsync();
-await serving.StopAsync();
-Console.WriteLine("Stopped.");
-
-string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
-int IntOption(string name, int fallback) => int.TryParse(Option(name), out var value) ? value : fallback;
+await ServingConsole.ServeUntilStoppedAsync(serving, "classify", """{"sepalLength":6.1,"sepalWidth":2.8,"petalLength":4.7,"petalWidth":1.2}""");
