@@ -99,7 +99,7 @@ internal sealed partial class WorkerSession
 
         if (string.IsNullOrWhiteSpace(tokenLine) || tokenLine.Trim().Length < 16)
         {
-            return (WorkerExitCodes.InvalidLaunch, $"No cluster token on standard input within {s_tokenTimeout.TotalSeconds:0} s: the driver writes it as the first line and keeps standard input open.");
+            return (WorkerExitCodes.InvalidLaunch, $"No cluster token on standard input (it ended, or no line arrived within {s_tokenTimeout.TotalSeconds:0} s): the driver writes the token as the first line and keeps standard input open.");
         }
 
         var token = ClusterToken.FromValue(tokenLine.Trim());

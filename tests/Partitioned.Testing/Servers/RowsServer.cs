@@ -13,6 +13,8 @@ public sealed class RowsServer(TestServerSettings settings) : PartitionServer<in
 {
     public const string InitFailureMessage = "initialisation failed on purpose";
 
+    public const string BlockMessage = "blocking initialisation, ignoring cancellation";
+
     public const string CrashMessage = "crashing the worker process on purpose";
 
     private List<int> _rows = [];
@@ -30,6 +32,12 @@ public sealed class RowsServer(TestServerSettings settings) : PartitionServer<in
             Console.Error.WriteLine($"{CrashMessage} (partition {Context.Partition}, attempt {Context.Attempt})");
             new Thread(() => throw new InvalidOperationException(CrashMessage)).Start();
             await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        if (settings.BlockInitPartitions.Contains(Context.Partition))
+        {
+            Console.Error.WriteLine($"{BlockMessage} (partition {Context.Partition}, attempt {Context.Attempt})");
+            Thread.Sleep(Timeout.Infinite);
         }
 
         if (settings.HangInitPartitions.Contains(Context.Partition))

@@ -18,6 +18,9 @@ public sealed record TestServerSettings
     /// </summary>
     public int[] CrashInitPartitions { get; init; } = [];
 
+    /// <summary>Partitions whose initialisation blocks its thread forever and ignores cancellation (code a worker must be killed out of).</summary>
+    public int[] BlockInitPartitions { get; init; } = [];
+
     /// <summary>Write noise to stdout and stderr during initialisation and at every request (for worker output tests).</summary>
     public bool Noisy { get; init; }
 }
