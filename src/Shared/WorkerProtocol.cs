@@ -25,7 +25,7 @@ internal static class WorkerProtocol
     /// <summary>The name of the server definition to run.</summary>
     public const string ServerVariable = "PARTITIONED_SERVER";
 
-    /// <summary>The driver's process id; the worker stops when that process is gone.</summary>
+    /// <summary>The driver's process id; the worker stops when that process is gone. 0: the driver is not a local process.</summary>
     public const string ParentPidVariable = "PARTITIONED_PARENT_PID";
 
     /// <summary>Optional: the minimum level of the worker's own log lines (a <c>LogLevel</c> name). Default Information.</summary>

@@ -6,7 +6,8 @@ namespace Partitioned.Server;
 /// <summary>
 /// The worker's link to its driver. The driver writes the cluster token as the first line of the worker's standard
 /// input and keeps the pipe open for the worker's whole life, so end-of-file on standard input means the driver is
-/// gone (it exited, was killed, or abandoned the attempt). As a backup, the driver's process id is polled.
+/// gone (it exited, was killed, or abandoned the attempt). As a backup, the driver's process id is polled
+/// (unless it is 0: a driver that is not a local process).
 /// </summary>
 internal sealed class DriverWatch : IDisposable
 {
@@ -37,7 +38,11 @@ internal sealed class DriverWatch : IDisposable
         // A dedicated thread: reading a pipe blocks, and it blocks for the worker's whole life.
         var reader = new Thread(WatchInput) { IsBackground = true, Name = "Partitioned driver watch" };
         reader.Start();
-        _parentPoll = new Timer(_ => CheckParent(), null, s_parentPollInterval, s_parentPollInterval);
+        if (_parentPid > 0)
+        {
+            _parentPoll = new Timer(_ => CheckParent(), null, s_parentPollInterval, s_parentPollInterval);
+        }
+
         return _token.Task;
     }
 

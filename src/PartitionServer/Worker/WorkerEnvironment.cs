@@ -4,7 +4,7 @@ using Partitioned.Shared;
 
 namespace Partitioned.Server;
 
-/// <summary>The launch data a driver passes to a worker process in environment variables (never the token).</summary>
+/// <summary>The launch data a driver passes to a worker process in environment variables (never the token). A parent pid of 0 means none to watch.</summary>
 internal sealed record WorkerEnvironment(Uri Coordinator, string ClusterId, int Partition, int Attempt, string Server, int ParentPid, LogLevel LogLevel)
 {
     /// <summary>Reads and checks every variable; returns null and lists every problem when any is missing or invalid.</summary>
@@ -29,7 +29,7 @@ internal sealed record WorkerEnvironment(Uri Coordinator, string ClusterId, int 
         var partition = Number(WorkerProtocol.PartitionVariable, "the partition index", minimum: 0);
         var attempt = Number(WorkerProtocol.AttemptVariable, "the attempt number", minimum: 0);
         var server = Required(WorkerProtocol.ServerVariable, "the name of the server definition to run");
-        var parentPid = Number(WorkerProtocol.ParentPidVariable, "the driver's process id", minimum: 1);
+        var parentPid = Number(WorkerProtocol.ParentPidVariable, "the driver's process id (0 when the driver is not a local process)", minimum: 0);
 
         var logLevel = LogLevel.Information;
         if (variable(WorkerProtocol.LogLevelVariable) is { Length: > 0 } levelText && (!Enum.TryParse(levelText, ignoreCase: true, out logLevel) || !Enum.IsDefined(logLevel)))

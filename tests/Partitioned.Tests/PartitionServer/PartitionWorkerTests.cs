@@ -66,6 +66,20 @@ public sealed class PartitionWorkerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Worker_DriverProcessGone_WhileStandardInputStaysOpen_AbandonsTheAttemptAndExits()
+    {
+        await using var driver = await SpecDriver.StartAsync(output);
+        using var standIn = Process.Start("/bin/sleep", "2")!;
+        using var worker = driver.StartWorker(parentPid: standIn.Id);
+        await driver.WaitUntilServingAsync(worker);
+
+        await standIn.WaitForExitAsync();
+
+        (await worker.ExitAsync(TimeSpan.FromSeconds(15))).Should().Be(WorkerExitCodes.Abandoned);
+        worker.Error.Should().Contain($"abandoned: the driver process {standIn.Id} is gone");
+    }
+
+    [Fact]
     public async Task Worker_WrongToken_ExitsAsInvalidLaunch_SayingTheTokenIsNotTheClusters()
     {
         await using var driver = await SpecDriver.StartAsync(output);
@@ -128,7 +142,7 @@ public sealed class PartitionWorkerTests(ITestOutputHelper output)
         problems.Should().HaveCount(4);
         string.Join('\n', problems).Should().Contain("PARTITIONED_COORDINATOR must be an absolute http")
             .And.Contain("PARTITIONED_PARTITION must be an integer of at least 0 (was '-1')")
-            .And.Contain("PARTITIONED_PARENT_PID must be an integer of at least 1 (was 'abc')")
+            .And.Contain("PARTITIONED_PARENT_PID must be an integer of at least 0 (was 'abc')")
             .And.Contain("PARTITIONED_LOG_LEVEL must be a log level name");
     }
 
@@ -192,7 +206,7 @@ public sealed class PartitionWorkerTests(ITestOutputHelper output)
             return driver;
         }
 
-        public WorkerProcess StartWorker(string? token = "", string server = "rows")
+        public WorkerProcess StartWorker(string? token = "", string server = "rows", int? parentPid = null)
         {
             var start = new ProcessStartInfo(TestWorkers.Options.Executable!)
             {
@@ -208,7 +222,7 @@ public sealed class PartitionWorkerTests(ITestOutputHelper output)
             start.Environment["PARTITIONED_PARTITION"] = "0";
             start.Environment["PARTITIONED_ATTEMPT"] = "0";
             start.Environment["PARTITIONED_SERVER"] = server;
-            start.Environment["PARTITIONED_PARENT_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+            start.Environment["PARTITIONED_PARENT_PID"] = (parentPid ?? Environment.ProcessId).ToString(CultureInfo.InvariantCulture);
             var worker = new WorkerProcess(Process.Start(start)!, Output);
             if (token is null)
             {
