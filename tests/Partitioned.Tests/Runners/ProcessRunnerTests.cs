@@ -109,6 +109,22 @@ public sealed class ProcessRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Token_NeverInAWorkersEnvironmentCommandLineOrTheLogs()
+    {
+        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(2, 1), TestServers.RowsWith(), Options());
+        var worker = (await cluster.GetClient(0).GetFromJsonAsync<ServerInfo>("info"))!;
+        var token = cluster.Token.Value;
+
+        var environment = await File.ReadAllTextAsync($"/proc/{worker.ProcessId}/environ");
+        var commandLine = await File.ReadAllTextAsync($"/proc/{worker.ProcessId}/cmdline");
+
+        environment.Should().Contain("PARTITIONED_WORKER=1").And.NotContain(token);
+        commandLine.Should().Contain("Partitioned.TestWorker.dll").And.NotContain(token);
+        await cluster.StopAsync();
+        _logs.Text.Should().NotContain(token);
+    }
+
+    [Fact]
     public async Task Start_Fails_AbandonedWorkersAreKilled_EvenOneThatIgnoresCancellation()
     {
         var tag = Guid.NewGuid().ToString("N");
