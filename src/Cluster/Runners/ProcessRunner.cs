@@ -6,7 +6,7 @@ namespace Partitioned.Clustering;
 
 /// <summary>
 /// Runs every partition attempt in its own child process: your app, started again in worker mode (see
-/// <c>PartitionWorker</c>), running the same server. A crash, a kill or a non-zero exit is a failed attempt, which
+/// <see cref="PartitionWorker"/>), running the same server. A crash, a kill or a non-zero exit is a failed attempt, which
 /// the cluster re-launches; a worker that stops answering health checks is killed and re-launched too. This is
 /// Spark's local-cluster mode: process isolation on one machine, over the same worker protocol a cluster engine uses.
 /// </summary>

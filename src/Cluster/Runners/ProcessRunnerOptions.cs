@@ -10,7 +10,8 @@ public sealed record ProcessRunnerOptions
     /// <summary>
     /// The program every attempt starts. Default: this app, started again: <see cref="Environment.ProcessPath"/>, or
     /// <c>dotnet &lt;entry assembly&gt;</c> when the app runs on the <c>dotnet</c> host. The program must call
-    /// <c>PartitionWorker.RunAsync</c> when <c>PartitionWorker.IsWorkerProcess</c> is true.
+    /// <see cref="Partitioned.Server.PartitionWorker.RunAsync(Partitioned.Server.IPartitionServerDefinition[])"/> when
+    /// <see cref="Partitioned.Server.PartitionWorker.IsWorkerProcess"/> is true.
     /// </summary>
     public string? Executable { get; init; }
 
