@@ -67,13 +67,21 @@ internal sealed partial class ClusterRun<TRow, TResult>
                 UnhealthyThreshold = options.UnhealthyThreshold,
                 LoggerFactory = _settings.LoggerFactory,
                 TimeProvider = options.TimeProvider,
-                Endpoints = options.CoordinatorEndpoints,
+                Endpoints = [.. options.CoordinatorEndpoints, v1 => AttemptEndpoints.Map(v1, _job, _logger)],
             },
             cancellationToken).ConfigureAwait(false);
         _settings.CoordinatorAddress = _coordinator.Address;
         _clients = new PartitionClients(_coordinator.Directory, _settings.Token, options.ClientTimeout);
 
-        _coordinator.Directory.Changed += (_, change) => events.RaisePartitionChanged(change);
+        _coordinator.Directory.Changed += (_, change) =>
+        {
+            if (change.Kind == PartitionChangeKind.Lost)
+            {
+                _job.GetAttempt(change.Partition, change.Current.Attempt)?.TryMarkLost(change.Current.LastError ?? "marked lost by the coordinator");
+            }
+
+            events.RaisePartitionChanged(change);
+        };
         _job.AttemptCompleted += events.RaiseAttemptCompleted;
         _job.PartitionFailed += events.RaisePartitionFailed;
 

@@ -10,6 +10,7 @@ public sealed class PartitionAttempt<TRow, TResult>
 {
     private readonly PartitionedDataset<TRow> _dataset;
     private readonly TaskCompletionSource<IReadOnlyList<TResult>> _postedResults = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal PartitionAttempt(PartitionLaunch launch, PartitionServerDefinition<TRow, TResult> server, PartitionedDataset<TRow> dataset, ILoggerFactory loggerFactory, TimeProvider timeProvider)
     {
@@ -44,5 +45,18 @@ public sealed class PartitionAttempt<TRow, TResult>
     /// </summary>
     public Task<IReadOnlyList<TResult>> PostedResults => _postedResults.Task;
 
+    /// <summary>
+    /// Completes, with the reason, when the coordinator marked this attempt lost: it was serving and then failed
+    /// <see cref="ClusterOptions.UnhealthyThreshold"/> health checks in a row. A runner whose partitions live outside
+    /// this process should then end the attempt with an exception (the process runner kills the worker), so the
+    /// cluster re-launches it.
+    /// </summary>
+    public Task<string> Lost => _lost.Task;
+
+    /// <summary>Why streaming this attempt's rows to a worker failed on the driver, or null; runners add it to their error.</summary>
+    internal string? RowsFailure { get; set; }
+
     internal bool TryPostResults(IReadOnlyList<TResult> results) => _postedResults.TrySetResult(results);
+
+    internal bool TryMarkLost(string reason) => _lost.TrySetResult(reason);
 }

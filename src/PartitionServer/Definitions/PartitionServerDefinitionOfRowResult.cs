@@ -6,7 +6,7 @@ namespace Partitioned.Server;
 /// </summary>
 /// <typeparam name="TRow">The type of the partition's rows.</typeparam>
 /// <typeparam name="TResult">The type of the result rows.</typeparam>
-public sealed class PartitionServerDefinition<TRow, TResult> : IPartitionServerDefinition
+public sealed class PartitionServerDefinition<TRow, TResult> : ITypedServerDefinition
 {
     private readonly Func<object?, PartitionServer<TRow, TResult>> _create;
 
@@ -32,6 +32,10 @@ public sealed class PartitionServerDefinition<TRow, TResult> : IPartitionServerD
 
     internal PartitionServer<TRow, TResult> CreateServer(object? settings) =>
         _create(settings) ?? throw new InvalidOperationException($"The factory of partition server '{Name}' returned null.");
+
+    /// <remarks>A worker runs the settings the driver sent, not any value bound in the worker's own registration.</remarks>
+    TOut ITypedServerDefinition.Accept<TOut>(IServerDefinitionVisitor<TOut> visitor, object? settings) =>
+        visitor.Visit(SettingsType is null ? this : new PartitionServerDefinition<TRow, TResult>(Name, SettingsType, settings, _create));
 
     /// <summary>Returns the name.</summary>
     public override string ToString() => Name;

@@ -8,7 +8,7 @@ namespace Partitioned.Server;
 /// <typeparam name="TSettings">The settings type; it travels to worker processes as JSON.</typeparam>
 /// <typeparam name="TRow">The type of the partition's rows.</typeparam>
 /// <typeparam name="TResult">The type of the result rows.</typeparam>
-public sealed class PartitionServerDefinition<TSettings, TRow, TResult> : IPartitionServerDefinition
+public sealed class PartitionServerDefinition<TSettings, TRow, TResult> : ITypedServerDefinition
 {
     private readonly Func<TSettings, PartitionServer<TRow, TResult>> _create;
 
@@ -27,6 +27,9 @@ public sealed class PartitionServerDefinition<TSettings, TRow, TResult> : IParti
     /// <summary>Binds a settings value, giving the definition a cluster runs.</summary>
     public PartitionServerDefinition<TRow, TResult> WithSettings(TSettings settings) =>
         new(Name, typeof(TSettings), settings, value => _create((TSettings)value!));
+
+    TOut ITypedServerDefinition.Accept<TOut>(IServerDefinitionVisitor<TOut> visitor, object? settings) =>
+        visitor.Visit(WithSettings((TSettings)settings!));
 
     /// <summary>Returns the name.</summary>
     public override string ToString() => Name;

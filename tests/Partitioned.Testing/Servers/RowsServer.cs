@@ -13,6 +13,10 @@ public sealed class RowsServer(TestServerSettings settings) : PartitionServer<in
 {
     public const string InitFailureMessage = "initialisation failed on purpose";
 
+    public const string BlockMessage = "blocking initialisation, ignoring cancellation";
+
+    public const string CrashMessage = "crashing the worker process on purpose";
+
     private List<int> _rows = [];
 
     protected override async ValueTask InitializeAsync(IAsyncEnumerable<int> rows, CancellationToken cancellationToken)
@@ -21,6 +25,19 @@ public sealed class RowsServer(TestServerSettings settings) : PartitionServer<in
         {
             Console.Out.WriteLine("{\"noise\": \"user code writing JSON-looking text to stdout\"}");
             Console.Error.WriteLine("user code writing to stderr");
+        }
+
+        if (settings.CrashInitPartitions.Contains(Context.Partition))
+        {
+            Console.Error.WriteLine($"{CrashMessage} (partition {Context.Partition}, attempt {Context.Attempt})");
+            new Thread(() => throw new InvalidOperationException(CrashMessage)).Start();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        if (settings.BlockInitPartitions.Contains(Context.Partition))
+        {
+            Console.Error.WriteLine($"{BlockMessage} (partition {Context.Partition}, attempt {Context.Attempt})");
+            Thread.Sleep(Timeout.Infinite);
         }
 
         if (settings.HangInitPartitions.Contains(Context.Partition))

@@ -12,6 +12,15 @@ public sealed record TestServerSettings
     /// <summary>Partitions whose initialisation never finishes.</summary>
     public int[] HangInitPartitions { get; init; } = [];
 
+    /// <summary>
+    /// Partitions whose initialisation crashes the whole process: a line on stderr, then an unhandled exception on
+    /// a thread (the runtime aborts). Only for process-runner tests: in-process it would take the test host down.
+    /// </summary>
+    public int[] CrashInitPartitions { get; init; } = [];
+
+    /// <summary>Partitions whose initialisation blocks its thread forever and ignores cancellation (code a worker must be killed out of).</summary>
+    public int[] BlockInitPartitions { get; init; } = [];
+
     /// <summary>Write noise to stdout and stderr during initialisation and at every request (for worker output tests).</summary>
     public bool Noisy { get; init; }
 }

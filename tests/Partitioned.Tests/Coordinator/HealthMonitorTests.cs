@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
@@ -21,10 +22,10 @@ public sealed class HealthMonitorTests
             UnhealthyThreshold = 2,
         });
         var healthy = true;
-        var seenAuthorization = new List<string?>();
+        var seenAuthorization = new ConcurrentQueue<string?>(); // checks keep arriving while the test reads it
         await using var partition = await StartFakePartitionAsync(context =>
         {
-            seenAuthorization.Add(context.Request.Headers.Authorization);
+            seenAuthorization.Enqueue(context.Request.Headers.Authorization);
             context.Response.StatusCode = healthy ? 200 : 503;
             return Task.CompletedTask;
         });
@@ -38,7 +39,7 @@ public sealed class HealthMonitorTests
         healthy = true;
         await Eventually.TrueAsync(() => coordinator.Directory.Current[0].State == PartitionState.Serving, "the partition recovered");
 
-        seenAuthorization.Should().AllBe("Bearer " + token.Value);
+        seenAuthorization.ToArray().Should().AllBe("Bearer " + token.Value);
         coordinator.Directory.GetLastSeen(0).Should().NotBeNull();
     }
 

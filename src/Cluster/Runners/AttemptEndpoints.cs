@@ -1,0 +1,209 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Partitioned.Coordination.Protocol;
+using Partitioned.Server;
+using Partitioned.Shared;
+
+namespace Partitioned.Clustering;
+
+/// <summary>
+/// The coordinator routes a partition running outside the driver (a worker process) uses to run one attempt:
+/// its launch data, its rows and its results, mapped into the token-protected <c>/v1</c> group and backed by the
+/// running <see cref="PartitionJob{TRow, TResult}"/>. Only the partition's current attempt is served, so a stale
+/// worker can neither read rows nor hand back results.
+/// </summary>
+internal static partial class AttemptEndpoints
+{
+    public static void Map<TRow, TResult>(IEndpointRouteBuilder v1, PartitionJob<TRow, TResult> job, ILogger logger)
+    {
+        v1.MapGet("/attempts/{partition:int}/{attempt:int}", (int partition, int attempt) =>
+            Find(job, partition, attempt, out var current) ?? Launch(current));
+        v1.MapGet("/attempts/{partition:int}/{attempt:int}/rows", (HttpContext context, int partition, int attempt) =>
+            Find(job, partition, attempt, out var current) is { } problem ? Task.FromResult(problem) : StreamRowsAsync(context, current, logger));
+        v1.MapPost("/attempts/{partition:int}/{attempt:int}/results", (HttpContext context, int partition, int attempt) =>
+            Find(job, partition, attempt, out var current) is { } problem ? Task.FromResult(problem) : ReceiveResultsAsync(context, current, logger));
+    }
+
+    /// <summary>Null when <paramref name="attempt"/> is the partition's current attempt, otherwise the problem to answer.</summary>
+    private static IResult? Find<TRow, TResult>(PartitionJob<TRow, TResult> job, int partition, int attempt, out PartitionAttempt<TRow, TResult> current)
+    {
+        current = null!;
+        var count = job.Partitions.Count;
+        if ((uint)partition >= (uint)count)
+        {
+            return Problems.NotFound($"Partition {partition} is unknown: this cluster has {count} partitions (0 to {count - 1}).");
+        }
+
+        if (job.GetAttempt(partition, attempt) is not { } running)
+        {
+            return Problems.Conflict($"Attempt {attempt} of partition {partition} is not the partition's current attempt: it ended, a newer attempt replaced it, or it has not started.");
+        }
+
+        current = running;
+        return null;
+    }
+
+    private static IResult Launch<TRow, TResult>(PartitionAttempt<TRow, TResult> attempt)
+    {
+        var launch = attempt.Launch;
+        var server = attempt.Server;
+        JsonElement? settings = null;
+        if (server.SettingsType is { } settingsType)
+        {
+            try
+            {
+                settings = JsonSerializer.SerializeToElement(server.Settings, settingsType, ProtocolJson.Options);
+            }
+            catch (Exception ex) when (ex is JsonException or NotSupportedException)
+            {
+                return Results.Problem(
+                    detail: $"The settings of server '{server.Name}' ({settingsType.Name}) cannot be sent to a worker as JSON: {ex.Message}",
+                    statusCode: StatusCodes.Status500InternalServerError,
+                    title: "Settings not serializable");
+            }
+        }
+
+        var options = launch.Server;
+        return Results.Json(
+            new AttemptLaunchResponse(
+                launch.ClusterId,
+                launch.Partition,
+                launch.Attempt,
+                launch.PartitionCount,
+                server.Name,
+                settings,
+                new AttemptServerOptions(
+                    options.BindAddress,
+                    options.Ports.First,
+                    options.Ports.Last,
+                    options.AdvertisedHost,
+                    (long)options.RegistrationTimeout.TotalMilliseconds,
+                    (long)options.DrainTimeout.TotalMilliseconds)),
+            ProtocolJson.Options);
+    }
+
+    private static async Task<IResult> StreamRowsAsync<TRow, TResult>(HttpContext context, PartitionAttempt<TRow, TResult> attempt, ILogger logger)
+    {
+        var cancellationToken = context.RequestAborted;
+        var (partition, number) = (attempt.Launch.Partition, attempt.Launch.Attempt);
+        var rows = attempt.ReadRowsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            // The first row is read before the status line goes out, so a source that cannot be read at all
+            // (a missing file, a bad first line) gets a clear 500 instead of a cut stream.
+            bool any;
+            try
+            {
+                any = await rows.MoveNextAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                var failure = RowsFailed(attempt, ex, logger);
+                return Results.Problem(detail: failure, statusCode: StatusCodes.Status500InternalServerError, title: "Rows unavailable");
+            }
+
+            context.Response.ContentType = WorkerProtocol.NdjsonMediaType;
+            try
+            {
+                var count = await Ndjson.WriteAsync(context.Response.Body, Continue(rows, any), ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
+                Log.RowsSent(logger, partition, number, count);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Too late for a status code: cut the connection, so the worker sees a broken stream, never a short one.
+                RowsFailed(attempt, ex, logger);
+                context.Abort();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The worker went away while reading; its runner reports why.
+        }
+        finally
+        {
+            await rows.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> ReceiveResultsAsync<TRow, TResult>(HttpContext context, PartitionAttempt<TRow, TResult> attempt, ILogger logger)
+    {
+        var (partition, number) = (attempt.Launch.Partition, attempt.Launch.Attempt);
+        if (!IsNdjson(context.Request.ContentType))
+        {
+            return Problems.BadRequest($"The results must be NDJSON (Content-Type: {WorkerProtocol.NdjsonMediaType}), one JSON value per line; the Content-Type was '{context.Request.ContentType}'.");
+        }
+
+        if (attempt.PostedResults.IsCompleted)
+        {
+            return AlreadyPosted(partition, number);
+        }
+
+        // Results can be large; the default request size limit is for user requests, not for this stream.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = null;
+        }
+
+        var results = new List<TResult>();
+        try
+        {
+            await foreach (var result in Ndjson.ReadAsync<TResult>(context.Request.Body, ProtocolJson.Options, context.RequestAborted).ConfigureAwait(false))
+            {
+                results.Add(result);
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            return Problems.BadRequest($"The results of partition {partition} attempt {number} were refused: {ex.Message}");
+        }
+
+        if (!attempt.TryPostResults(results))
+        {
+            return AlreadyPosted(partition, number);
+        }
+
+        Log.ResultsReceived(logger, partition, number, results.Count);
+        return Results.Json(new PostedResultsResponse(partition, number, results.Count), ProtocolJson.Options);
+    }
+
+    private static IResult AlreadyPosted(int partition, int attempt) =>
+        Problems.Conflict($"Attempt {attempt} of partition {partition} already posted its results; an attempt posts them once.");
+
+    private static bool IsNdjson(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && string.Equals(media.MediaType.Value, WorkerProtocol.NdjsonMediaType, StringComparison.OrdinalIgnoreCase);
+
+    private static string RowsFailed<TRow, TResult>(PartitionAttempt<TRow, TResult> attempt, Exception exception, ILogger logger)
+    {
+        var failure = $"reading the rows of partition {attempt.Launch.Partition} ({attempt.RowSource}) failed on the driver: {PartitionAttemptException.Describe(exception)}";
+        attempt.RowsFailure = failure;
+        Log.RowsFailed(logger, attempt.Launch.Partition, attempt.Launch.Attempt, failure, exception);
+        return failure;
+    }
+
+    private static async IAsyncEnumerable<T> Continue<T>(IAsyncEnumerator<T> rows, bool hasCurrent)
+    {
+        for (var more = hasCurrent; more; more = await rows.MoveNextAsync().ConfigureAwait(false))
+        {
+            yield return rows.Current;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 240, Level = LogLevel.Debug, Message = "Partition {Partition} attempt {Attempt}: sent {Rows} rows to its worker.")]
+        public static partial void RowsSent(ILogger logger, int partition, int attempt, int rows);
+
+        [LoggerMessage(EventId = 241, Level = LogLevel.Error, Message = "Partition {Partition} attempt {Attempt}: {Failure}")]
+        public static partial void RowsFailed(ILogger logger, int partition, int attempt, string failure, Exception exception);
+
+        [LoggerMessage(EventId = 242, Level = LogLevel.Debug, Message = "Partition {Partition} attempt {Attempt}: received {Results} result rows from its worker.")]
+        public static partial void ResultsReceived(ILogger logger, int partition, int attempt, int results);
+    }
+}

@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using Partitioned.Shared;
+
+namespace Partitioned.Clustering;
+
+/// <summary>How the <see cref="ProcessRunner"/> starts worker processes. Checked when the runner is created; every problem is reported at once.</summary>
+public sealed record ProcessRunnerOptions
+{
+    /// <summary>
+    /// The program every attempt starts. Default: this app, started again: <see cref="Environment.ProcessPath"/>, or
+    /// <c>dotnet &lt;entry assembly&gt;</c> when the app runs on the <c>dotnet</c> host. The program must call
+    /// <see cref="Partitioned.Server.PartitionWorker.RunAsync(Partitioned.Server.IPartitionServerDefinition[])"/> when
+    /// <see cref="Partitioned.Server.PartitionWorker.IsWorkerProcess"/> is true.
+    /// </summary>
+    public string? Executable { get; init; }
+
+    /// <summary>Arguments passed to <see cref="Executable"/> (after the entry assembly when it is the default). Default none.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>Extra environment variables for every worker. Names starting with <c>PARTITIONED_</c> are reserved for the protocol.</summary>
+    public IReadOnlyDictionary<string, string> EnvironmentVariables { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>The workers' working directory. Default: the driver's current directory.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>
+    /// How long a worker may take to exit on its own (after it posted its results, or after its attempt was abandoned
+    /// and its standard input closed) before its process tree is killed. Default 2 s; zero kills at once.
+    /// </summary>
+    public TimeSpan KillGracePeriod { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How many of the last lines of a worker's standard error a failure quotes. Default 20.</summary>
+    public int StandardErrorTailLines { get; init; } = 20;
+
+    /// <summary>The minimum level of the worker's own log lines (its server's logs), which reach the driver's logger. Default Information.</summary>
+    public LogLevel WorkerLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>Options that start <c>dotnet &lt;assemblyPath&gt;</c>: a separate worker app, or a test worker.</summary>
+    /// <param name="assemblyPath">The worker app's built dll.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static ProcessRunnerOptions ForAssembly(string assemblyPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(assemblyPath);
+        var full = Path.GetFullPath(assemblyPath);
+        return File.Exists(full)
+            ? new ProcessRunnerOptions { Executable = WorkerCommand.FindDotnetHost(), Arguments = [full] }
+            : throw new FileNotFoundException($"The worker assembly {full} does not exist; build it first.", full);
+    }
+
+    internal void Validate()
+    {
+        var validation = new OptionsValidation(nameof(ProcessRunnerOptions));
+        validation.Require(Executable is null || !string.IsNullOrWhiteSpace(Executable), $"{nameof(Executable)} must be a program path or name, or null for this app (was '{Executable}').");
+        validation.Require(Arguments is not null && Arguments.All(static a => a is not null), $"{nameof(Arguments)} must not be null or hold null entries.");
+        if (EnvironmentVariables is null)
+        {
+            validation.Require(false, $"{nameof(EnvironmentVariables)} must not be null.");
+        }
+        else
+        {
+            foreach (var name in EnvironmentVariables.Keys)
+            {
+                validation.Require(!string.IsNullOrWhiteSpace(name) && !name.Contains('='), $"{nameof(EnvironmentVariables)}: '{name}' is not a valid variable name.");
+                validation.Require(!name.StartsWith("PARTITIONED_", StringComparison.OrdinalIgnoreCase), $"{nameof(EnvironmentVariables)}: {name} is reserved for the worker protocol; the runner sets the PARTITIONED_ variables itself.");
+            }
+        }
+
+        validation.Require(WorkingDirectory is null || Directory.Exists(WorkingDirectory), $"{nameof(WorkingDirectory)} '{WorkingDirectory}' does not exist.");
+        validation.Require(KillGracePeriod >= TimeSpan.Zero, $"{nameof(KillGracePeriod)} must not be negative (was {KillGracePeriod}).");
+        validation.Require(StandardErrorTailLines >= 1, $"{nameof(StandardErrorTailLines)} must be at least 1 (was {StandardErrorTailLines}).");
+        validation.Require(Enum.IsDefined(WorkerLogLevel), $"{nameof(WorkerLogLevel)} must be a LogLevel (was {WorkerLogLevel}).");
+        validation.ThrowIfInvalid();
+    }
+}

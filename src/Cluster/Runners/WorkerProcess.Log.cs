@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace Partitioned.Clustering;
+
+internal sealed partial class WorkerProcess
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 251, Level = LogLevel.Information, Message = "[partition {Partition} attempt {Attempt}] {Line}")]
+        public static partial void StandardOutput(ILogger logger, int partition, int attempt, string line);
+
+        [LoggerMessage(EventId = 252, Level = LogLevel.Warning, Message = "[partition {Partition} attempt {Attempt}] {Line}")]
+        public static partial void StandardError(ILogger logger, int partition, int attempt, string line);
+
+        [LoggerMessage(EventId = 253, Level = LogLevel.Warning, Message = "Partition {Partition} attempt {Attempt}: worker process {ProcessId} did not exit within {Grace}; killing its process tree.")]
+        public static partial void KillingAfterGrace(ILogger logger, int partition, int attempt, int processId, TimeSpan grace);
+    }
+}

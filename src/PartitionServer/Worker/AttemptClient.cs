@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using Partitioned.Coordination;
+using Partitioned.Coordination.Protocol;
+using Partitioned.Shared;
+
+namespace Partitioned.Server;
+
+/// <summary>
+/// The worker side of the attempt routes: fetch the launch data, stream the rows in, post the results.
+/// Every call carries the cluster token; only the current attempt is served.
+/// </summary>
+internal sealed class AttemptClient : IDisposable
+{
+    private static readonly TimeSpan s_requestTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_launchRetryTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly HttpClient _http;
+    private readonly string _path;
+
+    public AttemptClient(Uri coordinator, ClusterToken token, int partition, int attempt)
+    {
+        _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) })
+        {
+            BaseAddress = coordinator,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
+        _path = WorkerProtocol.AttemptPath(partition, attempt);
+    }
+
+    /// <summary>Fetches the launch data, retrying while the coordinator cannot be reached (up to 10 s).</summary>
+    /// <exception cref="WorkerLaunchException">The coordinator refused, or stayed unreachable.</exception>
+    public async Task<AttemptLaunchResponse> GetLaunchAsync(CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + s_launchRetryTimeout;
+        var backoff = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(s_requestTimeout);
+                using var response = await _http.GetAsync(_path, timeout.Token).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new WorkerLaunchException(await DescribeRefusalAsync("the launch data", response, cancellationToken).ConfigureAwait(false));
+                }
+
+                return await response.Content.ReadFromJsonAsync<AttemptLaunchResponse>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
+                    ?? throw new WorkerLaunchException($"The coordinator at {_http.BaseAddress} sent empty launch data.");
+            }
+            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                if (DateTimeOffset.UtcNow + backoff > deadline)
+                {
+                    throw new WorkerLaunchException($"The coordinator at {_http.BaseAddress} could not be reached for the launch data within {s_launchRetryTimeout.TotalSeconds:0} s: {ex.Message}");
+                }
+
+                await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+                backoff *= 2;
+            }
+        }
+    }
+
+    /// <summary>Streams the partition's rows from the driver (read once).</summary>
+    public async IAsyncEnumerable<TRow> ReadRowsAsync<TRow>([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(_path + "/rows", HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new PartitionedException(await DescribeRefusalAsync("the rows", response, cancellationToken).ConfigureAwait(false));
+        }
+
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (body.ConfigureAwait(false))
+        {
+            await foreach (var row in Ndjson.ReadAsync<TRow>(body, ProtocolJson.Options, cancellationToken).ConfigureAwait(false))
+            {
+                yield return row;
+            }
+        }
+    }
+
+    /// <summary>Posts the attempt's results to the driver.</summary>
+    /// <exception cref="PartitionedException">The coordinator refused them.</exception>
+    public async Task<PostedResultsResponse> PostResultsAsync<TResult>(IReadOnlyList<TResult> results, CancellationToken cancellationToken)
+    {
+        using var content = new NdjsonContent<TResult>(results);
+        using var response = await _http.PostAsync(_path + "/results", content, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new PartitionedException(await DescribeRefusalAsync("the results", response, cancellationToken).ConfigureAwait(false));
+        }
+
+        return await response.Content.ReadFromJsonAsync<PostedResultsResponse>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
+            ?? throw new PartitionedException("The coordinator accepted the results but sent an empty reply.");
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<string> DescribeRefusalAsync(string what, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var detail = await CoordinatorClient.ReadProblemDetailAsync(response, cancellationToken).ConfigureAwait(false);
+        var hint = response.StatusCode switch
+        {
+            HttpStatusCode.Conflict or HttpStatusCode.NotFound => " (the driver no longer runs this attempt)",
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => " (the token read from standard input is not the cluster's)",
+            _ => string.Empty,
+        };
+        return $"The coordinator at {_http.BaseAddress} refused {what} of {_path} with {(int)response.StatusCode}{hint}: {detail}";
+    }
+}

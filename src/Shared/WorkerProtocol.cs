@@ -1,0 +1,43 @@
+namespace Partitioned.Shared;
+
+/// <summary>
+/// The names both halves of the worker protocol agree on: the environment variables a driver sets when it
+/// starts a worker process, the media type of row and result streams, and the coordinator routes a worker
+/// calls. The README documents them as a spec.
+/// </summary>
+internal static class WorkerProtocol
+{
+    /// <summary>"1" in a process started as a partition worker.</summary>
+    public const string WorkerVariable = "PARTITIONED_WORKER";
+
+    /// <summary>The coordinator's base address, for example <c>http://127.0.0.1:41234/</c>.</summary>
+    public const string CoordinatorVariable = "PARTITIONED_COORDINATOR";
+
+    /// <summary>The id of the cluster run.</summary>
+    public const string ClusterIdVariable = "PARTITIONED_CLUSTER_ID";
+
+    /// <summary>The partition index.</summary>
+    public const string PartitionVariable = "PARTITIONED_PARTITION";
+
+    /// <summary>The attempt number.</summary>
+    public const string AttemptVariable = "PARTITIONED_ATTEMPT";
+
+    /// <summary>The name of the server definition to run.</summary>
+    public const string ServerVariable = "PARTITIONED_SERVER";
+
+    /// <summary>The driver's process id; the worker stops when that process is gone. 0: the driver is not a local process.</summary>
+    public const string ParentPidVariable = "PARTITIONED_PARENT_PID";
+
+    /// <summary>Optional: the minimum level of the worker's own log lines (a <c>LogLevel</c> name). Default Information.</summary>
+    public const string LogLevelVariable = "PARTITIONED_LOG_LEVEL";
+
+    /// <summary>Every variable a driver must set.</summary>
+    public static readonly string[] RequiredVariables =
+        [WorkerVariable, CoordinatorVariable, ClusterIdVariable, PartitionVariable, AttemptVariable, ServerVariable, ParentPidVariable];
+
+    /// <summary>Rows and results travel as newline-delimited JSON: one JSON value per line.</summary>
+    public const string NdjsonMediaType = "application/x-ndjson";
+
+    /// <summary>The launch route of an attempt, relative to the coordinator's base address.</summary>
+    public static string AttemptPath(int partition, int attempt) => FormattableString.Invariant($"v1/attempts/{partition}/{attempt}");
+}

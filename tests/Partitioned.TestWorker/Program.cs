@@ -1,0 +1,41 @@
+using System.Globalization;
+using Partitioned.Clustering;
+using Partitioned.Server;
+using Partitioned.Testing;
+
+// Worker mode: the process runner starts this app once per partition attempt.
+if (PartitionWorker.IsWorkerProcess)
+{
+    return await PartitionWorker.RunAsync(TestServers.All);
+}
+
+// Driver mode, for tests that need a driver process of their own (to kill it, for example).
+return args switch
+{
+    ["drive", var partitions] => await DriveAsync(int.Parse(partitions, CultureInfo.InvariantCulture)),
+    _ => Usage(),
+};
+
+// Starts a cluster of this very app on the process runner (the default command), prints "driver <pid>", one
+// "worker <pid>" line per partition and "ready", then serves until it is killed.
+static async Task<int> DriveAsync(int partitions)
+{
+    var options = new ClusterOptions { Runner = new ProcessRunner(), HealthCheckInterval = TimeSpan.FromMilliseconds(500) };
+    await using var cluster = await Cluster.StartAsync(TestClusters.Integers(partitions * 2, partitions), TestServers.RowsWith(), options);
+    var workers = await cluster.ScatterGetAsync<ServerInfo>("info", new ScatterOptions { RequireAll = true });
+    Console.WriteLine($"driver {Environment.ProcessId}");
+    foreach (var worker in workers.Values)
+    {
+        Console.WriteLine($"worker {worker.ProcessId}");
+    }
+
+    Console.WriteLine("ready");
+    await Task.Delay(Timeout.Infinite);
+    return 0;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Partitioned.TestWorker drive <partitions>   (worker mode is entered through PARTITIONED_WORKER=1)");
+    return 2;
+}
