@@ -140,7 +140,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
                 }
                 finally
                 {
-                    _balancer.Complete(partition, reached);
+                    _balancer.Complete(partition, reached, endpoint);
                 }
             }
         }

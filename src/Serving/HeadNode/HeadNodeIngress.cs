@@ -165,6 +165,15 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         }
     }
 
+    /// <summary>How many requests a partition holds unanswered now (for tests and diagnostics).</summary>
+    internal int CountHeld(int partition)
+    {
+        lock (_gate)
+        {
+            return _pending.Values.Count(r => r.State == IngressRequest.Held && r.HeldByPartition == partition);
+        }
+    }
+
     /// <summary>Puts requests that were taken but never delivered back at the front of their queues.</summary>
     private void Requeue(List<IngressRequest> requests)
     {

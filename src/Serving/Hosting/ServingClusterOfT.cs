@@ -35,6 +35,8 @@ public sealed class ServingCluster<TRow, TResult> : IAsyncDisposable
         }
     }
 
+    internal HeadNodeIngress? Ingress => _ingress;
+
     /// <summary>The cluster behind the service.</summary>
     public Cluster<TRow, TResult> Cluster { get; }
 

@@ -33,7 +33,7 @@ internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHa
             }
             finally
             {
-                balancer.Complete(partition, reached);
+                balancer.Complete(partition, reached, endpoint);
             }
         }
     }

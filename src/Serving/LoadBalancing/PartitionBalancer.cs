@@ -14,7 +14,7 @@ public sealed class PartitionBalancer
     private readonly PartitionDirectory _directory;
     private readonly TimeProvider _time;
     private readonly int[] _outstanding;
-    private readonly long[] _suspectUntil;
+    private readonly (Uri? Endpoint, long Until)[] _suspects;
     private readonly Func<IReadOnlyList<(int Partition, Uri Endpoint)>, int> _choose;
     private (long Version, (int Partition, Uri Endpoint)[] Live) _cache = (-1, []);
     private int _next;
@@ -27,7 +27,7 @@ public sealed class PartitionBalancer
         _directory = directory;
         _time = timeProvider ?? TimeProvider.System;
         _outstanding = new int[directory.Current.PartitionCount];
-        _suspectUntil = new long[directory.Current.PartitionCount];
+        _suspects = new (Uri?, long)[directory.Current.PartitionCount];
         Policy = policy;
         _choose = policy switch
         {
@@ -55,7 +55,7 @@ public sealed class PartitionBalancer
         var candidates = new List<(int Partition, Uri Endpoint)>(live.Length);
         foreach (var host in live)
         {
-            if (host.Partition != excluding && Volatile.Read(ref _suspectUntil[host.Partition]) <= now)
+            if (host.Partition != excluding && !IsSuspect(host.Partition, host.Endpoint, now))
             {
                 candidates.Add(host);
             }
@@ -79,13 +79,29 @@ public sealed class PartitionBalancer
         return true;
     }
 
-    /// <summary>Ends a request picked with <see cref="TryPick"/>; <paramref name="reached"/> false sets the partition aside for a moment.</summary>
-    public void Complete(int partition, bool reached)
+    /// <summary>
+    /// Ends a request picked with <see cref="TryPick"/>; <paramref name="reached"/> false sets the partition's
+    /// endpoint aside for a moment (a re-launched attempt on a new endpoint is not held back by its predecessor's failure).
+    /// </summary>
+    public void Complete(int partition, bool reached, Uri? endpoint = null)
     {
         Interlocked.Decrement(ref _outstanding[partition]);
         if (!reached)
         {
-            Volatile.Write(ref _suspectUntil[partition], _time.GetTimestamp() + (long)(s_suspicion.TotalSeconds * _time.TimestampFrequency));
+            var suspect = (endpoint ?? _directory.Current[partition].Endpoint, _time.GetTimestamp() + (long)(s_suspicion.TotalSeconds * _time.TimestampFrequency));
+            lock (_suspects)
+            {
+                _suspects[partition] = suspect;
+            }
+        }
+    }
+
+    private bool IsSuspect(int partition, Uri endpoint, long now)
+    {
+        lock (_suspects)
+        {
+            var (suspectEndpoint, until) = _suspects[partition];
+            return until > now && suspectEndpoint == endpoint;
         }
     }
 

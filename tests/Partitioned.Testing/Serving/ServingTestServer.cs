@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Partitioned.Serving;
 using Partitioned.Server;
@@ -12,9 +14,8 @@ public sealed class ServingTestServer(ServingTestSettings settings) : PartitionS
     protected override async ValueTask InitializeAsync(IAsyncEnumerable<int> rows, CancellationToken cancellationToken) =>
         _rows = await rows.ToListAsync(cancellationToken);
 
-    protected override void MapRoutes(IEndpointRouteBuilder app)
-    {
-    }
+    protected override void MapRoutes(IEndpointRouteBuilder app) =>
+        app.MapGet("/info", () => new ServerInfo(Context.ClusterId, Context.Partition, Context.Attempt, _rows.Count, Environment.ProcessId));
 
     protected override void ConfigureFeatures(PartitionFeatures features)
     {

@@ -92,8 +92,9 @@ public sealed class HeadNodeServingTests(ITestOutputHelper output) : IAsyncLifet
     {
         // Both partitions take slow requests; then partition 1 is declared lost while holding some. Its requests
         // are handed again to partition 0; partition 1 (still alive here) also answers: the first answer wins.
-        var requests = Enumerable.Range(0, 8).Select(_ => _client.PostAsJsonAsync("serve/slow", new { ms = 300 })).ToArray();
-        await Task.Delay(150);
+        // 24 requests: more than one partition's handlers take at once, so both pull and hold some.
+        var requests = Enumerable.Range(0, 24).Select(_ => _client.PostAsJsonAsync("serve/slow", new { ms = 100 })).ToArray();
+        await Eventually.TrueAsync(() => _serving.Ingress!.CountHeld(1) > 0, "partition 1 holds requests");
         var directory = _serving.Cluster.Directory;
         directory.MarkLost(1, directory.Current[1].Attempt, "declared lost by the test").Should().BeTrue();
 
