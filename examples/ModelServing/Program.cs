@@ -3,8 +3,15 @@ using ModelServing;
 using Partitioned.Clustering;
 using Partitioned.Examples;
 using Partitioned.Serving;
+using Partitioned.Server;
 
-// Usage: ModelServing [--port 5000] [--partitions 2] [--data data/iris.csv]
+// Worker mode: the process runner starts this app again, once per partition attempt, and ships it the model.
+if (PartitionWorker.IsWorkerProcess)
+{
+    return await PartitionWorker.RunAsync(ModelServer.Definition);
+}
+
+// Usage: ModelServing [--port 5000] [--partitions 2] [--data data/iris.csv] [--in-process]
 var options = new ExampleArguments(args);
 var partitions = options.GetInt("--partitions", 2);
 var data = LabeledFlower.ReadCsv(options.Get("--data") ?? Path.Combine(AppContext.BaseDirectory, "data", "iris.csv"));
@@ -20,12 +27,14 @@ var offline = await (await ModelServer.Classify(model).RunOfflineAsync(flowers))
 var correct = offline.Zip(data).Count(pair => pair.First.Species == pair.Second.Species);
 Console.WriteLine($"Offline scoring with the serving handler: {correct}/{data.Count} correct ({100.0 * correct / data.Count:0.0}%).");
 
-// 3. Online: ship the model to every partition (as JSON settings) and serve it, micro-batched, behind the gateway.
+// 3. Online: ship the model to every partition (as JSON settings, to a worker process per partition) and serve it,
+//    micro-batched, behind the gateway.
 using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 await using var serving = await ServingCluster.StartAsync(
     PartitionedDataset.FromGenerator(partitions, _ => Array.Empty<int>()),
     ModelServer.Definition.WithSettings(model),
     new ServingOptions { Port = options.GetInt("--port", 5000), LoadBalancing = LoadBalancingPolicies.PowerOfTwoChoices },
-    new ClusterOptions { LoggerFactory = loggerFactory });
+    new ClusterOptions { LoggerFactory = loggerFactory, Runner = args.Contains("--in-process") ? InProcessRunner.Instance : new ProcessRunner() });
 
 await ServingConsole.ServeUntilStoppedAsync(serving, "classify", """{"sepalLength":6.1,"sepalWidth":2.8,"petalLength":4.7,"petalWidth":1.2}""");
+return 0;

@@ -8,7 +8,7 @@ internal static class ServingConsole
     public static async Task ServeUntilStoppedAsync<TRow, TResult>(ServingCluster<TRow, TResult> serving, string service, string exampleJson)
     {
         var url = serving.GetServiceUri(service);
-        Console.WriteLine($"Serving '{service}' on {serving.Cluster.Dataset.PartitionCount} partitions ({serving.Mode} mode). Clients call:");
+        Console.WriteLine($"Serving '{service}' on {serving.Cluster.Dataset.PartitionCount} partitions ({serving.Mode} mode, {serving.Cluster.Options.Runner.Name} runner). Clients call:");
         Console.WriteLine(url);
         Console.WriteLine($"Try: curl -s -X POST {url} -H 'Content-Type: application/json' -d '{exampleJson}'");
         Console.WriteLine("Press Ctrl+C to stop.");

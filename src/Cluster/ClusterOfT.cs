@@ -22,6 +22,7 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
     private readonly ILogger _logger;
     private volatile ClusterRun<TRow, TResult>? _run;
     private Task<PartitionedDataset<TResult>>? _lastStop;
+    private IReadOnlyList<AttemptOutcome> _lastAttempts = [];
     private volatile ClusterState _state = ClusterState.Stopped;
 
     /// <summary>Creates a stopped cluster.</summary>
@@ -92,8 +93,8 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
     /// <summary>The current run's token (tests call control routes with it).</summary>
     internal ClusterToken Token => Run.Token;
 
-    /// <summary>Every attempt's outcome in this run so far, in the order they ended.</summary>
-    public IReadOnlyList<AttemptOutcome> Attempts => _run?.Job.Outcomes ?? [];
+    /// <summary>Every attempt's outcome in the current run so far (or in the last run, once stopped), in the order they ended.</summary>
+    public IReadOnlyList<AttemptOutcome> Attempts => _run?.Job.Outcomes ?? _lastAttempts;
 
     /// <summary>
     /// Starts the coordinator, launches every partition through the runner, and waits until all registered.
@@ -188,6 +189,7 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
             }
             finally
             {
+                _lastAttempts = run.Job.Outcomes;
                 _run = null;
                 _state = ClusterState.Stopped;
             }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Partitioned.Shared;
 
 namespace Partitioned.Server;
@@ -40,11 +41,24 @@ public static class PartitionWorker
     /// <param name="definitions">Every server definition the driver may ask this app to run.</param>
     /// <param name="cancellationToken">Abandons the attempt.</param>
     /// <returns>The process exit code: one of <see cref="WorkerExitCodes"/>.</returns>
-    public static Task<int> RunAsync(IEnumerable<IPartitionServerDefinition> definitions, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(IEnumerable<IPartitionServerDefinition> definitions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definitions);
+
+        // Ctrl+C in a terminal, or a service manager stopping the app, signals the driver and its workers together.
+        // The driver then stops every partition gracefully; a worker that died of the same signal would turn that
+        // stop into failed attempts. So workers leave signals to their driver, and exit when it tells them to or
+        // when it is gone. (SIGKILL still ends a worker at once.)
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, LeaveToDriver);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, LeaveToDriver);
         var session = new WorkerSession([.. definitions], Environment.GetEnvironmentVariable, Console.OpenStandardInput(), Console.Error, HardExit);
-        return session.RunAsync(cancellationToken);
+        return await session.RunAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void LeaveToDriver(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        Console.Error.WriteLine($"PartitionWorker: {context.Signal} left to the driver, which stops this worker (it also exits once the driver is gone).");
     }
 
     // The last resort for a worker whose driver is gone but whose code ignores cancellation: exit normally

@@ -69,6 +69,29 @@ public sealed class ProcessRunnerTests : IDisposable
         (await (await cluster.StopAsync()).CollectAsync()).Should().Equal(0, 1, 2, 3, 4, 5);
     }
 
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public async Task Worker_GetsCtrlCOrSigterm_LeavesItToTheDriver_AndTheClusterStillStopsGracefully(string signal)
+    {
+        // Ctrl+C in a terminal (or a service manager) signals the driver and every worker at once.
+        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(4, 2), TestServers.RowsWith(), Options());
+        var workers = await cluster.ScatterGetAsync<ServerInfo>("info", new ScatterOptions { RequireAll = true });
+        foreach (var worker in workers.Values)
+        {
+            using var kill = Process.Start("kill", $"-{signal} {worker.ProcessId}");
+            await kill.WaitForExitAsync();
+        }
+
+        await Eventually.TrueAsync(() => _logs.Text.Contains($"SIG{signal} left to the driver", StringComparison.Ordinal), "the workers said they leave the signal to the driver");
+        var stillServing = await cluster.ScatterGetAsync<ServerInfo>("info", new ScatterOptions { RequireAll = true });
+        var results = await cluster.StopAsync();
+
+        stillServing.Values.Select(i => i.ProcessId).Should().Equal(workers.Values.Select(i => i.ProcessId));
+        (await results.CollectAsync()).Should().Equal(0, 1, 2, 3);
+        cluster.Attempts.Should().OnlyContain(a => a.Status == AttemptStatus.Succeeded);
+    }
+
     [Fact]
     public async Task Start_PartitionCrashesOnEveryInit_FailsAfterMaxAttempts_WithExitCodeAndStderrTail()
     {
