@@ -27,7 +27,7 @@ internal static class LifecycleBenchmark
                 }
 
                 var row = new LifecycleRow(name, partitions, Median(starts), Median(stops), Median(memory));
-                Console.WriteLine($"  {name,-12} {partitions,3} partitions: start {row.StartMs,8:0.0} ms  stop {row.StopMs,8:0.0} ms  memory {row.MemoryPerPartitionMb,6:0.0} MB/partition");
+                Console.WriteLine($"  {name,-12} {partitions,3} partitions: start {row.StartMs,8:0.0} ms  stop {row.StopMs,8:0.0} ms  memory {row.MemoryPerPartitionMb,6:0.00} MB/partition");
                 rows.Add(row);
             }
         }
@@ -37,15 +37,17 @@ internal static class LifecycleBenchmark
 
     private static async Task<(double StartMs, double StopMs, double MemoryPerPartitionMb)> MeasureAsync(IPartitionRunner runner, int partitions)
     {
-        var baseline = ResidentMb(Environment.ProcessId);
+        var baseline = GC.GetTotalMemory(forceFullCollection: true);
         var cluster = new Cluster<int, int>(PartitionedDataset.FromGenerator(partitions, _ => Array.Empty<int>()), BenchServer.Definition, new ClusterOptions { Runner = runner });
         var watch = Stopwatch.StartNew();
         await cluster.StartAsync();
         var start = watch.Elapsed.TotalMilliseconds;
 
-        // Memory: what the driver grew by, plus every worker process's own resident set (process runner).
-        var workers = cluster.Hosts.Count == 0 ? 0 : WorkerMb(cluster);
-        var memory = (ResidentMb(Environment.ProcessId) - baseline + workers) / partitions;
+        // Memory: in-process, what the driver's managed heap grew by (after a full collection); process runner,
+        // each worker process's resident set.
+        var memory = runner is InProcessRunner
+            ? (GC.GetTotalMemory(forceFullCollection: true) - baseline) / 1024.0 / 1024.0 / partitions
+            : WorkerMb() / partitions;
 
         watch.Restart();
         await cluster.StopAsync();
@@ -54,7 +56,7 @@ internal static class LifecycleBenchmark
         return (start, stop, memory);
     }
 
-    private static double WorkerMb(Cluster<int, int> cluster)
+    private static double WorkerMb()
     {
         var self = Environment.ProcessId;
         return Directory.EnumerateDirectories("/proc")

@@ -2,6 +2,13 @@ using System.Globalization;
 using System.Text.Json;
 using Partitioned.Bench;
 using Partitioned.Clustering;
+using Partitioned.Server;
+
+// Worker mode: the process runner starts this app again for each partition of the lifecycle benchmark.
+if (PartitionWorker.IsWorkerProcess)
+{
+    return await PartitionWorker.RunAsync(BenchServer.Definition);
+}
 
 // Usage: Partitioned.Bench [serving] [lifecycle] [--duration 8] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
 //                          [--only <target name part>] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
@@ -31,6 +38,7 @@ Console.WriteLine($"Machine: {machine.cores} cores, {machine.os}, {machine.runti
 
 List<ServingRow> serving = [];
 List<LifecycleRow> lifecycle = [];
+RecoveryResult? recovery = null;
 if (settings.Serving)
 {
     Console.WriteLine($"Serving: wrk for {settings.Duration.TotalSeconds} s per level after a {settings.Warmup.TotalSeconds} s warm-up.");
@@ -41,12 +49,13 @@ if (settings.Serving)
 if (settings.Lifecycle)
 {
     Console.WriteLine("Cluster lifecycle (median of 3):");
-    lifecycle = await LifecycleBenchmark.RunAsync(settings, [("in-process", InProcessRunner.Instance, 64)]);
+    lifecycle = await LifecycleBenchmark.RunAsync(settings, [("in-process", InProcessRunner.Instance, 64), ("process", new ProcessRunner(), 64)]);
+    recovery = await RecoveryBenchmark.RunAsync();
 }
 
 var json = Path.Combine(outFolder, "results.json");
 await File.WriteAllTextAsync(json, JsonSerializer.Serialize(
-    new { machine, serving = Report.WithRatios(serving), lifecycle },
+    new { machine, serving = Report.WithRatios(serving), lifecycle, recovery },
     new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
 Console.WriteLine($"Results written to {json}");
 return 0;
