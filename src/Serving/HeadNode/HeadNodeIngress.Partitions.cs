@@ -79,6 +79,10 @@ internal sealed partial class HeadNodeIngress
 
                 return;
             }
+
+            // Woken by an arrival: let requests that arrive at the same moment join this batch (a thread-pool turn,
+            // far shorter than any timer), so idle pullers do not each carry one request per round trip.
+            await Task.Yield();
         }
     }
 

@@ -8,13 +8,21 @@ internal sealed class IngressQueue(string service, int capacity)
 {
     private readonly LinkedList<IngressRequest> _waiting = new();
     private TaskCompletionSource _arrived = NewSignal();
+    private bool _watched;
 
     public string Service { get; } = service;
 
     public int Count => _waiting.Count;
 
     /// <summary>Completes when a request arrives (take the task under the lock, await it outside).</summary>
-    public Task Arrival => _arrived.Task;
+    public Task Arrival
+    {
+        get
+        {
+            _watched = true;
+            return _arrived.Task;
+        }
+    }
 
     public bool TryEnqueue(IngressRequest request)
     {
@@ -64,8 +72,15 @@ internal sealed class IngressQueue(string service, int capacity)
         return await Task.WhenAny(arrival, delay).ConfigureAwait(false) == arrival;
     }
 
+    // Under load nobody waits (pulls find work at once): then arrivals cost no allocation.
     private void Signal()
     {
+        if (!_watched)
+        {
+            return;
+        }
+
+        _watched = false;
         var arrived = _arrived;
         _arrived = NewSignal();
         arrived.TrySetResult();

@@ -139,8 +139,10 @@ internal sealed partial class ServiceHost<TRequest, TReply>
             return;
         }
 
+        // Admit, not just enqueue: in continuous mode a batch of pulled requests then runs on the puller's thread,
+        // one after another, without a hand-off per request.
         var request = NewRequest(pulled.Id, parsed, sink, arrived);
-        if (!TryEnqueue(request))
+        if (!Admit(request))
         {
             // The puller asks only for what fits; a full queue here means a race with direct traffic.
             request.TryCompleteIfPending(ReplyOutcome<TReply>.Error(StatusCodes.Status503ServiceUnavailable, "Queue full", $"Service '{Name}' on partition {_feature.Context.Partition} had no room for request {pulled.Id}."));
