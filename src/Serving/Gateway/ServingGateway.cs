@@ -18,7 +18,11 @@ internal sealed partial class ServingGateway : IAsyncDisposable
 
     private readonly ServingOptions _options;
     private readonly PartitionBalancer _balancer;
-    private readonly HttpClient _upstream;
+    private static readonly MediaTypeHeaderValue s_json = new("application/json");
+
+    // An invoker, not an HttpClient: the gateway needs no base address or default headers, and enforces its own
+    // deadline with one linked token per request.
+    private readonly HttpMessageInvoker _upstream;
     private readonly ILogger _logger;
     private readonly WebApplication _app;
 
@@ -28,16 +32,14 @@ internal sealed partial class ServingGateway : IAsyncDisposable
         _balancer = balancer;
         _logger = loggerFactory.CreateLogger<ServingGateway>();
         _app = app;
-        _upstream = new HttpClient(new SocketsHttpHandler
+        _upstream = new HttpMessageInvoker(new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
+            UseCookies = false,
             ConnectTimeout = TimeSpan.FromSeconds(2),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        })
-        {
-            Timeout = options.Deadline + TimeSpan.FromSeconds(5),
-        };
+        });
     }
 
     public Uri Address { get; private set; } = null!;
@@ -99,10 +101,12 @@ internal sealed partial class ServingGateway : IAsyncDisposable
                     {
                         Content = new ReadOnlyMemoryContent(body.Buffer.AsMemory(0, body.Length)),
                     };
-                    request.Content.Headers.ContentType = context.Request.ContentType is { } type && MediaTypeHeaderValue.TryParse(type, out var parsed)
+                    request.Content.Headers.ContentType = context.Request.ContentType is { } type && type != "application/json" && MediaTypeHeaderValue.TryParse(type, out var parsed)
                         ? parsed
-                        : new MediaTypeHeaderValue("application/json");
-                    using var response = await _upstream.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted).ConfigureAwait(false);
+                        : s_json;
+                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+                    deadline.CancelAfter(_options.Deadline + TimeSpan.FromSeconds(5));
+                    using var response = await _upstream.SendAsync(request, deadline.Token).ConfigureAwait(false);
                     context.Response.StatusCode = (int)response.StatusCode;
                     if (response.Content.Headers.ContentType is { } contentType)
                     {
@@ -124,12 +128,12 @@ internal sealed partial class ServingGateway : IAsyncDisposable
                     Log.Unreachable(_logger, partition, endpoint, ex.Message);
                     excluded = partition;
                 }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException && !context.RequestAborted.IsCancellationRequested)
+                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException && !context.RequestAborted.IsCancellationRequested)
                 {
                     Log.RelayFailed(_logger, partition, endpoint, ex.Message);
                     if (!context.Response.HasStarted)
                     {
-                        var (status, title) = ex is TaskCanceledException
+                        var (status, title) = ex is OperationCanceledException
                             ? (StatusCodes.Status504GatewayTimeout, "Partition did not answer")
                             : (StatusCodes.Status502BadGateway, "Partition failed");
                         await ProblemResponse.WriteAsync(context.Response, status, title,
