@@ -25,16 +25,51 @@ internal static class Report
     public static void PrintServing(IReadOnlyList<ServingRow> rows)
     {
         Console.WriteLine();
-        Console.WriteLine("| target | connections | requests/s | p50 ms | p99 ms | errors | req/s vs bare | p99 vs bare |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine(ServingTable(rows));
+    }
+
+    public static string Markdown(int cores, IReadOnlyList<ServingRow> serving, IReadOnlyList<LifecycleRow> lifecycle, RecoveryResult? recovery)
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"Machine: {cores} cores. Command: `bench/run.sh`.").AppendLine();
+        if (serving.Count > 0)
+        {
+            text.AppendLine(ServingTable(serving));
+        }
+
+        if (lifecycle.Count > 0)
+        {
+            text.AppendLine("| runner | partitions | start to all registered (ms) | stop (ms) | memory per partition (MB) |");
+            text.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (var row in lifecycle)
+            {
+                text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {row.Runner} | {row.Partitions} | {row.StartMs:0} | {row.StopMs:0} | {row.MemoryPerPartitionMb:0.0} |");
+            }
+
+            text.AppendLine();
+        }
+
+        if (recovery is not null)
+        {
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"kill -9 of a worker process to its next attempt registered: median {recovery.MedianMs:0} ms, max {recovery.MaxMs:0} ms ({recovery.SamplesMs.Count} kills).");
+        }
+
+        return text.ToString();
+    }
+
+    private static string ServingTable(IReadOnlyList<ServingRow> rows)
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine("| target | connections | requests/s | p50 ms | p99 ms | errors | req/s vs bare | p99 vs bare |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows)
         {
             var bare = rows.FirstOrDefault(r => r.Target == Baseline && r.Connections == row.Connections);
             var rps = bare is null ? "" : $"{row.RequestsPerSecond / bare.RequestsPerSecond:P0}";
             var p99 = bare is null ? "" : $"{row.P99Ms / bare.P99Ms:0.00}x";
-            Console.WriteLine($"| {row.Target} | {row.Connections} | {row.RequestsPerSecond:N0} | {row.P50Ms:0.###} | {row.P99Ms:0.###} | {row.Errors} | {rps} | {p99} |");
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {row.Target} | {row.Connections} | {row.RequestsPerSecond:N0} | {row.P50Ms:0.###} | {row.P99Ms:0.###} | {row.Errors} | {rps} | {p99} |");
         }
 
-        Console.WriteLine();
+        return text.ToString();
     }
 }

@@ -34,6 +34,10 @@ public sealed record ClusterOptions
     /// <summary>How often the coordinator health-checks partitions. Default 1 s.</summary>
     public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long one health check may take before it counts as failed. Default 5 s (generous: a partition on a
+    /// busy machine is slow, not lost).</summary>
+    public TimeSpan HealthCheckTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Failed health checks in a row after which a partition is marked lost. Default 3.</summary>
     public int UnhealthyThreshold { get; init; } = 3;
 
@@ -63,6 +67,7 @@ public sealed record ClusterOptions
         validation.Require(KestrelApp.TryParseBindAddress(CoordinatorBindAddress, out _), $"{nameof(CoordinatorBindAddress)} must be an IP address such as 127.0.0.1 or 0.0.0.0 (was '{CoordinatorBindAddress}').");
         validation.Require(CoordinatorPort is >= 0 and <= 65535, $"{nameof(CoordinatorPort)} must be between 0 and 65535 (was {CoordinatorPort}).");
         validation.Require(HealthCheckInterval > TimeSpan.Zero, $"{nameof(HealthCheckInterval)} must be positive (was {HealthCheckInterval}).");
+        validation.Require(HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive (was {HealthCheckTimeout}).");
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");
         validation.Require(CoordinatorEndpoints is not null, $"{nameof(CoordinatorEndpoints)} must not be null (use an empty list).");
         validation.Require(ClientTimeout > TimeSpan.Zero, $"{nameof(ClientTimeout)} must be positive (was {ClientTimeout}).");

@@ -64,6 +64,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
                 BindAddress = options.CoordinatorBindAddress,
                 Port = options.CoordinatorPort,
                 HealthCheckInterval = options.HealthCheckInterval,
+                HealthCheckTimeout = options.HealthCheckTimeout,
                 UnhealthyThreshold = options.UnhealthyThreshold,
                 LoggerFactory = _settings.LoggerFactory,
                 TimeProvider = options.TimeProvider,
@@ -75,7 +76,8 @@ internal sealed partial class ClusterRun<TRow, TResult>
 
         _coordinator.Directory.Changed += (_, change) =>
         {
-            if (change.Kind == PartitionChangeKind.Lost)
+            // A lost attempt is ended so it can be re-launched; while the cluster stops, shutdowns end every attempt anyway.
+            if (change.Kind == PartitionChangeKind.Lost && !_job.IsStopping)
             {
                 _job.GetAttempt(change.Partition, change.Current.Attempt)?.TryMarkLost(change.Current.LastError ?? "marked lost by the coordinator");
             }

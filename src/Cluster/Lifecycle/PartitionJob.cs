@@ -69,6 +69,8 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         }
     }
 
+    public bool IsStopping => _stopping;
+
     /// <summary>From now on a failed attempt is not re-launched: the cluster is stopping.</summary>
     public void BeginStop() => _stopping = true;
 

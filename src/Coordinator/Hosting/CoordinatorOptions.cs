@@ -25,8 +25,8 @@ public sealed class CoordinatorOptions
     /// <summary>How often serving partitions are health-checked. Default 1 s.</summary>
     public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long one health check may take. Default 2 s.</summary>
-    public TimeSpan HealthCheckTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>How long one health check may take. Default 5 s.</summary>
+    public TimeSpan HealthCheckTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Consecutive failed health checks after which a partition is marked lost. Default 3.</summary>
     public int UnhealthyThreshold { get; init; } = 3;

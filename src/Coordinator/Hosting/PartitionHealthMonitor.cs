@@ -100,7 +100,8 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
 
         var count = ++_failures[partition];
         Log.CheckFailed(_logger, partition, entry.Attempt, count, failure);
-        if (count >= _options.UnhealthyThreshold && entry.State == PartitionState.Serving
+        // Checked again: a stop may have suspended checks while this one was under way.
+        if (count >= _options.UnhealthyThreshold && entry.State == PartitionState.Serving && !Suspended
             && _directory.MarkLost(partition, entry.Attempt, $"{failure} ({count} checks in a row)"))
         {
             Log.MarkedLost(_logger, partition, entry.Attempt, count);

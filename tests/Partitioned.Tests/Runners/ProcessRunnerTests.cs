@@ -174,7 +174,7 @@ public sealed class ProcessRunnerTests : IDisposable
     [Fact]
     public async Task Worker_StopsAnsweringHealthChecks_IsKilledAndRelaunchedAsNextAttempt()
     {
-        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(4, 2), TestServers.RowsWith(), Options());
+        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(4, 2), TestServers.RowsWith(), Options() with { HealthCheckTimeout = TimeSpan.FromSeconds(1) });
         var before = (await cluster.GetClient(0).GetFromJsonAsync<ServerInfo>("info"))!;
         var replaced = new TaskCompletionSource<PartitionChange>(TaskCreationOptions.RunContinuationsAsynchronously);
         cluster.PartitionChanged += (_, change) =>

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole benchmark in one command: installs what it needs (wrk, Flask and matplotlib for Debian's python3),
+# builds Release, runs the serving targets under wrk and the cluster lifecycle timings, writes
+# bench/results/results.json and summary.md, and draws bench/results/serving.png. Takes about 6-8 minutes on 2 cores.
+# Not part of the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+/usr/bin/python3 -c "import flask" 2>/dev/null || need+=(python3-flask)
+/usr/bin/python3 -c "import matplotlib" 2>/dev/null || need+=(python3-matplotlib)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "Installing ${need[*]} ..."
+  SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo sudo)
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+dotnet build -c Release bench/Partitioned.Bench -v quiet -nologo
+dotnet bench/Partitioned.Bench/bin/Release/net10.0/Partitioned.Bench.dll --bench-folder bench --out bench/results --python /usr/bin/python3 "$@" \
+  | tee bench/results/output.txt
+/usr/bin/python3 bench/chart.py bench/results/results.json bench/results/serving.png
+echo "Chart: bench/results/serving.png"
