@@ -22,15 +22,28 @@ internal sealed partial class HeadNodeIngress
             return;
         }
 
-        var (ask, problem) = await JsonBody.ReadAsync<PullRequest>(context.Request, ProtocolJson.Options, context.RequestAborted).ConfigureAwait(false);
-        if (problem is not null)
+        PullRequest ask;
+        var body = await RequestBody.ReadAsync(context.Request, 64L * 1024 * 1024, context.RequestAborted).ConfigureAwait(false);
+        try
         {
-            await problem.ExecuteAsync(context).ConfigureAwait(false);
+            List<WireReply> replies;
+            (ask, replies) = ServingWire.ReadPull(body.Span);
+
+            // The answers of the puller's previous batch come first: their clients have waited longest.
+            CompleteReplies(replies);
+        }
+        catch (JsonException ex)
+        {
+            await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid pull", JsonErrors.Describe(ex)).ConfigureAwait(false);
             return;
+        }
+        finally
+        {
+            body.Return();
         }
 
         var directory = context.RequestServices.GetRequiredService<PartitionDirectory>();
-        if ((uint)ask!.Partition >= (uint)directory.Current.PartitionCount || ask.Max < 1)
+        if ((uint)ask.Partition >= (uint)directory.Current.PartitionCount || ask.Max < 1)
         {
             await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid pull", $"partition must be 0 to {directory.Current.PartitionCount - 1} and max at least 1.").ConfigureAwait(false);
             return;
@@ -105,37 +118,42 @@ internal sealed partial class HeadNodeIngress
         }
     }
 
+    /// <summary>Hands answers to the connections waiting for them; the first answer to a request wins, later ones are counted and ignored.</summary>
+    private void CompleteReplies(List<WireReply> replies)
+    {
+        foreach (var reply in replies)
+        {
+            IngressRequest? request;
+            lock (_gate)
+            {
+                if (_pending.Remove(reply.Id, out request))
+                {
+                    if (request.State == IngressRequest.Waiting)
+                    {
+                        // Answered by an attempt we had given up on, after its requests were queued again.
+                        _queues[request.Service].Remove(request);
+                        ServingMetrics.QueueDepth.Add(-1, ServingMetrics.Service(request.Service));
+                    }
+
+                    request.State = IngressRequest.Done;
+                }
+            }
+
+            if (request is null || !request.TryComplete(reply))
+            {
+                ServingMetrics.DuplicateReplies.Add(1, ServingMetrics.Service(request?.Service ?? "unknown"));
+                Log.Duplicate(_logger, reply.Id);
+            }
+        }
+    }
+
     /// <summary><c>POST /v1/serving/replies</c>: answers from partitions; the first answer to a request wins, later ones are counted and ignored.</summary>
     private async Task RepliesAsync(HttpContext context)
     {
         var body = await RequestBody.ReadAsync(context.Request, 64L * 1024 * 1024, context.RequestAborted).ConfigureAwait(false);
         try
         {
-            foreach (var reply in ServingWire.ReadReplies(body.Span))
-            {
-                IngressRequest? request;
-                lock (_gate)
-                {
-                    if (_pending.Remove(reply.Id, out request))
-                    {
-                        if (request.State == IngressRequest.Waiting)
-                        {
-                            // Answered by an attempt we had given up on, after its requests were queued again.
-                            _queues[request.Service].Remove(request);
-                            ServingMetrics.QueueDepth.Add(-1, ServingMetrics.Service(request.Service));
-                        }
-
-                        request.State = IngressRequest.Done;
-                    }
-                }
-
-                if (request is null || !request.TryComplete(reply))
-                {
-                    ServingMetrics.DuplicateReplies.Add(1, ServingMetrics.Service(request?.Service ?? "unknown"));
-                    Log.Duplicate(_logger, reply.Id);
-                }
-            }
-
+            CompleteReplies(ServingWire.ReadReplies(body.Span));
             context.Response.StatusCode = StatusCodes.Status204NoContent;
         }
         catch (JsonException ex)

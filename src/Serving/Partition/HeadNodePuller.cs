@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Shared;
@@ -13,6 +14,7 @@ namespace Partitioned.Serving;
 internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient coordinator, ILogger logger)
 {
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(1);
+    private static readonly MediaTypeHeaderValue s_json = new("application/json");
 
     public async Task RunAsync(IReadOnlyDictionary<string, IServiceEndpoint> services, CancellationToken cancellationToken)
     {
@@ -44,6 +46,19 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
 
     private async Task PullLoopAsync(IServiceEndpoint service, CancellationToken cancellationToken)
     {
+        try
+        {
+            await PullUntilStoppedAsync(service, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // No more pulls: answers still to come go out on their own.
+            service.Outbox.Close();
+        }
+    }
+
+    private async Task PullUntilStoppedAsync(IServiceEndpoint service, CancellationToken cancellationToken)
+    {
         var replyTo = new Uri(feature.Context.Coordinator, "v1/serving/replies");
         var backoff = TimeSpan.FromMilliseconds(50);
         while (!cancellationToken.IsCancellationRequested)
@@ -57,8 +72,31 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
                     continue;
                 }
 
-                var ask = new PullRequest(feature.Context.Partition, feature.Context.Attempt, room);
-                using var response = await coordinator.PostAsJsonAsync($"v1/serving/{service.Name}/pull", ask, ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
+                // The answers of the last batch ride on this pull; any answer produced while it is under way goes on its own.
+                var replies = service.Outbox.BeginPull();
+                HttpResponseMessage response;
+                try
+                {
+                    using var content = new ByteArrayContent(ServingWire.WritePull(new PullRequest(feature.Context.Partition, feature.Context.Attempt, room), replies));
+                    content.Headers.ContentType = s_json;
+                    response = await coordinator.PostAsync($"v1/serving/{service.Name}/pull", content, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (replies.Count > 0 && ex is HttpRequestException or OperationCanceledException)
+                {
+                    // The answers did not arrive (nothing was sent, or the pull failed): send them on their own.
+                    foreach (var reply in replies)
+                    {
+                        feature.Replies.Send(replyTo, reply);
+                    }
+
+                    throw;
+                }
+                finally
+                {
+                    service.Outbox.EndPull();
+                }
+
+                using var _ = response;
                 if (response.StatusCode == HttpStatusCode.NoContent)
                 {
                     continue;

@@ -18,6 +18,9 @@ internal interface IServiceEndpoint
     /// <summary>Completes when <see cref="PullRoom"/> may have grown (a request finished).</summary>
     Task WaitForPullRoomAsync(CancellationToken cancellationToken);
 
+    /// <summary>Answers to head-node requests, waiting for the next pull.</summary>
+    IngressOutbox Outbox { get; }
+
     void Start(ServingFeature feature);
 
     Task HandleHttpAsync(HttpContext context);

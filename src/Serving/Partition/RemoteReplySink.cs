@@ -3,8 +3,8 @@ using System.Text.Json.Serialization.Metadata;
 
 namespace Partitioned.Serving;
 
-/// <summary>The reply of a request that came from elsewhere (the head node, or a partition that forwarded it): sent back through the reply router.</summary>
-internal sealed class RemoteReplySink<TReply>(Uri replyTo, string id, ReplyRouter router, JsonTypeInfo<TReply> replyType) : ReplySink<TReply>
+/// <summary>The reply of a request that came from elsewhere (the head node, or a partition that forwarded it): sent back through a reply channel.</summary>
+internal sealed class RemoteReplySink<TReply>(Uri replyTo, string id, IReplyChannel channel, JsonTypeInfo<TReply> replyType) : ReplySink<TReply>
 {
     public override (Uri ReplyTo, string Id)? RemoteOrigin => (replyTo, id);
 
@@ -13,6 +13,6 @@ internal sealed class RemoteReplySink<TReply>(Uri replyTo, string id, ReplyRoute
         var body = outcome.IsError ? ProblemResponse.ToJson(outcome.Status, outcome.Title!, outcome.Detail!, id)
             : !outcome.RawJson.IsEmpty ? outcome.RawJson
             : JsonSerializer.SerializeToUtf8Bytes(outcome.Value!, replyType);
-        router.Send(replyTo, new WireReply(id, outcome.Status, body));
+        channel.Send(replyTo, new WireReply(id, outcome.Status, body));
     }
 }

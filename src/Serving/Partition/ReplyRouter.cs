@@ -9,7 +9,7 @@ namespace Partitioned.Serving;
 /// Sends answers of requests that came from elsewhere back to their origin (the head node, or the partition
 /// holding the connection). Answers queue up while a send is under way and go out together, one POST per origin.
 /// </summary>
-internal sealed partial class ReplyRouter : IAsyncDisposable
+internal sealed partial class ReplyRouter : IReplyChannel, IAsyncDisposable
 {
     private const int MaxBatch = 1024;
 

@@ -131,7 +131,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
     public void AcceptPulled(WireRequest pulled, Uri replyTo)
     {
         var arrived = Stopwatch.GetTimestamp();
-        var sink = new RemoteReplySink<TReply>(replyTo, pulled.Id, _feature.Replies, _replyType);
+        var sink = new RemoteReplySink<TReply>(replyTo, pulled.Id, Outbox, _replyType);
         if (!TryParse(pulled.Body.Span, out var parsed, out var error))
         {
             ServingMetrics.CountReply(Name, StatusCodes.Status400BadRequest, arrived);

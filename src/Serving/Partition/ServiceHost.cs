@@ -77,9 +77,12 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
         await signal.Task.WaitAsync(TimeSpan.FromMilliseconds(250), _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
+    public IngressOutbox Outbox { get; private set; } = null!;
+
     public void Start(ServingFeature feature)
     {
         _feature = feature;
+        Outbox = new IngressOutbox(feature.Replies);
         _logger = feature.Context.LoggerFactory.CreateLogger("Partitioned.Serving.Service");
         _time = feature.Time;
         if (!_continuous)
@@ -101,6 +104,7 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
         }
         finally
         {
+            Outbox.Close();
             _queue.Writer.TryComplete();
             await _abort.CancelAsync().ConfigureAwait(false);
             _arrival.Set();

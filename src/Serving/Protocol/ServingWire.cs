@@ -47,6 +47,51 @@ internal static class ServingWire
     {
         using var writer = new Utf8JsonWriter(output);
         writer.WriteStartObject();
+        WriteReplyArray(writer, replies);
+        writer.WriteEndObject();
+    }
+
+    public static List<WireReply> ReadReplies(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        using var document = JsonDocument.ParseValue(ref reader);
+        return ReadReplyArray(Property(document.RootElement, "replies"));
+    }
+
+    /// <summary>
+    /// <c>{"partition":0,"attempt":0,"max":16,"replies":[...]}</c>: a head-node pull, carrying the answers of the
+    /// previous batch (<c>replies</c> may be absent or empty).
+    /// </summary>
+    public static byte[] WritePull(PullRequest pull, IReadOnlyList<WireReply> replies)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 + replies.Sum(static r => r.Body.Length + 48));
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("partition", pull.Partition);
+            writer.WriteNumber("attempt", pull.Attempt);
+            writer.WriteNumber("max", pull.Max);
+            WriteReplyArray(writer, replies);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static (PullRequest Pull, List<WireReply> Replies) ReadPull(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        using var document = JsonDocument.ParseValue(ref reader);
+        var root = document.RootElement;
+        var pull = new PullRequest(Int(root, "partition"), Int(root, "attempt"), Int(root, "max"));
+        var replies = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("replies", out var array) && array.ValueKind != JsonValueKind.Null
+            ? ReadReplyArray(array)
+            : [];
+        return (pull, replies);
+    }
+
+    private static void WriteReplyArray(Utf8JsonWriter writer, IReadOnlyList<WireReply> replies)
+    {
         writer.WriteStartArray("replies");
         foreach (var reply in replies)
         {
@@ -59,23 +104,30 @@ internal static class ServingWire
         }
 
         writer.WriteEndArray();
-        writer.WriteEndObject();
     }
 
-    public static List<WireReply> ReadReplies(ReadOnlySpan<byte> json)
+    private static List<WireReply> ReadReplyArray(JsonElement array)
     {
-        var replies = new List<WireReply>();
-        var reader = new Utf8JsonReader(json);
-        using var document = JsonDocument.ParseValue(ref reader);
-        foreach (var item in Property(document.RootElement, "replies").EnumerateArray())
+        if (array.ValueKind != JsonValueKind.Array)
         {
-            replies.Add(new WireReply(
-                Property(item, "id").GetString()!,
-                Property(item, "status").GetInt32(),
-                JsonMarshal.GetRawUtf8Value(Property(item, "body")).ToArray()));
+            throw new JsonException("Expected 'replies' to be a JSON array.");
+        }
+
+        var replies = new List<WireReply>(array.GetArrayLength());
+        foreach (var item in array.EnumerateArray())
+        {
+            replies.Add(new WireReply(Property(item, "id").GetString()!, Int(item, "status"), JsonMarshal.GetRawUtf8Value(Property(item, "body")).ToArray()));
         }
 
         return replies;
+    }
+
+    private static int Int(JsonElement element, string name)
+    {
+        var value = Property(element, name);
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)
+            ? number
+            : throw new JsonException($"Expected '{name}' to be a whole number, got {value.GetRawText()}.");
     }
 
     /// <summary><c>{"id":"0.0.17","replyTo":"http://.../replies","request":{...}}</c>: a request handed to another partition.</summary>

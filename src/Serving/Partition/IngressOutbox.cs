@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+
+namespace Partitioned.Serving;
+
+/// <summary>
+/// Answers of one service's head-node requests, waiting to ride on the service's next pull: one HTTP exchange per
+/// batch carries the last batch's answers and fetches the next. An answer that arrives while a pull is under
+/// way (a long poll may last seconds) goes out at once through the reply router instead, so no answer waits
+/// for work to arrive.
+/// </summary>
+internal sealed class IngressOutbox(ReplyRouter router) : IReplyChannel
+{
+    private readonly ConcurrentQueue<(Uri ReplyTo, WireReply Reply)> _waiting = new();
+    private int _pullsUnderWay;
+
+    public void Send(Uri replyTo, WireReply reply)
+    {
+        if (Volatile.Read(ref _pullsUnderWay) > 0)
+        {
+            router.Send(replyTo, reply);
+            return;
+        }
+
+        _waiting.Enqueue((replyTo, reply));
+
+        // A pull may have started (and taken what was waiting) between the check above and the enqueue.
+        if (Volatile.Read(ref _pullsUnderWay) > 0)
+        {
+            FlushToRouter();
+        }
+    }
+
+    /// <summary>Marks a pull under way and takes every waiting answer for its body. Call <see cref="EndPull"/> when it returns.</summary>
+    public List<WireReply> BeginPull()
+    {
+        Interlocked.Increment(ref _pullsUnderWay);
+        var replies = new List<WireReply>();
+        while (_waiting.TryDequeue(out var item))
+        {
+            replies.Add(item.Reply);
+        }
+
+        return replies;
+    }
+
+    public void EndPull() => Interlocked.Decrement(ref _pullsUnderWay);
+
+    /// <summary>From now on every answer goes straight to the router (the puller stopped), and so do those waiting.</summary>
+    public void Close()
+    {
+        Interlocked.Increment(ref _pullsUnderWay);
+        FlushToRouter();
+    }
+
+    private void FlushToRouter()
+    {
+        while (_waiting.TryDequeue(out var item))
+        {
+            router.Send(item.ReplyTo, item.Reply);
+        }
+    }
+}
