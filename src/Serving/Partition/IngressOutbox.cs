@@ -8,7 +8,7 @@ namespace Partitioned.Serving;
 /// way (a long poll may last seconds) goes out at once through the reply router instead, so no answer waits
 /// for work to arrive.
 /// </summary>
-internal sealed class IngressOutbox(ReplyRouter router) : IReplyChannel
+internal sealed class IngressOutbox(IReplyChannel router) : IReplyChannel
 {
     private readonly ConcurrentQueue<(Uri ReplyTo, WireReply Reply)> _waiting = new();
     private int _pullsUnderWay;
