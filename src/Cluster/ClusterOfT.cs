@@ -116,14 +116,22 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
 
             _state = ClusterState.Starting;
             var settings = new ClusterRunSettings<TRow, TResult>(NewClusterId(), ClusterToken.Create(), Dataset, Server, Options, _loggerFactory);
-            _run = await ClusterRun<TRow, TResult>.StartAsync(settings, _events, _logger, cancellationToken).ConfigureAwait(false);
+            var run = new ClusterRun<TRow, TResult>(settings, _logger);
+            try
+            {
+                await run.StartAsync(_events, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // A failed start leaves its attempts to look at.
+                _lastAttempts = run.Job.Outcomes;
+                _state = ClusterState.Stopped;
+                throw;
+            }
+
+            _run = run;
             _lastStop = null;
             _state = ClusterState.Running;
-        }
-        catch
-        {
-            _state = ClusterState.Stopped;
-            throw;
         }
         finally
         {
@@ -163,7 +171,28 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
     /// <returns>The result rows, one partition per partition of the input, in partition order.</returns>
     /// <exception cref="InvalidOperationException">The cluster was never started.</exception>
     /// <exception cref="ClusterStopException">One or more partitions produced no results; the message says why for each.</exception>
-    public async Task<PartitionedDataset<TResult>> StopAsync(CancellationToken cancellationToken = default)
+    public async Task<PartitionedDataset<TResult>> StopAsync(CancellationToken cancellationToken = default) =>
+        await StopCoreAsync(fromDispose: false, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("The cluster was never started, so there is nothing to stop.");
+
+    /// <summary>Stops the cluster if it is running (see <see cref="StopAsync"/>); errors are logged, not thrown.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopCoreAsync(fromDispose: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.DisposeStopFailed(_logger, ex);
+        }
+    }
+
+    /// <summary>
+    /// Under the lifecycle lock, so a dispose racing a start waits for it and then stops what it started. Not running:
+    /// a stop returns the last stop's results again (null if there was none); a dispose does nothing.
+    /// </summary>
+    private async Task<PartitionedDataset<TResult>?> StopCoreAsync(bool fromDispose, CancellationToken cancellationToken)
     {
         await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -171,7 +200,7 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
             var run = _run;
             if (run is null)
             {
-                return await (_lastStop ?? throw new InvalidOperationException("The cluster was never started, so there is nothing to stop.")).ConfigureAwait(false);
+                return fromDispose || _lastStop is null ? null : await _lastStop.ConfigureAwait(false);
             }
 
             _state = ClusterState.Stopping;
@@ -197,24 +226,6 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
         finally
         {
             _lifecycle.Release();
-        }
-    }
-
-    /// <summary>Stops the cluster if it is running (see <see cref="StopAsync"/>); errors are logged, not thrown.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (_run is null)
-        {
-            return;
-        }
-
-        try
-        {
-            await StopAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            Log.DisposeStopFailed(_logger, ex);
         }
     }
 

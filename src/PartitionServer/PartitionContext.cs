@@ -9,8 +9,9 @@ public sealed class PartitionContext
 {
     private readonly ClusterToken _token;
 
-    internal PartitionContext(PartitionLaunch launch, ILoggerFactory loggerFactory, ILogger logger, CancellationToken stopping)
+    internal PartitionContext(PartitionLaunch launch, ILoggerFactory loggerFactory, ILogger logger, TimeProvider timeProvider, CancellationToken stopping)
     {
+        TimeProvider = timeProvider;
         _token = launch.Token;
         Coordinator = launch.Coordinator;
         ClusterId = launch.ClusterId;
@@ -43,6 +44,9 @@ public sealed class PartitionContext
     /// <summary>Fires when the server starts stopping (shutdown requested or the attempt abandoned).</summary>
     public CancellationToken Stopping { get; }
 
+    /// <summary>The clock this partition runs on (the cluster's; tests pass their own).</summary>
+    public TimeProvider TimeProvider { get; }
+
     /// <summary>The coordinator's address.</summary>
     public Uri Coordinator { get; }
 
@@ -57,10 +61,10 @@ public sealed class PartitionContext
     {
         var client = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         client.BaseAddress = Coordinator;
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _token.Value);
+        client.DefaultRequestHeaders.Authorization = _token.CreateAuthorizationHeader();
         return client;
     }
 
     /// <summary>The value of an <c>Authorization</c> header for requests to other partitions' <c>/control</c> routes.</summary>
-    public AuthenticationHeaderValue ControlAuthorization => new("Bearer", _token.Value);
+    public AuthenticationHeaderValue ControlAuthorization => _token.CreateAuthorizationHeader();
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using Partitioned.Coordination;
 
 namespace Partitioned.Clustering;
@@ -30,7 +29,7 @@ internal sealed class PartitionClients : IDisposable
         _timeout = timeout;
         _clients = new HttpClient?[directory.Current.PartitionCount];
         _control = new HttpClient(_pool, disposeHandler: false) { Timeout = s_controlTimeout };
-        _control.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
+        _control.DefaultRequestHeaders.Authorization = token.CreateAuthorizationHeader();
     }
 
     /// <summary>The client of one partition, with <see cref="HttpClient.BaseAddress"/> at its <c>/app/</c>.</summary>

@@ -18,7 +18,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
     private Coordinator? _coordinator;
     private PartitionClients? _clients;
 
-    private ClusterRun(ClusterRunSettings<TRow, TResult> settings, ILogger logger)
+    public ClusterRun(ClusterRunSettings<TRow, TResult> settings, ILogger logger)
     {
         _settings = settings;
         _logger = logger;
@@ -37,18 +37,16 @@ internal sealed partial class ClusterRun<TRow, TResult>
 
     public PartitionJob<TRow, TResult> Job => _job;
 
-    /// <summary>Starts the coordinator and the partition job, and waits until every partition registered.</summary>
-    public static async Task<ClusterRun<TRow, TResult>> StartAsync(ClusterRunSettings<TRow, TResult> settings, ClusterEvents events, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>Starts the coordinator and the partition job, and waits until every partition registered; on failure, tears everything down.</summary>
+    public async Task StartAsync(ClusterEvents events, CancellationToken cancellationToken)
     {
-        var run = new ClusterRun<TRow, TResult>(settings, logger);
         try
         {
-            await run.StartCoreAsync(events, cancellationToken).ConfigureAwait(false);
-            return run;
+            await StartCoreAsync(events, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            await run.AbandonAsync().ConfigureAwait(false);
+            await AbandonAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -88,7 +86,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
         _job.PartitionFailed += events.RaisePartitionFailed;
 
         Log.Starting(_logger, Id, _settings.Dataset.PartitionCount, options.Runner.Name, _coordinator.Address);
-        _job.Start(_coordinator.Directory);
+        _job.Start(_coordinator);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.StartTimeout);
@@ -187,7 +185,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
         {
             for (var partition = 0; partition < Directory.Current.PartitionCount; partition++)
             {
-                Directory.MarkStopped(partition);
+                _coordinator.MarkStopped(partition);
             }
         }
 

@@ -14,7 +14,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
     private static readonly TimeSpan s_maxRelaunchDelay = TimeSpan.FromSeconds(5);
 
     private readonly ClusterRunSettings<TRow, TResult> _settings;
-    private PartitionDirectory? _directory;
+    private Coordinator? _coordinator;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _abort = new();
     private readonly CancellationTokenSource?[] _attemptCancellations;
@@ -57,11 +57,11 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
 
     public IReadOnlyList<Task<IReadOnlyList<TResult>>> Partitions => _partitions;
 
-    private PartitionDirectory Directory => _directory ?? throw new InvalidOperationException("The job has not started.");
+    private Coordinator Coordinator => _coordinator ?? throw new InvalidOperationException("The job has not started.");
 
-    public void Start(PartitionDirectory directory)
+    public void Start(Coordinator coordinator)
     {
-        _directory = directory;
+        _coordinator = coordinator;
         for (var partition = 0; partition < _partitions.Length; partition++)
         {
             var index = partition;
@@ -114,7 +114,8 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         {
             if (attempt > 0 && !await DelayRelaunchAsync(attempt).ConfigureAwait(false))
             {
-                break;
+                // The cluster stopped or gave up while this partition waited to be re-launched: not a partition failure.
+                throw new PartitionFailedException(partition, attempts, "the cluster stopped while it waited to be re-launched");
             }
 
             using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
@@ -143,7 +144,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
                 var error = PartitionAttemptException.Describe(ex);
                 Record(attempts, new AttemptOutcome(partition, attempt, AttemptStatus.Failed, error, ex, started, _settings.Options.TimeProvider.GetUtcNow()));
                 Log.AttemptFailed(_logger, partition, attempt, error);
-                Directory.ReportError(partition, attempt, error);
+                Coordinator.ReportError(partition, attempt, error);
             }
             finally
             {
@@ -160,7 +161,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         }
 
         var failure = new PartitionFailedException(partition, attempts);
-        Directory.MarkFailed(partition, $"gave up after {attempts.Count} attempts; last error: {attempts[^1].Error}");
+        Coordinator.MarkFailed(partition, $"gave up after {attempts.Count} attempts; last error: {attempts[^1].Error}");
         Log.PartitionFailed(_logger, partition, attempts.Count);
         _firstFailure.TrySetResult(failure);
         PartitionFailed?.Invoke(failure);

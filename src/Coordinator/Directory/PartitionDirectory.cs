@@ -12,7 +12,8 @@ namespace Partitioned.Coordination;
 /// <see cref="WatchAsync"/> subscribers and raised on <see cref="Changed"/>.
 /// </summary>
 /// <remarks>
-/// Rules: an unknown partition index is refused; an attempt lower than the latest known attempt of its
+/// Read-only to its users: only the coordinator (its routes and health checks) and the driver through
+/// <see cref="Coordinator"/> change it. Rules: an unknown partition index is refused; an attempt lower than the latest known attempt of its
 /// partition is stale and refused; a higher attempt replaces the endpoint; errors and losses reported for a
 /// stale attempt are ignored, so a late report from a dead attempt cannot take down its successor.
 /// </remarks>
@@ -56,7 +57,7 @@ public sealed partial class PartitionDirectory
     }
 
     /// <summary>Registers an attempt's endpoint, following the directory's rules.</summary>
-    public RegistrationOutcome Register(int partition, int attempt, Uri endpoint)
+    internal RegistrationOutcome Register(int partition, int attempt, Uri endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentOutOfRangeException.ThrowIfNegative(attempt);
@@ -103,7 +104,7 @@ public sealed partial class PartitionDirectory
     /// reports an error is no longer live and becomes <see cref="PartitionState.Lost"/>.
     /// </summary>
     /// <returns>False when the report was ignored (unknown partition or stale attempt).</returns>
-    public bool ReportError(int partition, int attempt, string message)
+    internal bool ReportError(int partition, int attempt, string message)
     {
         ArgumentException.ThrowIfNullOrEmpty(message);
         return Update(partition, attempt, PartitionChangeKind.ErrorReported, entry => entry with
@@ -117,7 +118,7 @@ public sealed partial class PartitionDirectory
 
     /// <summary>Marks a serving attempt lost (its process died, or it stopped answering health checks).</summary>
     /// <returns>False when the partition was not serving that attempt.</returns>
-    public bool MarkLost(int partition, int attempt, string reason)
+    internal bool MarkLost(int partition, int attempt, string reason)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
         return Update(partition, attempt, PartitionChangeKind.Lost, entry =>
@@ -128,7 +129,7 @@ public sealed partial class PartitionDirectory
 
     /// <summary>Marks a lost attempt serving again after it answered a health check.</summary>
     /// <returns>False when the partition was not lost at that attempt.</returns>
-    public bool MarkRecovered(int partition, int attempt)
+    internal bool MarkRecovered(int partition, int attempt)
     {
         return Update(partition, attempt, PartitionChangeKind.Recovered, entry =>
             entry.State == PartitionState.Lost && entry.Attempt == attempt && entry.Endpoint is not null
@@ -137,7 +138,7 @@ public sealed partial class PartitionDirectory
     }
 
     /// <summary>Marks a partition failed for good: its last allowed attempt failed.</summary>
-    public bool MarkFailed(int partition, string reason)
+    internal bool MarkFailed(int partition, string reason)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
         return Update(partition, attempt: null, PartitionChangeKind.Failed, entry =>
@@ -145,14 +146,14 @@ public sealed partial class PartitionDirectory
     }
 
     /// <summary>Marks a partition stopped (shut down with its cluster).</summary>
-    public bool MarkStopped(int partition)
+    internal bool MarkStopped(int partition)
     {
         return Update(partition, attempt: null, PartitionChangeKind.Stopped, entry =>
             entry.State is PartitionState.Stopped or PartitionState.Failed ? null : entry with { State = PartitionState.Stopped, Since = _time.GetUtcNow() });
     }
 
     /// <summary>Notes that a partition's attempt answered just now (used for <see cref="GetLastSeen"/>; not a versioned change).</summary>
-    public void Touch(int partition, int attempt)
+    internal void Touch(int partition, int attempt)
     {
         var snapshot = Current;
         if ((uint)partition < (uint)snapshot.PartitionCount && snapshot[partition].Attempt == attempt)
@@ -169,10 +170,12 @@ public sealed partial class PartitionDirectory
     }
 
     /// <summary>
-    /// Streams every change made after the call, in version order, until <paramref name="cancellationToken"/> fires.
+    /// Streams every change made after the call, in version order, until <paramref name="cancellationToken"/> fires
+    /// (the subscription starts here, not at the first <c>MoveNextAsync</c>, so no change in between is missed).
     /// Each change carries the full snapshot, so a watcher never has to combine a read with the stream.
+    /// Enumerate what this returns: the subscription ends when that enumeration ends.
     /// </summary>
-    public async IAsyncEnumerable<PartitionChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<PartitionChange> WatchAsync(CancellationToken cancellationToken = default)
     {
         var channel = Channel.CreateUnbounded<PartitionChange>(new UnboundedChannelOptions { SingleReader = true });
         lock (_gate)
@@ -180,6 +183,11 @@ public sealed partial class PartitionDirectory
             _watchers.Add(channel);
         }
 
+        return ReadWatchAsync(channel, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<PartitionChange> ReadWatchAsync(Channel<PartitionChange> channel, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         try
         {
             await foreach (var change in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))

@@ -53,9 +53,11 @@ public sealed partial class Coordinator : IAsyncDisposable
         var app = builder.Build();
         CoordinatorEndpoints.Map(app, directory, options);
 
+        Uri address;
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            address = KestrelApp.GetBoundAddress(app, options.AdvertisedHost);
         }
         catch
         {
@@ -63,12 +65,24 @@ public sealed partial class Coordinator : IAsyncDisposable
             throw;
         }
 
-        var address = KestrelApp.GetBoundAddress(app, options.AdvertisedHost);
         var health = new PartitionHealthMonitor(directory, options, loggerFactory.CreateLogger<PartitionHealthMonitor>());
         health.Start();
         Log.Started(logger, address, options.PartitionCount);
         return new Coordinator(app, directory, health, address, logger);
     }
+
+    /// <summary>
+    /// Records an error of a partition attempt, as the driver learned it (for example, the attempt's process died).
+    /// A serving partition whose current attempt errs is no longer live: it becomes lost. Stale attempts are ignored.
+    /// </summary>
+    /// <returns>False when the report was ignored.</returns>
+    public bool ReportError(int partition, int attempt, string message) => Directory.ReportError(partition, attempt, message);
+
+    /// <summary>Marks a partition failed for good (its last allowed attempt failed); it takes no more registrations in this run.</summary>
+    public bool MarkFailed(int partition, string reason) => Directory.MarkFailed(partition, reason);
+
+    /// <summary>Marks a partition stopped (shut down with its cluster); it takes no more registrations in this run.</summary>
+    public bool MarkStopped(int partition) => Directory.MarkStopped(partition);
 
     /// <summary>
     /// Stops health checks, so partitions that are about to be shut down on purpose are not marked lost.

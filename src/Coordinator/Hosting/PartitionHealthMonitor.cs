@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 
 namespace Partitioned.Coordination;
@@ -30,7 +29,7 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
         {
             Timeout = options.HealthCheckTimeout,
         };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token.Value);
+        _http.DefaultRequestHeaders.Authorization = options.Token.CreateAuthorizationHeader();
     }
 
     public volatile bool Suspended;

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -25,8 +26,8 @@ public sealed class ClusterToken
     /// <summary>The secret itself. Only for sending it to a peer; never log it.</summary>
     public string Value { get; }
 
-    /// <summary>The value of an <c>Authorization</c> header that carries this token.</summary>
-    public string AuthorizationHeaderValue => "Bearer " + Value;
+    /// <summary>An <c>Authorization: Bearer</c> header carrying this token: the one way the secret is put on a request.</summary>
+    public AuthenticationHeaderValue CreateAuthorizationHeader() => new("Bearer", Value);
 
     /// <summary>Creates a new random token (256 bits, URL-safe Base64).</summary>
     public static ClusterToken Create()

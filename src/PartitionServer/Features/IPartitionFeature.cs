@@ -25,6 +25,9 @@ public interface IPartitionFeature
     /// <param name="control">The token-protected <c>/control</c> group, for routes only the cluster may call.</param>
     void MapEndpoints(IEndpointRouteBuilder endpoints, IEndpointRouteBuilder control);
 
-    /// <summary>Stops the feature once HTTP requests have drained.</summary>
+    /// <summary>
+    /// Stops the feature once HTTP requests have drained. <paramref name="cancellationToken"/> fires when the drain
+    /// time (<c>PartitionServerOptions.DrainTimeout</c>) runs out: the feature must then finish at once.
+    /// </summary>
     Task StopAsync(CancellationToken cancellationToken);
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -25,7 +24,7 @@ internal sealed partial class CoordinatorClient : IDisposable
         _time = time;
         _logger = logger;
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) }) { BaseAddress = coordinator, Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
+        _http.DefaultRequestHeaders.Authorization = token.CreateAuthorizationHeader();
     }
 
     /// <summary>Registers, retrying transient failures (connection refused, timeouts, 5xx) with backoff until <paramref name="timeout"/>.</summary>

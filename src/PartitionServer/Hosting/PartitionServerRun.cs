@@ -45,7 +45,7 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
         using var scope = Log.BeginPartitionScope(_logger, _launch.Partition, _launch.Attempt);
         using var coordinator = new CoordinatorClient(_launch.Coordinator, _launch.Token, _time, _logger);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var context = new PartitionContext(_launch, _loggerFactory, _loggerFactory.CreateLogger(_server.GetType()), stopping.Token);
+        var context = new PartitionContext(_launch, _loggerFactory, _loggerFactory.CreateLogger(_server.GetType()), _time, stopping.Token);
         var featuresStopped = false;
         try
         {
@@ -87,7 +87,12 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
 
             _phase = "stopping features";
             featuresStopped = true;
-            await StopFeaturesAsync(cancellationToken).ConfigureAwait(false);
+            using (var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                // Features get the drain time too (their accepted work is answered or refused by then), never forever.
+                drain.CancelAfter(_launch.Server.DrainTimeout);
+                await StopFeaturesAsync(drain.Token).ConfigureAwait(false);
+            }
 
             _phase = "producing results";
             var results = new List<TResult>();

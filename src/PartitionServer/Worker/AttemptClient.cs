@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using Partitioned.Coordination;
@@ -27,7 +26,7 @@ internal sealed class AttemptClient : IDisposable
             BaseAddress = coordinator,
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
+        _http.DefaultRequestHeaders.Authorization = token.CreateAuthorizationHeader();
         _path = WorkerProtocol.AttemptPath(partition, attempt);
     }
 

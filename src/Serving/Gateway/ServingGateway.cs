@@ -54,6 +54,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            gateway.Address = KestrelApp.GetBoundAddress(app, advertisedHost: null);
         }
         catch
         {
@@ -61,7 +62,6 @@ internal sealed partial class ServingGateway : IAsyncDisposable
             throw;
         }
 
-        gateway.Address = KestrelApp.GetBoundAddress(app, advertisedHost: null);
         return gateway;
     }
 
@@ -131,7 +131,13 @@ internal sealed partial class ServingGateway : IAsyncDisposable
                 catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException && !context.RequestAborted.IsCancellationRequested)
                 {
                     Log.RelayFailed(_logger, partition, endpoint, ex.Message);
-                    if (!context.Response.HasStarted)
+                    if (context.Response.HasStarted)
+                    {
+                        // Part of the answer is already on its way: break the connection rather than let a cut
+                        // body end like a complete one.
+                        context.Abort();
+                    }
+                    else
                     {
                         var (status, title) = ex is OperationCanceledException
                             ? (StatusCodes.Status504GatewayTimeout, "Partition did not answer")

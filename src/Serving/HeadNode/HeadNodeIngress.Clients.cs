@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 
 namespace Partitioned.Serving;
@@ -8,7 +7,7 @@ internal sealed partial class HeadNodeIngress
     /// <summary><c>POST /serve/{name}</c> from a client: queue it, hold the connection, answer with what a partition sends back.</summary>
     private async Task ServeAsync(HttpContext context)
     {
-        var arrived = Stopwatch.GetTimestamp();
+        var arrived = _time.GetTimestamp();
         var name = (string)context.Request.RouteValues["name"]!;
         var response = context.Response;
         if (!_queues.TryGetValue(name, out var queue))
@@ -82,7 +81,7 @@ internal sealed partial class HeadNodeIngress
             return;
         }
 
-        ServingMetrics.CountReply(name, reply.Status, arrived);
+        ServingMetrics.CountReply(name, reply.Status, _time.GetElapsedTime(arrived));
         response.StatusCode = reply.Status;
         response.ContentType = reply.Status >= 400 ? ProblemResponse.ContentType : "application/json; charset=utf-8";
         await response.Body.WriteAsync(reply.Body, context.RequestAborted).ConfigureAwait(false);
@@ -112,7 +111,7 @@ internal sealed partial class HeadNodeIngress
 
     private static Task Refuse(HttpResponse response, string service, int status, string title, string detail, TimeSpan? retryAfter = null)
     {
-        ServingMetrics.CountReply(service, status, 0);
+        ServingMetrics.CountReply(service, status, null);
         return ProblemResponse.WriteAsync(response, status, title, detail, retryAfter: retryAfter);
     }
 }

@@ -23,9 +23,15 @@ internal sealed partial class HeadNodeIngress
         }
 
         PullRequest ask;
-        var body = await RequestBody.ReadAsync(context.Request, 64L * 1024 * 1024, context.RequestAborted).ConfigureAwait(false);
+        var body = await RequestBody.ReadAsync(context.Request, RequestBody.InternalLimit, context.RequestAborted).ConfigureAwait(false);
         try
         {
+            if (body.TooLarge)
+            {
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status413PayloadTooLarge, "Pull too large", $"A pull with its replies may be at most {RequestBody.InternalLimit} bytes.").ConfigureAwait(false);
+                return;
+            }
+
             List<WireReply> replies;
             (ask, replies) = ServingWire.ReadPull(body.Span);
 
@@ -49,21 +55,18 @@ internal sealed partial class HeadNodeIngress
             return;
         }
 
-        var waitUntil = TimeProvider.System.GetTimestamp() + (long)(s_longPoll.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        var waitUntil = _time.GetTimestamp() + (long)(s_longPoll.TotalSeconds * _time.TimestampFrequency);
         while (true)
         {
-            if (ask.Attempt < directory.Current[ask.Partition].Attempt)
-            {
-                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status409Conflict, "Stale attempt",
-                    $"Attempt {ask.Attempt} of partition {ask.Partition} is stale; a newer attempt exists.").ConfigureAwait(false);
-                return;
-            }
-
             List<IngressRequest> taken;
             Task arrival;
+            bool stale;
             lock (_gate)
             {
-                taken = queue.Take(ask.Max);
+                // Checked under the lock that replays take too: a newer attempt registered after this check replays
+                // whatever this pull takes, and one registered before it makes this pull take nothing.
+                stale = ask.Attempt < directory.Current[ask.Partition].Attempt;
+                taken = stale ? [] : queue.Take(ask.Max);
                 foreach (var request in taken)
                 {
                     request.State = IngressRequest.Held;
@@ -74,6 +77,13 @@ internal sealed partial class HeadNodeIngress
                 arrival = queue.Arrival;
             }
 
+            if (stale)
+            {
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status409Conflict, "Stale attempt",
+                    $"Attempt {ask.Attempt} of partition {ask.Partition} is stale; a newer attempt exists.").ConfigureAwait(false);
+                return;
+            }
+
             if (taken.Count > 0)
             {
                 ServingMetrics.QueueDepth.Add(-taken.Count, ServingMetrics.Service(service));
@@ -81,9 +91,9 @@ internal sealed partial class HeadNodeIngress
                 return;
             }
 
-            var remaining = TimeProvider.System.GetElapsedTime(TimeProvider.System.GetTimestamp(), waitUntil);
+            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), waitUntil);
             if (remaining <= TimeSpan.Zero || context.RequestAborted.IsCancellationRequested
-                || !await IngressQueue.WaitAsync(arrival, remaining, context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.None))
+                || !await IngressQueue.WaitAsync(arrival, remaining, _time, context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.None))
             {
                 if (!context.RequestAborted.IsCancellationRequested)
                 {
@@ -150,9 +160,15 @@ internal sealed partial class HeadNodeIngress
     /// <summary><c>POST /v1/serving/replies</c>: answers from partitions; the first answer to a request wins, later ones are counted and ignored.</summary>
     private async Task RepliesAsync(HttpContext context)
     {
-        var body = await RequestBody.ReadAsync(context.Request, 64L * 1024 * 1024, context.RequestAborted).ConfigureAwait(false);
+        var body = await RequestBody.ReadAsync(context.Request, RequestBody.InternalLimit, context.RequestAborted).ConfigureAwait(false);
         try
         {
+            if (body.TooLarge)
+            {
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status413PayloadTooLarge, "Replies too large", $"A batch of replies may be at most {RequestBody.InternalLimit} bytes.").ConfigureAwait(false);
+                return;
+            }
+
             CompleteReplies(ServingWire.ReadReplies(body.Span));
             context.Response.StatusCode = StatusCodes.Status204NoContent;
         }

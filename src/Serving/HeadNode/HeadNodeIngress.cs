@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -20,6 +19,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     private static readonly TimeSpan s_sweepInterval = TimeSpan.FromMilliseconds(50);
 
     private readonly ServingOptions _options;
+    private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
@@ -31,9 +31,10 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     private Task _sweeper = Task.CompletedTask;
     private long _nextId;
 
-    public HeadNodeIngress(ServingOptions options, ILoggerFactory loggerFactory)
+    public HeadNodeIngress(ServingOptions options, ILoggerFactory loggerFactory, TimeProvider time)
     {
         _options = options;
+        _time = time;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<HeadNodeIngress>();
         _queues = options.Services.ToDictionary(static s => s, s => new IngressQueue(s, options.QueueCapacity), StringComparer.Ordinal);
@@ -49,9 +50,18 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         var builder = KestrelApp.CreateBuilder("Partitioned.HeadNode", _loggerFactory, address, _options.Port, drainTimeout: _options.Deadline);
         var app = builder.Build();
         app.MapPost("/serve/{name}", ServeAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            Address = KestrelApp.GetBoundAddress(app, advertisedHost: null);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         _app = app;
-        Address = KestrelApp.GetBoundAddress(app, advertisedHost: null);
         _sweeper = SweepAsync(_stop.Token);
     }
 
@@ -98,11 +108,11 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     /// <summary>Answers 504 to every request whose deadline passed (waiting or held), freeing its queue slot.</summary>
     private async Task SweepAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(s_sweepInterval);
+        using var timer = new PeriodicTimer(s_sweepInterval, _time);
         var expired = new List<IngressRequest>();
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
         {
-            var oldest = Stopwatch.GetTimestamp() - (long)(_options.Deadline.TotalSeconds * Stopwatch.Frequency);
+            var oldest = _time.GetTimestamp() - (long)(_options.Deadline.TotalSeconds * _time.TimestampFrequency);
             lock (_gate)
             {
                 foreach (var request in _pending.Values)

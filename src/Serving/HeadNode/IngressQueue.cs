@@ -66,9 +66,9 @@ internal sealed class IngressQueue(string service, int capacity)
         return taken;
     }
 
-    public static async Task<bool> WaitAsync(Task arrival, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<bool> WaitAsync(Task arrival, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
-        var delay = Task.Delay(timeout, cancellationToken);
+        var delay = Task.Delay(timeout, time, cancellationToken);
         return await Task.WhenAny(arrival, delay).ConfigureAwait(false) == arrival;
     }
 

@@ -1,12 +1,19 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Partitioned.Serving;
 
 /// <summary>Reads a whole request body up to a limit, into a pooled buffer the caller returns with <see cref="Return"/>.</summary>
 internal readonly struct RequestBody
 {
+    /// <summary>The limit of bodies exchanged between serving nodes (batches of requests or answers).</summary>
+    public const long InternalLimit = 64L * 1024 * 1024;
+
+    /// <summary>The largest limit a service or front may set (bodies are read into one array).</summary>
+    public const long MaxLimit = 1024L * 1024 * 1024;
+
     private RequestBody(byte[]? buffer, int length, bool tooLarge)
     {
         Buffer = buffer;
@@ -30,10 +37,27 @@ internal readonly struct RequestBody
             return new RequestBody(null, 0, tooLarge: true);
         }
 
+        // Kestrel's own cap (30 MB by default) must follow ours: it would refuse larger bodies that we allow.
+        // Kestrel now enforces our limit while it reads, so a chunked body that grows past it is stopped there.
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } cap)
+        {
+            cap.MaxRequestBodySize = limit;
+        }
+
         var reader = request.BodyReader;
         while (true)
         {
-            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadResult result;
+            try
+            {
+                result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                // The caller answers with its own, more telling 413.
+                return new RequestBody(null, 0, tooLarge: true);
+            }
+
             var buffer = result.Buffer;
             if (buffer.Length > limit)
             {

@@ -24,7 +24,7 @@ public sealed class ServingCluster<TRow, TResult> : IAsyncDisposable
         _options = serving;
         if (serving.Mode == ServingMode.HeadNode)
         {
-            _ingress = new HeadNodeIngress(serving, cluster.LoggerFactory ?? NullLoggerFactory.Instance);
+            _ingress = new HeadNodeIngress(serving, cluster.LoggerFactory ?? NullLoggerFactory.Instance, cluster.TimeProvider);
             cluster = cluster with { CoordinatorEndpoints = [.. cluster.CoordinatorEndpoints, _ingress.MapPartitionRoutes] };
         }
 

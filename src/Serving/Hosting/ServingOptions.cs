@@ -40,7 +40,7 @@ public sealed record ServingOptions
         validation.Require(Services is null || Services.Distinct(StringComparer.Ordinal).Count() == Services.Count, $"{nameof(Services)} names a service twice; names must be unique.");
         validation.Require(Deadline > TimeSpan.Zero, $"{nameof(Deadline)} must be positive (was {Deadline}).");
         validation.Require(QueueCapacity >= 1, $"{nameof(QueueCapacity)} must be at least 1 (was {QueueCapacity}).");
-        validation.Require(MaxRequestBodySize >= 1, $"{nameof(MaxRequestBodySize)} must be at least 1 byte (was {MaxRequestBodySize}).");
+        validation.Require(MaxRequestBodySize is >= 1 and <= RequestBody.MaxLimit, $"{nameof(MaxRequestBodySize)} must be between 1 byte and 1 GiB (was {MaxRequestBodySize}).");
         validation.ThrowIfInvalid();
     }
 }

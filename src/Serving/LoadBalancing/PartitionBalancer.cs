@@ -16,7 +16,7 @@ public sealed class PartitionBalancer
     private readonly int[] _outstanding;
     private readonly (Uri? Endpoint, long Until)[] _suspects;
     private readonly Func<IReadOnlyList<(int Partition, Uri Endpoint)>, int> _choose;
-    private (long Version, (int Partition, Uri Endpoint)[] Live) _cache = (-1, []);
+    private LiveHosts _cache = new(-1, []);
     private int _next;
 
     /// <summary>Creates a balancer over the partitions of <paramref name="directory"/>.</summary>
@@ -115,19 +115,22 @@ public sealed class PartitionBalancer
             BaseAddress = new Uri("http://partitions.invalid/"),
         };
 
+    // One immutable object, published whole: a version can never be paired with another version's hosts.
     private (int Partition, Uri Endpoint)[] Live()
     {
         var snapshot = _directory.Current;
-        var cache = _cache;
+        var cache = Volatile.Read(ref _cache);
         if (cache.Version == snapshot.Version)
         {
-            return cache.Live;
+            return cache.Hosts;
         }
 
-        var live = snapshot.Hosts.Select(static h => (h.Key, h.Value)).ToArray();
-        _cache = (snapshot.Version, live);
-        return live;
+        var live = new LiveHosts(snapshot.Version, [.. snapshot.Hosts.Select(static h => (h.Key, h.Value))]);
+        Volatile.Write(ref _cache, live);
+        return live.Hosts;
     }
+
+    private sealed record LiveHosts(long Version, (int Partition, Uri Endpoint)[] Hosts);
 
     private int RoundRobin(IReadOnlyList<(int Partition, Uri Endpoint)> candidates) =>
         (int)((uint)Interlocked.Increment(ref _next) % (uint)candidates.Count);

@@ -18,23 +18,7 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
 
     public async Task RunAsync(IReadOnlyDictionary<string, IServiceEndpoint> services, CancellationToken cancellationToken)
     {
-        HeadNodeInfo? info;
-        try
-        {
-            using var response = await coordinator.GetAsync("v1/serving", cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.NotFound)
-            {
-                return;
-            }
-
-            response.EnsureSuccessStatusCode();
-            info = await response.Content.ReadFromJsonAsync<HeadNodeInfo>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return;
-        }
-
+        var info = await DiscoverAsync(cancellationToken).ConfigureAwait(false);
         var pulled = (info?.Services ?? []).Where(services.ContainsKey).Select(name => services[name]).ToList();
         foreach (var service in pulled)
         {
@@ -42,6 +26,39 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
         }
 
         await Task.WhenAll(pulled.Select(service => PullLoopAsync(service, cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Asks the coordinator whether a head node runs, retrying until it answers: a partition that missed the head
+    /// node because of a passing error would serve direct requests only, silently. 404 means no head node.
+    /// </summary>
+    private async Task<HeadNodeInfo?> DiscoverAsync(CancellationToken cancellationToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            try
+            {
+                using var response = await coordinator.GetAsync("v1/serving", cancellationToken).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    return null;
+                }
+
+                response.EnsureSuccessStatusCode();
+                return await response.Content.ReadFromJsonAsync<HeadNodeInfo>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return null;
+            }
+            catch (Exception ex)
+            {
+                Log.DiscoveryFailed(logger, ex.Message);
+                await Task.Delay(backoff, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                backoff = backoff * 2 < s_maxBackoff ? backoff * 2 : s_maxBackoff;
+            }
+        }
     }
 
     private async Task PullLoopAsync(IServiceEndpoint service, CancellationToken cancellationToken)
@@ -111,10 +128,7 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
 
                 response.EnsureSuccessStatusCode();
                 var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                foreach (var request in ServingWire.ReadRequests(body))
-                {
-                    service.AcceptPulled(request, replyTo);
-                }
+                service.AcceptPulled(ServingWire.ReadRequests(body), replyTo);
 
                 backoff = TimeSpan.FromMilliseconds(50);
             }
@@ -122,8 +136,9 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
             {
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or TaskCanceledException)
+            catch (Exception ex)
             {
+                // Whatever went wrong, keep pulling: a puller that died would leave this partition serving nothing.
                 Log.PullFailed(logger, service.Name, ex.Message);
                 await Task.Delay(backoff, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 backoff = backoff * 2 < s_maxBackoff ? backoff * 2 : s_maxBackoff;
@@ -141,5 +156,8 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
 
         [LoggerMessage(EventId = 422, Level = LogLevel.Information, Message = "Service '{Service}': the head node refused pulls ({Status}); this attempt stops pulling.")]
         public static partial void PullRefused(ILogger logger, string service, int status);
+
+        [LoggerMessage(EventId = 423, Level = LogLevel.Warning, Message = "Could not ask the coordinator whether a head node runs ({Reason}); retrying.")]
+        public static partial void DiscoveryFailed(ILogger logger, string reason);
     }
 }

@@ -27,8 +27,8 @@ internal interface IServiceEndpoint
 
     Task HandleForwardedAsync(HttpContext context);
 
-    /// <summary>Takes a request pulled from the head node; a body that does not bind is answered 400 at once.</summary>
-    void AcceptPulled(WireRequest request, Uri replyTo);
+    /// <summary>Takes a batch pulled from the head node; a body that does not bind is answered 400 at once.</summary>
+    void AcceptPulled(IReadOnlyList<WireRequest> batch, Uri replyTo);
 
     Task StopAsync(CancellationToken cancellationToken);
 }

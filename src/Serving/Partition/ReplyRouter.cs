@@ -13,6 +13,9 @@ internal sealed partial class ReplyRouter : IReplyChannel, IAsyncDisposable
 {
     private const int MaxBatch = 1024;
 
+    // Well under the receiving route's limit (RequestBody.InternalLimit), so a batch is never refused for its size.
+    private const long MaxBatchBytes = 8L * 1024 * 1024;
+
     private readonly Channel<(Uri Target, WireReply Reply)> _outbox = Channel.CreateUnbounded<(Uri, WireReply)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HttpClient _http;
     private readonly ILogger _logger;
@@ -47,8 +50,10 @@ internal sealed partial class ReplyRouter : IReplyChannel, IAsyncDisposable
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             var taken = 0;
-            while (taken < MaxBatch && reader.TryRead(out var item))
+            var bytes = 0L;
+            while (taken < MaxBatch && bytes < MaxBatchBytes && reader.TryRead(out var item))
             {
+                bytes += item.Reply.Body.Length + 64;
                 if (!groups.TryGetValue(item.Target, out var list))
                 {
                     groups[item.Target] = list = [];

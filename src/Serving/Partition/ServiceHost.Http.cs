@@ -10,7 +10,6 @@ internal sealed partial class ServiceHost<TRequest, TReply>
     /// <summary><c>POST /serve/{name}</c>: the request is answered on this connection, by the handler or with a clear error.</summary>
     public async Task HandleHttpAsync(HttpContext context)
     {
-        var arrived = Stopwatch.GetTimestamp();
         var response = context.Response;
         var body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
         if (body.TooLarge)
@@ -33,11 +32,13 @@ internal sealed partial class ServiceHost<TRequest, TReply>
             body.Return();
         }
 
+        // The deadline counts from here: time spent uploading the body is the client's, not the service's.
+        var arrived = _time.GetTimestamp();
         var sink = new HttpReplySink<TReply>();
         var request = NewRequest(_feature.NextRequestId(), parsed, sink, arrived);
         if (!Admit(request))
         {
-            ServingMetrics.CountReply(Name, StatusCodes.Status503ServiceUnavailable, arrived);
+            ServingMetrics.CountReply(Name, StatusCodes.Status503ServiceUnavailable, _time.GetElapsedTime(arrived));
             await ProblemResponse.WriteAsync(response, StatusCodes.Status503ServiceUnavailable, "Queue full",
                 $"Service '{Name}' on partition {_feature.Context.Partition} has {Options.QueueCapacity} requests waiting; retry later.", request.Id, retryAfter: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             return;
@@ -53,7 +54,10 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         {
             try
             {
-                outcome = await reply.WaitAsync(Options.Deadline - Stopwatch.GetElapsedTime(arrived), _time, context.RequestAborted).ConfigureAwait(false);
+                var remaining = Options.Deadline - _time.GetElapsedTime(arrived);
+                outcome = remaining > TimeSpan.Zero
+                    ? await reply.WaitAsync(remaining, _time, context.RequestAborted).ConfigureAwait(false)
+                    : throw new TimeoutException();
             }
             catch (TimeoutException)
             {
@@ -63,7 +67,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
                 }
                 else
                 {
-                    ServingMetrics.CountReply(Name, StatusCodes.Status504GatewayTimeout, arrived);
+                    ServingMetrics.CountReply(Name, StatusCodes.Status504GatewayTimeout, _time.GetElapsedTime(arrived));
                     await ProblemResponse.WriteAsync(response, StatusCodes.Status504GatewayTimeout, "Deadline passed",
                         $"Service '{Name}' did not answer request {request.Id} within its deadline of {Options.Deadline.TotalSeconds:0.###} s.", request.Id).ConfigureAwait(false);
                     return;
@@ -83,7 +87,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
     /// <summary><c>POST /control/serving/{name}/forward</c>: a request another partition handed over; the answer goes to its <c>replyTo</c>.</summary>
     public async Task HandleForwardedAsync(HttpContext context)
     {
-        var arrived = Stopwatch.GetTimestamp();
+        var arrived = _time.GetTimestamp();
         var body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBodySize + 4096, context.RequestAborted).ConfigureAwait(false);
         try
         {
@@ -128,24 +132,30 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         }
     }
 
-    public void AcceptPulled(WireRequest pulled, Uri replyTo)
+    /// <summary>
+    /// Takes a batch pulled from the head node. Every request but the last is queued, so free handler slots share the
+    /// batch; the last is admitted, so with a slot free it runs on the puller's thread without a hand-off.
+    /// </summary>
+    public void AcceptPulled(IReadOnlyList<WireRequest> batch, Uri replyTo)
     {
-        var arrived = Stopwatch.GetTimestamp();
-        var sink = new RemoteReplySink<TReply>(replyTo, pulled.Id, Outbox, _replyType);
-        if (!TryParse(pulled.Body.Span, out var parsed, out var error))
+        for (var i = 0; i < batch.Count; i++)
         {
-            ServingMetrics.CountReply(Name, StatusCodes.Status400BadRequest, arrived);
-            sink.Complete(ReplyOutcome<TReply>.Error(StatusCodes.Status400BadRequest, "Invalid request", error));
-            return;
-        }
+            var pulled = batch[i];
+            var arrived = _time.GetTimestamp();
+            var sink = new RemoteReplySink<TReply>(replyTo, pulled.Id, Outbox, _replyType);
+            if (!TryParse(pulled.Body.Span, out var parsed, out var error))
+            {
+                ServingMetrics.CountReply(Name, StatusCodes.Status400BadRequest, null);
+                sink.Complete(ReplyOutcome<TReply>.Error(StatusCodes.Status400BadRequest, "Invalid request", error));
+                continue;
+            }
 
-        // Admit, not just enqueue: in continuous mode a batch of pulled requests then runs on the puller's thread,
-        // one after another, without a hand-off per request.
-        var request = NewRequest(pulled.Id, parsed, sink, arrived);
-        if (!Admit(request))
-        {
-            // The puller asks only for what fits; a full queue here means a race with direct traffic.
-            request.TryCompleteIfPending(ReplyOutcome<TReply>.Error(StatusCodes.Status503ServiceUnavailable, "Queue full", $"Service '{Name}' on partition {_feature.Context.Partition} had no room for request {pulled.Id}."));
+            var request = NewRequest(pulled.Id, parsed, sink, arrived);
+            if (!(i == batch.Count - 1 ? Admit(request) : TryEnqueue(request)))
+            {
+                // The puller asks only for what fits; a full queue here means a race with direct traffic.
+                request.TryCompleteIfPending(ReplyOutcome<TReply>.Error(StatusCodes.Status503ServiceUnavailable, "Queue full", $"Service '{Name}' on partition {_feature.Context.Partition} had no room for request {pulled.Id}."));
+            }
         }
     }
 
@@ -222,7 +232,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
 
     private Task RefuseAsync(HttpResponse response, int status, string title, string detail)
     {
-        ServingMetrics.CountReply(Name, status, 0);
+        ServingMetrics.CountReply(Name, status, null);
         return ProblemResponse.WriteAsync(response, status, title, detail);
     }
 

@@ -8,5 +8,8 @@ internal sealed partial class ServiceHost<TRequest, TReply>
     {
         [LoggerMessage(EventId = 400, Level = LogLevel.Error, Message = "Service '{Service}': the handler threw on requests {RequestIds}; each unanswered one got 500 with its id.")]
         public static partial void HandlerFailed(ILogger logger, string service, string requestIds, Exception exception);
+
+        [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Service '{Service}': the drain time ran out while stopping; {Refused} waiting requests were answered 503 and {Running} running handler calls were cancelled.")]
+        public static partial void StopTimedOut(ILogger logger, string service, int refused, int running);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Partitioned.Server;
 
@@ -92,7 +93,11 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
         }
     }
 
-    /// <summary>Waits for queued and running requests to finish (they were accepted, so they are answered), then stops the processors.</summary>
+    /// <summary>
+    /// Waits for queued and running requests to finish (they were accepted, so they are answered), then stops the
+    /// processors. When <paramref name="cancellationToken"/> fires first (the drain time is up), requests still
+    /// waiting are answered 503 and running handlers are cancelled, so stopping never hangs on a stuck handler.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         try
@@ -102,20 +107,31 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
                 await Task.Delay(TimeSpan.FromMilliseconds(10), _time, cancellationToken).ConfigureAwait(false);
             }
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            var refused = 0;
+            while (TryDequeueLive(out var request))
+            {
+                refused += request.TryCompleteIfPending(ReplyOutcome<TReply>.Error(
+                    StatusCodes.Status503ServiceUnavailable, "Partition stopping", $"Partition {_feature.Context.Partition} stopped before service '{Name}' got to request {request.Id}.")) ? 1 : 0;
+            }
+
+            Log.StopTimedOut(_logger, Name, refused, Volatile.Read(ref _running));
+        }
         finally
         {
             Outbox.Close();
             _queue.Writer.TryComplete();
+
+            // Not disposed: a handler still running may hold the token, and the event belongs to the batch thread.
             await _abort.CancelAsync().ConfigureAwait(false);
             _arrival.Set();
             _batchThread?.Join(TimeSpan.FromSeconds(5));
-            _abort.Dispose();
-            _arrival.Dispose();
         }
     }
 
     void IServiceRuntime<TRequest, TReply>.CountReply(ServiceRequest<TRequest, TReply> request, int status) =>
-        ServingMetrics.CountReply(Name, status, request.ArrivedTimestamp);
+        ServingMetrics.CountReply(Name, status, request.ArrivedTimestamp == 0 ? null : _time.GetElapsedTime(request.ArrivedTimestamp));
 
     void IServiceRuntime<TRequest, TReply>.CountDuplicate() => ServingMetrics.DuplicateReplies.Add(1, _serviceTag);
 

@@ -27,7 +27,7 @@ internal sealed class ServingFeature : IPartitionFeature
 
     public PartitionContext Context => _context ?? throw new InvalidOperationException("The serving feature has not started.");
 
-    public TimeProvider Time => TimeProvider.System;
+    public TimeProvider Time => Context.TimeProvider;
 
     public ReplyRouter Replies => _replies ?? throw new InvalidOperationException("The serving feature has not started.");
 
@@ -117,9 +117,15 @@ internal sealed class ServingFeature : IPartitionFeature
 
     private async Task RepliesAsync(HttpContext context)
     {
-        var body = await RequestBody.ReadAsync(context.Request, 64L * 1024 * 1024, context.RequestAborted).ConfigureAwait(false);
+        var body = await RequestBody.ReadAsync(context.Request, RequestBody.InternalLimit, context.RequestAborted).ConfigureAwait(false);
         try
         {
+            if (body.TooLarge)
+            {
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status413PayloadTooLarge, "Replies too large", $"A batch of replies may be at most {RequestBody.InternalLimit} bytes.").ConfigureAwait(false);
+                return;
+            }
+
             foreach (var reply in ServingWire.ReadReplies(body.Span))
             {
                 if (_awaitingRemote.TryRemove(reply.Id, out var request))

@@ -81,7 +81,15 @@ public sealed class ServiceDefinition<TRequest, TReply>
                 return;
             }
 
-            await Handler.HandleAsync(batch, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await Handler.HandleAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                throw new ServiceOfflineException(Name, batch[0].Id, $"the handler threw {ex.GetType().Name} on the batch starting with it: {ex.Message}", ex);
+            }
+
             for (var i = 0; i < batch.Count; i++)
             {
                 var outcome = sinks[i].Outcome ?? throw new ServiceOfflineException(Name, batch[i].Id, "the handler returned without replying to it");

@@ -6,8 +6,8 @@ namespace Partitioned.Serving;
 public sealed class ServiceOfflineException : PartitionedException
 {
     /// <summary>Creates the exception.</summary>
-    public ServiceOfflineException(string service, string requestId, string reason)
-        : base($"Service '{service}', offline request {requestId}: {reason}.")
+    public ServiceOfflineException(string service, string requestId, string reason, Exception? innerException = null)
+        : base($"Service '{service}', offline request {requestId}: {reason}.", innerException)
     {
         RequestId = requestId;
     }

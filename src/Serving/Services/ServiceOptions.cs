@@ -43,7 +43,7 @@ public sealed record ServiceOptions
         validation.Require(Concurrency is null or >= 1, $"{nameof(Concurrency)} must be at least 1 (was {Concurrency}).");
         validation.Require(MaxBatchSize >= 1, $"{nameof(MaxBatchSize)} must be at least 1 (was {MaxBatchSize}).");
         validation.Require(MaxBatchDelay >= TimeSpan.Zero, $"{nameof(MaxBatchDelay)} must not be negative (was {MaxBatchDelay}).");
-        validation.Require(MaxRequestBodySize >= 1, $"{nameof(MaxRequestBodySize)} must be at least 1 byte (was {MaxRequestBodySize}).");
+        validation.Require(MaxRequestBodySize is >= 1 and <= RequestBody.MaxLimit, $"{nameof(MaxRequestBodySize)} must be between 1 byte and 1 GiB (was {MaxRequestBodySize}).");
         return validation.Failures;
     }
 }

@@ -26,12 +26,13 @@ internal static class ServingMetrics
 
     public static KeyValuePair<string, object?> Service(string name) => new("service", name);
 
-    public static void CountReply(string service, int status, long arrivedTimestamp)
+    /// <summary>Counts a reply; <paramref name="latency"/> is recorded when the request was accepted (null for a refusal before that).</summary>
+    public static void CountReply(string service, int status, TimeSpan? latency)
     {
         Replies.Add(1, Service(service), new("status", status));
-        if (arrivedTimestamp != 0)
+        if (latency is { } elapsed)
         {
-            Latency.Record(Stopwatch.GetElapsedTime(arrivedTimestamp).TotalMilliseconds, Service(service));
+            Latency.Record(elapsed.TotalMilliseconds, Service(service));
         }
     }
 }
