@@ -10,7 +10,8 @@ namespace Partitioned.Server;
 /// <remarks>
 /// Order: <see cref="StartAsync"/> after the server initialised and before it listens;
 /// <see cref="ConfigureServices"/> and <see cref="MapEndpoints"/> while the web application is built;
-/// <see cref="StopAsync"/> after shutdown was requested and in-flight HTTP requests drained, before results are produced.
+/// <see cref="StopAsync"/> once shutdown was requested, while Kestrel drains in-flight HTTP requests (it no longer
+/// accepts connections, but requests already under way may still reach the feature), before results are produced.
 /// </remarks>
 public interface IPartitionFeature
 {
@@ -26,8 +27,9 @@ public interface IPartitionFeature
     void MapEndpoints(IEndpointRouteBuilder endpoints, IEndpointRouteBuilder control);
 
     /// <summary>
-    /// Stops the feature once HTTP requests have drained. <paramref name="cancellationToken"/> fires when the drain
-    /// time (<c>PartitionServerOptions.DrainTimeout</c>) runs out: the feature must then finish at once.
+    /// Stops the feature: finish accepted work, and answer (rather than drop) what arrives from now on.
+    /// <paramref name="cancellationToken"/> fires when the drain time (<c>PartitionServerOptions.DrainTimeout</c>)
+    /// runs out: the feature must then answer what it still holds at once; Kestrel keeps connections open a moment longer for that.
     /// </summary>
     Task StopAsync(CancellationToken cancellationToken);
 }

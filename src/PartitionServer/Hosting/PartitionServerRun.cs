@@ -30,6 +30,9 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
     private string _phase = "initialisation";
     private readonly PartitionFeatures _features = new();
 
+    /// <summary>How long past the drain time Kestrel keeps connections open, for the answers features give when they stop waiting.</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(1);
+
     public PartitionServerRun(PartitionServer<TRow, TResult> server, PartitionLaunch launch, IAsyncEnumerable<TRow> rows, ILoggerFactory loggerFactory, TimeProvider time)
     {
         _server = server;
@@ -82,16 +85,23 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
                 _state = PartitionServerState.Stopping;
                 await stopping.CancelAsync().ConfigureAwait(false);
                 Log.Draining(_logger, _inFlight, _launch.Server.DrainTimeout);
-                await app.StopAsync(cancellationToken).ConfigureAwait(false);
-            }
 
-            _phase = "stopping features";
-            featuresStopped = true;
-            using (var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                // Features get the drain time too (their accepted work is answered or refused by then), never forever.
+                // Features drain alongside Kestrel, not after it: work a feature holds is often an HTTP request
+                // Kestrel is waiting for. When the drain time runs out the feature answers what it still holds
+                // (503) while those connections are open; Kestrel waits a little longer (StopGrace) to send that.
+                using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 drain.CancelAfter(_launch.Server.DrainTimeout);
-                await StopFeaturesAsync(drain.Token).ConfigureAwait(false);
+                featuresStopped = true;
+                var featuresStopping = StopFeaturesAsync(drain.Token);
+                try
+                {
+                    await app.StopAsync(cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _phase = "stopping features";
+                    await featuresStopping.ConfigureAwait(false);
+                }
             }
 
             _phase = "producing results";
@@ -164,7 +174,7 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
 
     private WebApplication BuildApp(System.Net.IPAddress address, int port)
     {
-        var builder = KestrelApp.CreateBuilder($"Partitioned.Partition{_launch.Partition}", _loggerFactory, address, port, _launch.Server.DrainTimeout);
+        var builder = KestrelApp.CreateBuilder($"Partitioned.Partition{_launch.Partition}", _loggerFactory, address, port, _launch.Server.DrainTimeout + StopGrace);
         builder.Services.AddSingleton(_server.GetType(), _server);
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = DescribeBadRequest);
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

@@ -18,7 +18,15 @@ internal sealed partial class ServiceHost<TRequest, TReply>
 
         ServingMetrics.QueueDepth.Add(1, _serviceTag);
         request.MarkQueued();
-        _queue.Writer.TryWrite(request);
+        if (!_queue.Writer.TryWrite(request))
+        {
+            // The service has stopped (a request that arrived during the last moments of the drain): answer, never drop.
+            LeaveQueue(request);
+            request.TryCompleteIfPending(ReplyOutcome<TReply>.Error(
+                StatusCodes.Status503ServiceUnavailable, "Partition stopping", $"Partition {_feature.Context.Partition} is stopping; service '{Name}' takes no more requests."));
+            return true;
+        }
+
         if (_continuous)
         {
             EnsureDraining();
@@ -37,7 +45,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
     /// </summary>
     private bool Admit(ServiceRequest<TRequest, TReply> request)
     {
-        if (_continuous && Volatile.Read(ref _queued) == 0 && TryAcquireSlot())
+        if (_continuous && Volatile.Read(ref _queued) == 0 && !_abort.IsCancellationRequested && TryAcquireSlot())
         {
             // Not awaited: an asynchronous handler continues on its own while the caller waits for the answer with its deadline.
             _ = RunInlineAsync(request);
@@ -240,6 +248,17 @@ internal sealed partial class ServiceHost<TRequest, TReply>
             {
                 await handled.ConfigureAwait(false);
             }
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            // The partition stopped and its drain time ran out: the handler was told to give up.
+            foreach (var request in batch)
+            {
+                request.TryCompleteIfPending(ReplyOutcome<TReply>.Error(
+                    StatusCodes.Status503ServiceUnavailable, "Partition stopping", $"Partition {_feature.Context.Partition} stopped before service '{Name}' finished request {request.Id}."));
+            }
+
+            return;
         }
         catch (Exception ex)
         {

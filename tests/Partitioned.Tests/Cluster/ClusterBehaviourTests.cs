@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
@@ -107,7 +106,7 @@ public abstract class ClusterBehaviourTests : IDisposable
     {
         await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(4, 2), TestServers.RowsWith(), Options);
         var slow = cluster.GetClient(0).GetAsync("slow?ms=1500");
-        await Eventually.TrueAsync(async () => await InFlightAsync(cluster, 0) >= 2, "the slow request is in flight");
+        await Eventually.TrueAsync(async () => await ClusterProbes.InFlightAsync(cluster, 0) >= 2, "the slow request is in flight");
 
         var results = await cluster.StopAsync();
 
@@ -156,7 +155,7 @@ public abstract class ClusterBehaviourTests : IDisposable
 
         // The failed attempt can no longer register: the coordinator refuses the stale attempt.
         using var http = new HttpClient { BaseAddress = cluster.CoordinatorAddress };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Token.Value);
+        http.DefaultRequestHeaders.Authorization = cluster.Token.CreateAuthorizationHeader();
         var stale = await http.PostAsJsonAsync("v1/register", new { partition = 1, attempt = 0, endpoint = "http://127.0.0.1:9" });
         stale.StatusCode.Should().Be(HttpStatusCode.Conflict);
 
@@ -214,13 +213,5 @@ public abstract class ClusterBehaviourTests : IDisposable
         var error = (await act.Should().ThrowAsync<Microsoft.Extensions.Options.OptionsValidationException>()).Which;
         error.Failures.Should().HaveCount(4);
         error.Message.Should().Contain("MaxAttempts").And.Contain("StartTimeout").And.Contain("CoordinatorBindAddress").And.Contain("Server.Ports");
-    }
-
-    private static async Task<int> InFlightAsync(Cluster<int, int> cluster, int partition)
-    {
-        using var http = new HttpClient();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Token.Value);
-        var health = await http.GetFromJsonAsync<Partitioned.Coordination.Protocol.PartitionHealth>(new Uri(cluster.Hosts[partition], "control/health"));
-        return health!.InFlight;
     }
 }

@@ -32,6 +32,19 @@ public sealed class ServiceDefinitionTests
     }
 
     [Fact]
+    public async Task RunOffline_HandlerThrows_NamesTheBatchAndKeepsTheCause()
+    {
+        var service = ServiceDefinition.Create("faulty", new FaultyHandler());
+        var requests = PartitionedDataset.FromCollection([new FaultRequest("ok"), new FaultRequest("throw")], 1);
+
+        var act = () => service.RunOfflineAsync(requests);
+
+        var error = (await act.Should().ThrowAsync<ServiceOfflineException>()).Which;
+        error.Message.Should().Contain("offline.0.0").And.Contain("InvalidOperationException").And.Contain("handler failed on purpose");
+        error.InnerException.Should().BeOfType<InvalidOperationException>();
+    }
+
+    [Fact]
     public void AddService_SameNameTwice_IsAClearError()
     {
         var features = new PartitionFeatures();
