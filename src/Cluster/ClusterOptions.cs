@@ -64,8 +64,8 @@ public sealed record ClusterOptions
         validation.Require(RelaunchDelay >= TimeSpan.Zero, $"{nameof(RelaunchDelay)} must not be negative (was {RelaunchDelay}).");
         validation.Require(StartTimeout > TimeSpan.Zero, $"{nameof(StartTimeout)} must be positive (was {StartTimeout}).");
         validation.Require(StopTimeout > TimeSpan.Zero, $"{nameof(StopTimeout)} must be positive (was {StopTimeout}).");
-        validation.Require(KestrelApp.TryParseBindAddress(CoordinatorBindAddress, out _), $"{nameof(CoordinatorBindAddress)} must be an IP address such as 127.0.0.1 or 0.0.0.0 (was '{CoordinatorBindAddress}').");
-        validation.Require(CoordinatorPort is >= 0 and <= 65535, $"{nameof(CoordinatorPort)} must be between 0 and 65535 (was {CoordinatorPort}).");
+        validation.RequireBindAddress(nameof(CoordinatorBindAddress), CoordinatorBindAddress);
+        validation.RequirePort(nameof(CoordinatorPort), CoordinatorPort);
         validation.Require(HealthCheckInterval > TimeSpan.Zero, $"{nameof(HealthCheckInterval)} must be positive (was {HealthCheckInterval}).");
         validation.Require(HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive (was {HealthCheckTimeout}).");
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");

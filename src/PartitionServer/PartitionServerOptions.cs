@@ -24,7 +24,7 @@ public sealed record PartitionServerOptions
     public IReadOnlyList<string> Validate()
     {
         var validation = new OptionsValidation(nameof(PartitionServerOptions));
-        validation.Require(KestrelApp.TryParseBindAddress(BindAddress, out _), $"{nameof(BindAddress)} must be an IP address such as 127.0.0.1 or 0.0.0.0 (was '{BindAddress}').");
+        validation.RequireBindAddress(nameof(BindAddress), BindAddress);
         validation.Require(Ports.Problem is null, $"{nameof(Ports)}: {Ports.Problem}.");
         validation.Require(RegistrationTimeout > TimeSpan.Zero, $"{nameof(RegistrationTimeout)} must be positive (was {RegistrationTimeout}).");
         validation.Require(DrainTimeout >= TimeSpan.Zero, $"{nameof(DrainTimeout)} must not be negative (was {DrainTimeout}).");

@@ -42,8 +42,8 @@ internal static class JsonErrors
         return $"Invalid request body{where}{line}: {message}";
     }
 
-    // The serializer appends "Path: ... | LineNumber: ... | BytePositionInLine: ..."; the caller adds its own location.
-    private static string Trim(string message)
+    /// <summary>The serializer's message without the "Path: ... | LineNumber: ..." it appends; callers add their own location.</summary>
+    public static string Trim(string message)
     {
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         return cut > 0 ? message[..cut] : message;

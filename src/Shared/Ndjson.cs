@@ -76,13 +76,7 @@ internal static class Ndjson
 
     private static string Describe(JsonException exception)
     {
-        var message = exception.Message;
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        if (cut > 0)
-        {
-            message = message[..cut];
-        }
-
+        var message = JsonErrors.Trim(exception.Message);
         return exception.Path is { Length: > 1 } path ? $"{message} (at {path})" : message;
     }
 }

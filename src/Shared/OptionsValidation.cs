@@ -17,6 +17,14 @@ internal sealed class OptionsValidation(string optionsName)
 
     public void Add(IEnumerable<string> failures) => _failures.AddRange(failures);
 
+    /// <summary>Requires an IP literal Kestrel can bind (host names are refused: they would bind whatever they resolve to).</summary>
+    public void RequireBindAddress(string setting, string? value) =>
+        Require(KestrelApp.TryParseBindAddress(value, out _), $"{setting} must be an IP address such as 127.0.0.1 or 0.0.0.0 (was '{value}').");
+
+    /// <summary>Requires a TCP port, or 0 for any free one.</summary>
+    public void RequirePort(string setting, int value) =>
+        Require(value is >= 0 and <= 65535, $"{setting} must be between 0 and 65535 (was {value}).");
+
     public IReadOnlyList<string> Failures => _failures;
 
     /// <exception cref="OptionsValidationException">One or more settings are invalid; the message lists each, naming the setting.</exception>

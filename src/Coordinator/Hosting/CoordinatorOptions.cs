@@ -49,8 +49,8 @@ public sealed class CoordinatorOptions
         var validation = new OptionsValidation(nameof(CoordinatorOptions));
         validation.Require(PartitionCount > 0, $"{nameof(PartitionCount)} must be at least 1 (was {PartitionCount}).");
         validation.Require(Token is not null, $"{nameof(Token)} is required: pass ClusterToken.Create().");
-        validation.Require(KestrelApp.TryParseBindAddress(BindAddress, out _), $"{nameof(BindAddress)} must be an IP address such as 127.0.0.1 or 0.0.0.0 (was '{BindAddress}').");
-        validation.Require(Port is >= 0 and <= 65535, $"{nameof(Port)} must be between 0 and 65535 (was {Port}).");
+        validation.RequireBindAddress(nameof(BindAddress), BindAddress);
+        validation.RequirePort(nameof(Port), Port);
         validation.Require(HealthCheckInterval > TimeSpan.Zero, $"{nameof(HealthCheckInterval)} must be positive (was {HealthCheckInterval}).");
         validation.Require(HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive (was {HealthCheckTimeout}).");
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");

@@ -1,3 +1,5 @@
+using Partitioned.Shared;
+
 namespace Partitioned.Server;
 
 /// <summary>Creates <see cref="PartitionServerDefinition{TRow, TResult}"/>s.</summary>
@@ -33,9 +35,9 @@ public static class PartitionServerDefinition
     private static string CheckName(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (!name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        if (!SafeName.IsValid(name))
         {
-            throw new ArgumentException($"Server name '{name}' may contain only ASCII letters, digits, '-', '_' and '.'.", nameof(name));
+            throw new ArgumentException($"Server name '{name}' may contain only {SafeName.Rule}.", nameof(name));
         }
 
         return name;

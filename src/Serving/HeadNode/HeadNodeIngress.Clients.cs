@@ -97,16 +97,22 @@ internal sealed partial class HeadNodeIngress
                 return false;
             }
 
-            if (request.State == IngressRequest.Waiting)
-            {
-                _queues[request.Service].Remove(request);
-                ServingMetrics.QueueDepth.Add(-1, ServingMetrics.Service(request.Service));
-            }
-
-            request.State = IngressRequest.Done;
-            _pending.Remove(request.Id);
+            Retire(request);
             return true;
         }
+    }
+
+    /// <summary>Takes a request out of its queue (if it waits there) and the pending set, for good. The caller holds <c>_gate</c>.</summary>
+    private void Retire(IngressRequest request)
+    {
+        if (request.State == IngressRequest.Waiting)
+        {
+            _queues[request.Service].Remove(request);
+            ServingMetrics.QueueDepth.Add(-1, ServingMetrics.Service(request.Service));
+        }
+
+        request.State = IngressRequest.Done;
+        _pending.Remove(request.Id);
     }
 
     private static Task Refuse(HttpResponse response, string service, int status, string title, string detail, TimeSpan? retryAfter = null)

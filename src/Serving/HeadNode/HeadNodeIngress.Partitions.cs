@@ -136,16 +136,10 @@ internal sealed partial class HeadNodeIngress
             IngressRequest? request;
             lock (_gate)
             {
-                if (_pending.Remove(reply.Id, out request))
+                // A request still waiting was answered by an attempt we had given up on, after it was queued again.
+                if (_pending.TryGetValue(reply.Id, out request))
                 {
-                    if (request.State == IngressRequest.Waiting)
-                    {
-                        // Answered by an attempt we had given up on, after its requests were queued again.
-                        _queues[request.Service].Remove(request);
-                        ServingMetrics.QueueDepth.Add(-1, ServingMetrics.Service(request.Service));
-                    }
-
-                    request.State = IngressRequest.Done;
+                    Retire(request);
                 }
             }
 

@@ -125,14 +125,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
 
                 foreach (var request in expired)
                 {
-                    if (request.State == IngressRequest.Waiting)
-                    {
-                        _queues[request.Service].Remove(request);
-                        ServingMetrics.QueueDepth.Add(-1, ServingMetrics.Service(request.Service));
-                    }
-
-                    request.State = IngressRequest.Done;
-                    _pending.Remove(request.Id);
+                    Retire(request);
                 }
             }
 

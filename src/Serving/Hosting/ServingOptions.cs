@@ -33,8 +33,8 @@ public sealed record ServingOptions
     internal void Validate()
     {
         var validation = new OptionsValidation(nameof(ServingOptions));
-        validation.Require(KestrelApp.TryParseBindAddress(BindAddress, out _), $"{nameof(BindAddress)} must be an IP address such as 127.0.0.1 or 0.0.0.0 (was '{BindAddress}').");
-        validation.Require(Port is >= 0 and <= 65535, $"{nameof(Port)} must be between 0 and 65535 (was {Port}).");
+        validation.RequireBindAddress(nameof(BindAddress), BindAddress);
+        validation.RequirePort(nameof(Port), Port);
         validation.Require(LoadBalancingPolicies.All.Contains(LoadBalancing), $"{nameof(LoadBalancing)} must be one of {string.Join(", ", LoadBalancingPolicies.All)} (was '{LoadBalancing}').");
         validation.Require(Mode != ServingMode.HeadNode || Services is { Count: > 0 }, $"{nameof(Services)} must name at least one service in head-node mode.");
         validation.Require(Services is null || Services.Distinct(StringComparer.Ordinal).Count() == Services.Count, $"{nameof(Services)} names a service twice; names must be unique.");

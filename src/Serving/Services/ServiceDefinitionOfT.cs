@@ -16,9 +16,9 @@ public sealed class ServiceDefinition<TRequest, TReply>
     internal ServiceDefinition(string name, IServiceHandler<TRequest, TReply> handler, ServiceOptions? options)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (!name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        if (!SafeName.IsValid(name))
         {
-            throw new ArgumentException($"Service name '{name}' may contain only ASCII letters, digits, '-', '_' and '.' (it is part of the URL /serve/{{name}}).", nameof(name));
+            throw new ArgumentException($"Service name '{name}' may contain only {SafeName.Rule} (it is part of the URL /serve/{{name}}).", nameof(name));
         }
 
         Options = options ?? new ServiceOptions();
