@@ -65,7 +65,9 @@ internal readonly struct RequestBody
                 return new RequestBody(null, 0, tooLarge: true);
             }
 
-            if (result.IsCompleted || result.IsCanceled)
+            // Only the end of the body completes it. A cancelled read is not an end: Kestrel cancels pending body
+            // reads when it begins a graceful shutdown, and the rest of the body is still coming.
+            if (result.IsCompleted)
             {
                 var length = (int)buffer.Length;
                 var copy = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));

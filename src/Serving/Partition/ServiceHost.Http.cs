@@ -10,6 +10,33 @@ internal sealed partial class ServiceHost<TRequest, TReply>
     /// <summary><c>POST /serve/{name}</c>: the request is answered on this connection, by the handler or with a clear error.</summary>
     public async Task HandleHttpAsync(HttpContext context)
     {
+        Interlocked.Increment(ref _inHttp);
+        try
+        {
+            await ServeHttpAsync(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inHttp);
+        }
+    }
+
+    /// <summary><c>POST /control/serving/{name}/forward</c>: a request another partition handed over; the answer goes to its <c>replyTo</c>.</summary>
+    public async Task HandleForwardedAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _inHttp);
+        try
+        {
+            await AcceptForwardedAsync(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inHttp);
+        }
+    }
+
+    private async Task ServeHttpAsync(HttpContext context)
+    {
         var response = context.Response;
         var body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
         if (body.TooLarge)
@@ -84,8 +111,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         await WriteAsync(response, outcome, request.Id).ConfigureAwait(false);
     }
 
-    /// <summary><c>POST /control/serving/{name}/forward</c>: a request another partition handed over; the answer goes to its <c>replyTo</c>.</summary>
-    public async Task HandleForwardedAsync(HttpContext context)
+    private async Task AcceptForwardedAsync(HttpContext context)
     {
         var arrived = _time.GetTimestamp();
         var body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBodySize + 4096, context.RequestAborted).ConfigureAwait(false);

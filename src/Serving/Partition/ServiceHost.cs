@@ -36,6 +36,9 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
     private int _queued;
     private int _running;
 
+    // Requests inside this service's HTTP routes, some still uploading their body: a stop waits for them too.
+    private int _inHttp;
+
     public ServiceHost(ServiceDefinition<TRequest, TReply> definition)
     {
         _definition = definition;
@@ -94,15 +97,15 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
     }
 
     /// <summary>
-    /// Waits for queued and running requests to finish (they were accepted, so they are answered), then stops the
-    /// processors. When <paramref name="cancellationToken"/> fires first (the drain time is up), requests still
+    /// Waits for requests in the service's routes, queued and running to finish (they were accepted, so they are
+    /// answered), then stops the processors. When <paramref name="cancellationToken"/> fires first (the drain time is up), requests still
     /// waiting are answered 503 and running handlers are cancelled, so stopping never hangs on a stuck handler.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         try
         {
-            while (Volatile.Read(ref _queued) > 0 || Volatile.Read(ref _running) > 0)
+            while (Volatile.Read(ref _queued) > 0 || Volatile.Read(ref _running) > 0 || Volatile.Read(ref _inHttp) > 0)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(10), _time, cancellationToken).ConfigureAwait(false);
             }

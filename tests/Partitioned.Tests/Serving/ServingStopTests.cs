@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
 using Partitioned.Clustering;
 using Partitioned.Server;
 using Partitioned.Tests.Cluster;
@@ -38,5 +40,46 @@ public sealed class ServingStopTests(ITestOutputHelper output) : IDisposable
         }
 
         (await results.CollectAsync()).Should().Equal(0, 1, 2);
+    }
+
+    [Fact]
+    public async Task Stop_RequestStillUploadingItsBody_IsServed()
+    {
+        // No health checks: the in-flight count below must be the probe and our request only.
+        var options = TestClusters.Options(_logging.Factory) with { HealthCheckInterval = TimeSpan.FromHours(1) };
+        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(3, 1), TestServers.ServingWith(), options);
+        var endpoint = cluster.Hosts[0];
+        var body = Encoding.UTF8.GetBytes("""{"foo":"abc","bar":1}""");
+
+        // A raw socket, so the headers and the first bytes of the body are surely on the wire before the stop.
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(endpoint.Host, endpoint.Port);
+        var stream = socket.GetStream();
+        var head = $"POST /serve/hello HTTP/1.1\r\nHost: {endpoint.Authority}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head).Concat(body.Take(5)).ToArray());
+        await Eventually.TrueAsync(async () => await ClusterProbes.InFlightAsync(cluster, 0) >= 2, "the request's headers arrived");
+
+        var stopping = cluster.StopAsync();
+        await Eventually.TrueAsync(() => !AcceptsConnections(endpoint), "the partition is stopping (it no longer accepts connections)");
+        await stream.WriteAsync(body.AsMemory(5));
+
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        var response = await reader.ReadToEndAsync().WaitAsync(Generous);
+        response.Should().StartWith("HTTP/1.1 200", "the request was under way when the stop came, so the drain waits for it").And.Contain("""{"fooLength":3}""");
+        await stopping.WaitAsync(Generous);
+    }
+
+    private static bool AcceptsConnections(Uri endpoint)
+    {
+        using var socket = new TcpClient();
+        try
+        {
+            socket.Connect(endpoint.Host, endpoint.Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 }
