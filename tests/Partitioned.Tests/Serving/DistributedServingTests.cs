@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
 using Partitioned.Serving;
+using Partitioned.Tests.Cluster;
 using Xunit.Abstractions;
 
 namespace Partitioned.Tests.Serving;
@@ -18,7 +19,9 @@ public sealed class DistributedServingTests(ITestOutputHelper output) : IAsyncLi
 
     public async Task InitializeAsync()
     {
-        _cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(4, 2), TestServers.ServingWith(Settings), TestClusters.Options(_logging.Factory));
+        // No health checks: tests below count a partition's in-flight requests, and a health check would be one.
+        var options = TestClusters.Options(_logging.Factory) with { HealthCheckInterval = TimeSpan.FromHours(1) };
+        _cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(4, 2), TestServers.ServingWith(Settings), options);
         _partition0 = new HttpClient { BaseAddress = _cluster.Hosts[0] };
     }
 
@@ -77,7 +80,7 @@ public sealed class DistributedServingTests(ITestOutputHelper output) : IAsyncLi
     {
         // One handler slot, one queue slot, 1 s deadline. A occupies the handler for 3 s; B waits in the queue.
         var a = _partition0.PostAsJsonAsync("serve/slow", new { ms = 3000 });
-        await Task.Delay(200);
+        await Eventually.TrueAsync(async () => await ClusterProbes.InFlightAsync(_cluster, 0) >= 2, "A reached the handler");
         var b = _partition0.PostAsJsonAsync("serve/slow", new { ms = 10 });
 
         var bResponse = await b;
@@ -185,7 +188,7 @@ public sealed class DistributedServingTests(ITestOutputHelper output) : IAsyncLi
     public async Task Stop_AnswersAcceptedRequestsBeforeResults()
     {
         var inFlight = Enumerable.Range(0, 3).Select(_ => _partition0.PostAsJsonAsync("serve/batch", new { foo = "x", bar = 1 })).ToArray();
-        await Task.Delay(50);
+        await Eventually.TrueAsync(async () => await ClusterProbes.InFlightAsync(_cluster, 0) >= 4, "the three requests arrived");
 
         var results = await _cluster.StopAsync();
 

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
 using Partitioned.Serving;
+using Partitioned.Tests.Cluster;
 using Xunit.Abstractions;
 
 namespace Partitioned.Tests.Serving;
@@ -63,7 +64,7 @@ public sealed class ServingFaultToleranceTests(ITestOutputHelper output) : IDisp
         // Requests held by partition 1: one sent to it directly, one of two through the gateway (round robin).
         var heldDirectly = direct.PostAsJsonAsync("serve/slow", new { ms = 8000 });
         var viaGateway = Enumerable.Range(0, 2).Select(_ => gateway.PostAsJsonAsync("serve/slow", new { ms = 8000 })).ToArray();
-        await Task.Delay(500);
+        await Eventually.TrueAsync(async () => await ClusterProbes.InFlightAsync(serving.Cluster, 1) >= 3, "partition 1 holds its two requests");
         var clock = Stopwatch.StartNew();
         Kill(victim.ProcessId);
 
