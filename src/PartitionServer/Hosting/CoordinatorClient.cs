@@ -32,7 +32,7 @@ internal sealed partial class CoordinatorClient : IDisposable
     public async Task<RegistrationResponse> RegisterAsync(RegistrationRequest registration, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
-        var backoff = s_firstBackoff;
+        var backoff = new RetryBackoff(s_firstBackoff, s_maxBackoff);
         for (var tries = 1; ; tries++)
         {
             string failure;
@@ -71,9 +71,8 @@ internal sealed partial class CoordinatorClient : IDisposable
             }
 
             Log.RegistrationRetry(_logger, tries, failure);
-            var delay = Jitter(backoff);
+            var delay = Jitter(backoff.Next());
             await Task.Delay(delay < remaining ? delay : remaining, _time, cancellationToken).ConfigureAwait(false);
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
         }
     }
 

@@ -35,7 +35,7 @@ internal sealed class AttemptClient : IDisposable
     public async Task<AttemptLaunchResponse> GetLaunchAsync(CancellationToken cancellationToken)
     {
         var deadline = DateTimeOffset.UtcNow + s_launchRetryTimeout;
-        var backoff = TimeSpan.FromMilliseconds(50);
+        var backoff = new RetryBackoff(TimeSpan.FromMilliseconds(50), s_launchRetryTimeout);
         while (true)
         {
             try
@@ -53,13 +53,13 @@ internal sealed class AttemptClient : IDisposable
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                if (DateTimeOffset.UtcNow + backoff > deadline)
+                var delay = backoff.Next();
+                if (DateTimeOffset.UtcNow + delay > deadline)
                 {
                     throw new WorkerLaunchException($"The coordinator at {_http.BaseAddress} could not be reached for the launch data within {s_launchRetryTimeout.TotalSeconds:0} s: {ex.Message}");
                 }
 
-                await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
-                backoff *= 2;
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
         }
     }

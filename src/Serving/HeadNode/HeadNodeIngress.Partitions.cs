@@ -152,27 +152,5 @@ internal sealed partial class HeadNodeIngress
     }
 
     /// <summary><c>POST /v1/serving/replies</c>: answers from partitions; the first answer to a request wins, later ones are counted and ignored.</summary>
-    private async Task RepliesAsync(HttpContext context)
-    {
-        var body = await RequestBody.ReadAsync(context.Request, RequestBody.InternalLimit, context.RequestAborted).ConfigureAwait(false);
-        try
-        {
-            if (body.TooLarge)
-            {
-                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status413PayloadTooLarge, "Replies too large", $"A batch of replies may be at most {RequestBody.InternalLimit} bytes.").ConfigureAwait(false);
-                return;
-            }
-
-            CompleteReplies(ServingWire.ReadReplies(body.Span));
-            context.Response.StatusCode = StatusCodes.Status204NoContent;
-        }
-        catch (JsonException ex)
-        {
-            await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid replies", JsonErrors.Describe(ex)).ConfigureAwait(false);
-        }
-        finally
-        {
-            body.Return();
-        }
-    }
+    private Task RepliesAsync(HttpContext context) => RepliesRoute.HandleAsync(context, CompleteReplies);
 }

@@ -13,6 +13,7 @@ namespace Partitioned.Serving;
 /// </summary>
 internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient coordinator, ILogger logger)
 {
+    private static readonly TimeSpan s_firstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(1);
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
 
@@ -34,7 +35,7 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
     /// </summary>
     private async Task<HeadNodeInfo?> DiscoverAsync(CancellationToken cancellationToken)
     {
-        var backoff = TimeSpan.FromMilliseconds(50);
+        var backoff = new RetryBackoff(s_firstBackoff, s_maxBackoff);
         while (true)
         {
             try
@@ -55,8 +56,7 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
             catch (Exception ex)
             {
                 Log.DiscoveryFailed(logger, ex.Message);
-                await Task.Delay(backoff, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                backoff = backoff * 2 < s_maxBackoff ? backoff * 2 : s_maxBackoff;
+                await Task.Delay(backoff.Next(), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
@@ -77,7 +77,7 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
     private async Task PullUntilStoppedAsync(IServiceEndpoint service, CancellationToken cancellationToken)
     {
         var replyTo = new Uri(feature.Context.Coordinator, "v1/serving/replies");
-        var backoff = TimeSpan.FromMilliseconds(50);
+        var backoff = new RetryBackoff(s_firstBackoff, s_maxBackoff);
         while (!cancellationToken.IsCancellationRequested)
         {
             var room = service.PullRoom;
@@ -130,7 +130,7 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
                 var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
                 service.AcceptPulled(ServingWire.ReadRequests(body), replyTo);
 
-                backoff = TimeSpan.FromMilliseconds(50);
+                backoff.Reset();
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -140,8 +140,7 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
             {
                 // Whatever went wrong, keep pulling: a puller that died would leave this partition serving nothing.
                 Log.PullFailed(logger, service.Name, ex.Message);
-                await Task.Delay(backoff, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                backoff = backoff * 2 < s_maxBackoff ? backoff * 2 : s_maxBackoff;
+                await Task.Delay(backoff.Next(), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }

@@ -8,26 +8,25 @@ namespace Partitioned.Serving;
 internal sealed partial class ServiceHost<TRequest, TReply>
 {
     /// <summary><c>POST /serve/{name}</c>: the request is answered on this connection, by the handler or with a clear error.</summary>
-    public async Task HandleHttpAsync(HttpContext context)
+    public Task HandleHttpAsync(HttpContext context)
     {
         Interlocked.Increment(ref _inHttp);
-        try
-        {
-            await ServeHttpAsync(context).ConfigureAwait(false);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inHttp);
-        }
+        return LeaveRouteWhenDoneAsync(ServeHttpAsync(context));
     }
 
     /// <summary><c>POST /control/serving/{name}/forward</c>: a request another partition handed over; the answer goes to its <c>replyTo</c>.</summary>
-    public async Task HandleForwardedAsync(HttpContext context)
+    public Task HandleForwardedAsync(HttpContext context)
     {
         Interlocked.Increment(ref _inHttp);
+        return LeaveRouteWhenDoneAsync(AcceptForwardedAsync(context));
+    }
+
+    // The count a stop waits on (requests inside this service's routes, some still uploading their body).
+    private async Task LeaveRouteWhenDoneAsync(Task route)
+    {
         try
         {
-            await AcceptForwardedAsync(context).ConfigureAwait(false);
+            await route.ConfigureAwait(false);
         }
         finally
         {

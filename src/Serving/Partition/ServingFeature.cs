@@ -115,34 +115,17 @@ internal sealed class ServingFeature : IPartitionFeature
         return _services.TryGetValue(name, out var service) ? service.HandleForwardedAsync(context) : UnknownServiceAsync(context.Response, name);
     }
 
-    private async Task RepliesAsync(HttpContext context)
+    private Task RepliesAsync(HttpContext context) => RepliesRoute.HandleAsync(context, CompleteRemoteReplies);
+
+    /// <summary>Answers from partitions this one forwarded requests to, for the connections still waiting here.</summary>
+    private void CompleteRemoteReplies(List<WireReply> replies)
     {
-        var body = await RequestBody.ReadAsync(context.Request, RequestBody.InternalLimit, context.RequestAborted).ConfigureAwait(false);
-        try
+        foreach (var reply in replies)
         {
-            if (body.TooLarge)
+            if (_awaitingRemote.TryRemove(reply.Id, out var request))
             {
-                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status413PayloadTooLarge, "Replies too large", $"A batch of replies may be at most {RequestBody.InternalLimit} bytes.").ConfigureAwait(false);
-                return;
+                request.TryCompleteRemote(reply.Status, reply.Body);
             }
-
-            foreach (var reply in ServingWire.ReadReplies(body.Span))
-            {
-                if (_awaitingRemote.TryRemove(reply.Id, out var request))
-                {
-                    request.TryCompleteRemote(reply.Status, reply.Body);
-                }
-            }
-
-            context.Response.StatusCode = StatusCodes.Status204NoContent;
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid replies", Shared.JsonErrors.Describe(ex)).ConfigureAwait(false);
-        }
-        finally
-        {
-            body.Return();
         }
     }
 
