@@ -142,26 +142,8 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
     /// <summary>Waits until every partition is serving again (for example after a partition was re-launched).</summary>
     /// <exception cref="PartitionsNotServingException">Not every partition was serving within <paramref name="timeout"/>.</exception>
     /// <exception cref="PartitionFailedException">A partition failed for good.</exception>
-    public async Task WaitForAllServingAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        var run = Run;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        var allServing = run.Directory.WaitUntilAsync(static s => s.IsComplete, deadline.Token);
-        if (await Task.WhenAny(allServing, run.Job.FirstFailure).ConfigureAwait(false) == run.Job.FirstFailure)
-        {
-            throw await run.Job.FirstFailure.ConfigureAwait(false);
-        }
-
-        try
-        {
-            await allServing.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw PartitionsNotServingException.FromSnapshot("every partition to be serving", timeout, run.Directory.Current);
-        }
-    }
+    public Task WaitForAllServingAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Run.WaitForAllServingAsync("every partition to be serving", timeout, cancellationToken);
 
     /// <summary>
     /// Stops the cluster gracefully: every partition gets <c>POST /control/shutdown</c> in parallel, drains its

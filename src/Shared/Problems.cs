@@ -13,7 +13,4 @@ internal static class Problems
 
     public static IResult NotFound(string detail) =>
         Results.Problem(detail: detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
-
-    public static IResult Unavailable(string detail) =>
-        Results.Problem(detail: detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable");
 }

@@ -12,7 +12,7 @@ internal static class ProtocolJson
     public static JsonSerializerOptions Options { get; } = Create();
 
     /// <summary>The strict reading rules on top of the web defaults, for user types too.</summary>
-    public static JsonSerializerOptions Create()
+    private static JsonSerializerOptions Create()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {

@@ -31,10 +31,6 @@ internal static class WorkerProtocol
     /// <summary>Optional: the minimum level of the worker's own log lines (a <c>LogLevel</c> name). Default Information.</summary>
     public const string LogLevelVariable = "PARTITIONED_LOG_LEVEL";
 
-    /// <summary>Every variable a driver must set.</summary>
-    public static readonly string[] RequiredVariables =
-        [WorkerVariable, CoordinatorVariable, ClusterIdVariable, PartitionVariable, AttemptVariable, ServerVariable, ParentPidVariable];
-
     /// <summary>Rows and results travel as newline-delimited JSON: one JSON value per line.</summary>
     public const string NdjsonMediaType = "application/x-ndjson";
 

@@ -7,14 +7,13 @@ internal sealed class InFlightCounter
     private int _count;
     private TaskCompletionSource? _zero;
 
-    public IDisposable Enter()
+    /// <summary>A request starts; pair with <see cref="Leave"/> in a <c>finally</c>.</summary>
+    public void Enter()
     {
         lock (_gate)
         {
             _count++;
         }
-
-        return new Exit(this);
     }
 
     public async Task WaitForZeroAsync(TimeSpan timeout)
@@ -34,7 +33,8 @@ internal sealed class InFlightCounter
         await wait.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private void Leave()
+    /// <summary>A request ended.</summary>
+    public void Leave()
     {
         lock (_gate)
         {
@@ -42,19 +42,6 @@ internal sealed class InFlightCounter
             {
                 _zero = null;
                 zero.TrySetResult();
-            }
-        }
-    }
-
-    private sealed class Exit(InFlightCounter counter) : IDisposable
-    {
-        private int _done;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _done, 1) == 0)
-            {
-                counter.Leave();
             }
         }
     }

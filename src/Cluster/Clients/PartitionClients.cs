@@ -54,13 +54,21 @@ internal sealed class PartitionClients : IDisposable
 
     public async Task<ScatterResult<T>> ScatterAsync<T>(Func<int, HttpClient, CancellationToken, Task<T>> query, ScatterOptions options, CancellationToken cancellationToken)
     {
-        var partitions = options.Partitions ?? Enumerable.Range(0, _clients.Length).ToArray();
-        if (partitions.FirstOrDefault(p => (uint)p >= (uint)_clients.Length, -1) is var invalid and >= 0)
+        var partitions = Enumerable.Range(0, _clients.Length);
+        if (options.Partitions is { } chosen)
         {
-            throw new ArgumentException($"Partition {invalid} does not exist: the cluster has {_clients.Length} partitions.", nameof(options));
+            foreach (var partition in chosen)
+            {
+                if ((uint)partition >= (uint)_clients.Length)
+                {
+                    throw new ArgumentException($"Partition {partition} does not exist: the cluster has {_clients.Length} partitions.", nameof(options));
+                }
+            }
+
+            partitions = chosen.Order();
         }
 
-        var replies = await Task.WhenAll(partitions.Order().Select(p => QueryOneAsync(p, query, options.PerPartitionTimeout, cancellationToken))).ConfigureAwait(false);
+        var replies = await Task.WhenAll(partitions.Select(p => QueryOneAsync(p, query, options.PerPartitionTimeout, cancellationToken))).ConfigureAwait(false);
         var result = new ScatterResult<T>(replies);
         if (options.RequireAll && !result.AllSucceeded)
         {

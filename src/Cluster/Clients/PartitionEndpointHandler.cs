@@ -27,9 +27,14 @@ internal sealed class PartitionEndpointHandler(PartitionClients owner, Partition
             request.RequestUri = new UriBuilder(uri) { Scheme = live.Scheme, Host = live.Host, Port = live.Port }.Uri;
         }
 
-        using (inFlight.Enter())
+        inFlight.Enter();
+        try
         {
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            inFlight.Leave();
         }
     }
 

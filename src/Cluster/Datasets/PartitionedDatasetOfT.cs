@@ -81,11 +81,7 @@ public sealed class PartitionedDataset<T>
             var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 64 * 1024, useAsync: true);
             await using (stream.ConfigureAwait(false))
             {
-                await foreach (var row in ReadPartitionAsync(partition, cancellationToken).ConfigureAwait(false))
-                {
-                    await JsonSerializer.SerializeAsync(stream, row, options, cancellationToken).ConfigureAwait(false);
-                    stream.WriteByte((byte)'\n');
-                }
+                await Ndjson.WriteAsync(stream, ReadPartitionAsync(partition, cancellationToken), options, cancellationToken).ConfigureAwait(false);
             }
 
             files.Add(path);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Shared;
 
 namespace Partitioned.Clustering;
 
@@ -18,25 +19,8 @@ internal sealed partial class ClusterEvents(object sender, ILogger logger)
 
     public void RaisePartitionFailed(PartitionFailedException failure) => Raise(PartitionFailed, failure, nameof(PartitionFailed));
 
-    private void Raise<T>(EventHandler<T>? handlers, T value, string name)
-    {
-        if (handlers is null)
-        {
-            return;
-        }
-
-        foreach (var handler in handlers.GetInvocationList().Cast<EventHandler<T>>())
-        {
-            try
-            {
-                handler(sender, value);
-            }
-            catch (Exception ex)
-            {
-                Log.HandlerFailed(logger, name, ex);
-            }
-        }
-    }
+    private void Raise<T>(EventHandler<T>? handlers, T value, string name) =>
+        SafeEvents.Raise(handlers, sender, value, ex => Log.HandlerFailed(logger, name, ex));
 
     private static partial class Log
     {

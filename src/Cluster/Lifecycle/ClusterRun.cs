@@ -69,7 +69,6 @@ internal sealed partial class ClusterRun<TRow, TResult>
                 Endpoints = [.. options.CoordinatorEndpoints, v1 => AttemptEndpoints.Map(v1, _job, _logger)],
             },
             cancellationToken).ConfigureAwait(false);
-        _settings.CoordinatorAddress = _coordinator.Address;
         _clients = new PartitionClients(_coordinator.Directory, _settings.Token, options.ClientTimeout);
 
         _coordinator.Directory.Changed += (_, change) =>
@@ -88,11 +87,21 @@ internal sealed partial class ClusterRun<TRow, TResult>
         Log.Starting(_logger, Id, _settings.Dataset.PartitionCount, options.Runner.Name, _coordinator.Address);
         _job.Start(_coordinator);
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.StartTimeout);
-        var allServing = Directory.WaitUntilAsync(static s => s.IsComplete, timeout.Token);
-        var first = await Task.WhenAny(allServing, _job.FirstFailure).ConfigureAwait(false);
-        if (first == _job.FirstFailure)
+        await WaitForAllServingAsync("every partition to register with the coordinator", options.StartTimeout, cancellationToken).ConfigureAwait(false);
+
+        Log.Started(_logger, Id, Directory.Current.PartitionCount);
+    }
+
+    /// <summary>
+    /// Waits until every partition is serving; a partition that fails for good ends the wait with its failure.
+    /// <c>waitingFor</c> says what was awaited, in the timeout's message.
+    /// </summary>
+    public async Task WaitForAllServingAsync(string waitingFor, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var allServing = Directory.WaitUntilAsync(static s => s.IsComplete, deadline.Token);
+        if (await Task.WhenAny(allServing, _job.FirstFailure).ConfigureAwait(false) == _job.FirstFailure)
         {
             throw await _job.FirstFailure.ConfigureAwait(false);
         }
@@ -103,10 +112,8 @@ internal sealed partial class ClusterRun<TRow, TResult>
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw PartitionsNotServingException.FromSnapshot("every partition to register with the coordinator", options.StartTimeout, Directory.Current);
+            throw PartitionsNotServingException.FromSnapshot(waitingFor, timeout, Directory.Current);
         }
-
-        Log.Started(_logger, Id, Directory.Current.PartitionCount);
     }
 
     /// <summary>

@@ -13,11 +13,9 @@ internal sealed record ClusterRunSettings<TRow, TResult>(
     ClusterOptions Options,
     ILoggerFactory LoggerFactory)
 {
-    /// <summary>Set once the coordinator listens.</summary>
-    public Uri? CoordinatorAddress { get; set; }
-
-    public PartitionLaunch LaunchFor(int partition, int attempt) =>
-        new(ClusterId, partition, attempt, Dataset.PartitionCount, CoordinatorAddress ?? throw new InvalidOperationException("The coordinator has not started."), Token)
+    /// <summary>What an attempt needs to start: where the coordinator listens, the token, and the server options.</summary>
+    public PartitionLaunch LaunchFor(int partition, int attempt, Uri coordinator) =>
+        new(ClusterId, partition, attempt, Dataset.PartitionCount, coordinator, Token)
         {
             Server = Options.Server,
         };

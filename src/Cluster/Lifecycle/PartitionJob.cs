@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
 using Partitioned.Server;
+using Partitioned.Shared;
 
 namespace Partitioned.Clustering;
 
@@ -110,16 +111,18 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
     private async Task<IReadOnlyList<TResult>> RunPartitionAsync(int partition)
     {
         var attempts = new List<AttemptOutcome>();
+        var firstDelay = _settings.Options.RelaunchDelay;
+        var relaunchBackoff = new RetryBackoff(firstDelay < s_maxRelaunchDelay ? firstDelay : s_maxRelaunchDelay, s_maxRelaunchDelay);
         for (var attempt = 0; attempt < _settings.Options.MaxAttempts; attempt++)
         {
-            if (attempt > 0 && !await DelayRelaunchAsync(attempt).ConfigureAwait(false))
+            if (attempt > 0 && !await DelayRelaunchAsync(relaunchBackoff.Next()).ConfigureAwait(false))
             {
                 // The cluster stopped or gave up while this partition waited to be re-launched: not a partition failure.
                 throw new PartitionFailedException(partition, attempts, "the cluster stopped while it waited to be re-launched");
             }
 
             using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-            var current = new PartitionAttempt<TRow, TResult>(_settings.LaunchFor(partition, attempt), _settings.Server, _settings.Dataset, _settings.LoggerFactory, _settings.Options.TimeProvider);
+            var current = new PartitionAttempt<TRow, TResult>(_settings.LaunchFor(partition, attempt, Coordinator.Address), _settings.Server, _settings.Dataset, _settings.LoggerFactory, _settings.Options.TimeProvider);
             lock (_gate)
             {
                 _attemptCancellations[partition] = cancellation;
@@ -168,17 +171,16 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         throw failure;
     }
 
-    private async Task<bool> DelayRelaunchAsync(int attempt)
+    private async Task<bool> DelayRelaunchAsync(TimeSpan delay)
     {
         if (_stopping)
         {
             return false;
         }
 
-        var delay = _settings.Options.RelaunchDelay * Math.Pow(2, attempt - 1);
         try
         {
-            await Task.Delay(delay < s_maxRelaunchDelay ? delay : s_maxRelaunchDelay, _settings.Options.TimeProvider, _abort.Token).ConfigureAwait(false);
+            await Task.Delay(delay, _settings.Options.TimeProvider, _abort.Token).ConfigureAwait(false);
             return !_stopping;
         }
         catch (OperationCanceledException)

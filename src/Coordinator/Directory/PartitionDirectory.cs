@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Partitioned.Shared;
 
 namespace Partitioned.Coordination;
 
@@ -275,24 +276,7 @@ public sealed partial class PartitionDirectory
         }
 
         Log.Changed(_logger, change.Partition, change.Kind, change.Current.Attempt, change.Snapshot.Version);
-        if (Changed is not { } handlers)
-        {
-            return;
-        }
-
-        // A throwing handler is a bug in the caller's code; it must not fail the registration or
-        // report that triggered it, nor keep the other handlers from running.
-        foreach (var handler in handlers.GetInvocationList().Cast<EventHandler<PartitionChange>>())
-        {
-            try
-            {
-                handler(this, change);
-            }
-            catch (Exception ex)
-            {
-                Log.HandlerFailed(_logger, change.Partition, change.Kind, ex);
-            }
-        }
+        SafeEvents.Raise(Changed, this, change, ex => Log.HandlerFailed(_logger, change.Partition, change.Kind, ex));
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -31,7 +31,7 @@ internal sealed partial class CoordinatorClient : IDisposable
     /// <exception cref="RegistrationFailedException">The coordinator refused, or did not answer in time.</exception>
     public async Task<RegistrationResponse> RegisterAsync(RegistrationRequest registration, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+        var started = _time.GetTimestamp();
         var backoff = new RetryBackoff(s_firstBackoff, s_maxBackoff);
         for (var tries = 1; ; tries++)
         {
@@ -62,7 +62,7 @@ internal sealed partial class CoordinatorClient : IDisposable
                 failure = ex is OperationCanceledException ? $"no answer within {s_requestTimeout.TotalSeconds:0} s" : ex.Message;
             }
 
-            var remaining = TimeSpan.FromSeconds((double)(deadline - _time.GetTimestamp()) / _time.TimestampFrequency);
+            var remaining = timeout - _time.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero)
             {
                 throw new RegistrationFailedException(

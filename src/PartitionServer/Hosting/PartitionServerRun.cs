@@ -111,7 +111,6 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
                 results.Add(result);
             }
 
-            _state = PartitionServerState.Stopped;
             Log.Stopped(_logger, results.Count);
             return results;
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
@@ -34,7 +35,7 @@ internal sealed class AttemptClient : IDisposable
     /// <exception cref="WorkerLaunchException">The coordinator refused, or stayed unreachable.</exception>
     public async Task<AttemptLaunchResponse> GetLaunchAsync(CancellationToken cancellationToken)
     {
-        var deadline = DateTimeOffset.UtcNow + s_launchRetryTimeout;
+        var started = Stopwatch.GetTimestamp();
         var backoff = new RetryBackoff(TimeSpan.FromMilliseconds(50), s_launchRetryTimeout);
         while (true)
         {
@@ -54,7 +55,7 @@ internal sealed class AttemptClient : IDisposable
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 var delay = backoff.Next();
-                if (DateTimeOffset.UtcNow + delay > deadline)
+                if (Stopwatch.GetElapsedTime(started) + delay > s_launchRetryTimeout)
                 {
                     throw new WorkerLaunchException($"The coordinator at {_http.BaseAddress} could not be reached for the launch data within {s_launchRetryTimeout.TotalSeconds:0} s: {ex.Message}");
                 }

@@ -97,12 +97,17 @@ internal sealed partial class WorkerSession
             tokenLine = null;
         }
 
-        if (string.IsNullOrWhiteSpace(tokenLine) || tokenLine.Trim().Length < 16)
+        ClusterToken token;
+        try
+        {
+            // The token's own rules decide what is a token (not empty, long enough).
+            token = ClusterToken.FromValue(tokenLine?.Trim() ?? string.Empty);
+        }
+        catch (ArgumentException)
         {
             return (WorkerExitCodes.InvalidLaunch, $"No cluster token on standard input (it ended, or no line arrived within {s_tokenTimeout.TotalSeconds:0} s): the driver writes the token as the first line and keeps standard input open.");
         }
 
-        var token = ClusterToken.FromValue(tokenLine.Trim());
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watch.Gone);
         using var hardExit = watch.Gone.Register(() => ArmHardExit(watch, logger));
         using var client = new AttemptClient(environment.Coordinator, token, environment.Partition, environment.Attempt);

@@ -49,8 +49,10 @@ public sealed class ClusterClientTests(ITestOutputHelper output)
         using var __ = loggerFactory;
         await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(2, 1), TestServers.RowsWith(), TestClusters.Options(loggerFactory));
 
-        var act = () => cluster.ScatterGetAsync<int[]>("rows", new ScatterOptions { Partitions = [0, 3] });
+        var tooHigh = () => cluster.ScatterGetAsync<int[]>("rows", new ScatterOptions { Partitions = [0, 3] });
+        var negative = () => cluster.ScatterGetAsync<int[]>("rows", new ScatterOptions { Partitions = [-1, 0] });
 
-        await act.Should().ThrowAsync<ArgumentException>().WithMessage("*Partition 3 does not exist*");
+        await tooHigh.Should().ThrowAsync<ArgumentException>().WithMessage("*Partition 3 does not exist*");
+        await negative.Should().ThrowAsync<ArgumentException>().WithMessage("*Partition -1 does not exist*");
     }
 }
