@@ -18,7 +18,6 @@ internal sealed partial class ServingGateway : IAsyncDisposable
 
     private readonly ServingOptions _options;
     private readonly PartitionBalancer _balancer;
-    private static readonly MediaTypeHeaderValue s_json = new("application/json");
 
     // An invoker, not an HttpClient: the gateway needs no base address or default headers, and enforces its own
     // deadline with one linked token per request.
@@ -103,7 +102,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
                     };
                     request.Content.Headers.ContentType = context.Request.ContentType is { } type && type != "application/json" && MediaTypeHeaderValue.TryParse(type, out var parsed)
                         ? parsed
-                        : s_json;
+                        : ServingWire.JsonContentType;
                     using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
                     deadline.CancelAfter(_options.Deadline + TimeSpan.FromSeconds(5));
                     using var response = await _upstream.SendAsync(request, deadline.Token).ConfigureAwait(false);

@@ -23,14 +23,14 @@ internal sealed partial class HeadNodeIngress
         {
             if (body.TooLarge)
             {
-                await Refuse(response, name, StatusCodes.Status413PayloadTooLarge, "Request too large", $"The request body is larger than the head node's limit of {_options.MaxRequestBodySize} bytes.").ConfigureAwait(false);
+                await ProblemResponse.RefuseAsync(response, name, StatusCodes.Status413PayloadTooLarge, "Request too large", $"The request body is larger than the head node's limit of {_options.MaxRequestBodySize} bytes.").ConfigureAwait(false);
                 return;
             }
 
             // Malformed JSON is refused here, without a round trip to a partition; binding to the request type happens there.
             if (!ServingWire.IsWellFormed(body.Span, out var error))
             {
-                await Refuse(response, name, StatusCodes.Status400BadRequest, "Invalid request", error!).ConfigureAwait(false);
+                await ProblemResponse.RefuseAsync(response, name, StatusCodes.Status400BadRequest, "Invalid request", error!).ConfigureAwait(false);
                 return;
             }
 
@@ -43,8 +43,8 @@ internal sealed partial class HeadNodeIngress
 
         if (_directory is not { Current.ServingCount: > 0 })
         {
-            await Refuse(response, name, StatusCodes.Status503ServiceUnavailable, "No partition is live",
-                "Every partition is lost, failed, stopped or not yet registered; retry later.", TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            await ProblemResponse.RefuseAsync(response, name, StatusCodes.Status503ServiceUnavailable, "No partition is live",
+                "Every partition is lost, failed, stopped or not yet registered; retry later.", retryAfter: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             return;
         }
 
@@ -61,8 +61,8 @@ internal sealed partial class HeadNodeIngress
 
         if (!queued)
         {
-            await Refuse(response, name, StatusCodes.Status503ServiceUnavailable, "Queue full",
-                $"The head node has {_options.QueueCapacity} requests waiting for service '{name}'; retry later.", TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            await ProblemResponse.RefuseAsync(response, name, StatusCodes.Status503ServiceUnavailable, "Queue full",
+                $"The head node has {_options.QueueCapacity} requests waiting for service '{name}'; retry later.", retryAfter: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             return;
         }
 
@@ -82,9 +82,7 @@ internal sealed partial class HeadNodeIngress
         }
 
         ServingMetrics.CountReply(name, reply.Status, _time.GetElapsedTime(arrived));
-        response.StatusCode = reply.Status;
-        response.ContentType = reply.Status >= 400 ? ProblemResponse.ContentType : "application/json; charset=utf-8";
-        await response.Body.WriteAsync(reply.Body, context.RequestAborted).ConfigureAwait(false);
+        await ProblemResponse.WriteJsonAsync(response, reply.Status, reply.Body, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>The client's wait ended (deadline or gone): take the request out of the queue and the pending set. False if an answer won the race.</summary>
@@ -113,11 +111,5 @@ internal sealed partial class HeadNodeIngress
 
         request.State = IngressRequest.Done;
         _pending.Remove(request.Id);
-    }
-
-    private static Task Refuse(HttpResponse response, string service, int status, string title, string detail, TimeSpan? retryAfter = null)
-    {
-        ServingMetrics.CountReply(service, status, null);
-        return ProblemResponse.WriteAsync(response, status, title, detail, retryAfter: retryAfter);
     }
 }

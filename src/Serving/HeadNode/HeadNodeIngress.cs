@@ -37,7 +37,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         _time = time;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<HeadNodeIngress>();
-        _queues = options.Services.ToDictionary(static s => s, s => new IngressQueue(s, options.QueueCapacity), StringComparer.Ordinal);
+        _queues = options.Services.ToDictionary(static s => s, s => new IngressQueue(options.QueueCapacity), StringComparer.Ordinal);
     }
 
     public Uri Address { get; private set; } = null!;
@@ -151,13 +151,9 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
             {
                 if (request.State == IngressRequest.Held && request.HeldByPartition == partition && request.HeldByAttempt <= upToAttempt)
                 {
-                    request.State = IngressRequest.Waiting;
-                    request.HeldByPartition = request.HeldByAttempt = -1;
-                    request.Replays++;
-                    _queues[request.Service].Requeue(request);
+                    PutBack(request);
                     replayed++;
                     ServingMetrics.Replays.Add(1, ServingMetrics.Service(request.Service));
-                    ServingMetrics.QueueDepth.Add(1, ServingMetrics.Service(request.Service));
                 }
             }
         }
@@ -186,13 +182,19 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
             {
                 if (request.State == IngressRequest.Held)
                 {
-                    request.State = IngressRequest.Waiting;
-                    request.HeldByPartition = request.HeldByAttempt = -1;
-                    _queues[request.Service].Requeue(request);
-                    ServingMetrics.QueueDepth.Add(1, ServingMetrics.Service(request.Service));
+                    PutBack(request);
                 }
             }
         }
+    }
+
+    /// <summary>A held request waits again, at the front of its queue. The caller holds <c>_gate</c>.</summary>
+    private void PutBack(IngressRequest request)
+    {
+        request.State = IngressRequest.Waiting;
+        request.HeldByPartition = request.HeldByAttempt = -1;
+        _queues[request.Service].Requeue(request);
+        ServingMetrics.QueueDepth.Add(1, ServingMetrics.Service(request.Service));
     }
 
     private string NextId() => "h." + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -4,15 +4,11 @@ namespace Partitioned.Serving;
 /// The head node's queue of one service: bounded for new requests, with replayed ones put back at the front.
 /// Pullers wait on it (long poll). Guarded by the ingress's lock, which the caller holds for every call but <see cref="WaitAsync"/>.
 /// </summary>
-internal sealed class IngressQueue(string service, int capacity)
+internal sealed class IngressQueue(int capacity)
 {
     private readonly LinkedList<IngressRequest> _waiting = new();
     private TaskCompletionSource _arrived = NewSignal();
     private bool _watched;
-
-    public string Service { get; } = service;
-
-    public int Count => _waiting.Count;
 
     /// <summary>Completes when a request arrives (take the task under the lock, await it outside).</summary>
     public Task Arrival
@@ -66,10 +62,11 @@ internal sealed class IngressQueue(string service, int capacity)
         return taken;
     }
 
+    /// <summary>True when <paramref name="arrival"/> completed within <paramref name="timeout"/>; the timer is gone either way.</summary>
     public static async Task<bool> WaitAsync(Task arrival, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
-        var delay = Task.Delay(timeout, time, cancellationToken);
-        return await Task.WhenAny(arrival, delay).ConfigureAwait(false) == arrival;
+        await arrival.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return arrival.IsCompleted;
     }
 
     // Under load nobody waits (pulls find work at once): then arrivals cost no allocation.

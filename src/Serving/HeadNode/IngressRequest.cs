@@ -28,8 +28,5 @@ internal sealed class IngressRequest(string id, string service, byte[] body, lon
 
     public int HeldByAttempt { get; set; } = -1;
 
-    /// <summary>Times this request was handed back after the attempt holding it died.</summary>
-    public int Replays { get; set; }
-
     public bool TryComplete(WireReply reply) => _reply.TrySetResult(reply);
 }

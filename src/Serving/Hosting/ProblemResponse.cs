@@ -20,6 +20,24 @@ internal static class ProblemResponse
         return response.Body.WriteAsync(ToJson(status, title, detail, requestId)).AsTask();
     }
 
+    /// <summary>
+    /// Counts a refusal of a request to <c>service</c> as its reply, then writes it. <c>latency</c> is the time since
+    /// the request was accepted; null when it was refused before that (bad body, too large, no live partition).
+    /// </summary>
+    public static Task RefuseAsync(HttpResponse response, string service, int status, string title, string detail, TimeSpan? latency = null, string? requestId = null, TimeSpan? retryAfter = null)
+    {
+        ServingMetrics.CountReply(service, status, latency);
+        return WriteAsync(response, status, title, detail, requestId, retryAfter);
+    }
+
+    /// <summary>Writes an answer that is already JSON: a handler's reply, or problem details for an error status.</summary>
+    public static Task WriteJsonAsync(HttpResponse response, int status, ReadOnlyMemory<byte> json, CancellationToken cancellationToken = default)
+    {
+        response.StatusCode = status;
+        response.ContentType = status >= 400 ? ContentType : "application/json; charset=utf-8";
+        return response.Body.WriteAsync(json, cancellationToken).AsTask();
+    }
+
     /// <remarks>Relaxed escaping: the detail is read by people (apostrophes and quotes stay as they are); the body is JSON, never HTML.</remarks>
     public static byte[] ToJson(int status, string title, string detail, string? requestId)
     {

@@ -19,6 +19,9 @@ public sealed class PartitionBalancer
     private LiveHosts _cache = new(-1, []);
     private int _next;
 
+    // The latest moment any suspicion lasts until: before then, picks look at suspects; after it, none is left.
+    private long _suspicionEnds;
+
     /// <summary>Creates a balancer over the partitions of <paramref name="directory"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="policy"/> is not one of <see cref="LoadBalancingPolicies.All"/>.</exception>
     public PartitionBalancer(PartitionDirectory directory, string policy = LoadBalancingPolicies.RoundRobin, TimeProvider? timeProvider = null)
@@ -52,6 +55,13 @@ public sealed class PartitionBalancer
     {
         var live = Live();
         var now = _time.GetTimestamp();
+
+        // The common case: nobody suspect and nobody excluded, so every live host is a candidate, as cached.
+        if (excluding < 0 && Volatile.Read(ref _suspicionEnds) <= now)
+        {
+            return Choose(live, out partition, out endpoint);
+        }
+
         var candidates = new List<(int Partition, Uri Endpoint)>(live.Length);
         foreach (var host in live)
         {
@@ -67,6 +77,11 @@ public sealed class PartitionBalancer
             candidates.AddRange(live.Where(h => h.Partition != excluding));
         }
 
+        return Choose(candidates, out partition, out endpoint);
+    }
+
+    private bool Choose(IReadOnlyList<(int Partition, Uri Endpoint)> candidates, out int partition, out Uri endpoint)
+    {
         if (candidates.Count == 0)
         {
             partition = -1;
@@ -88,10 +103,15 @@ public sealed class PartitionBalancer
         Interlocked.Decrement(ref _outstanding[partition]);
         if (!reached)
         {
-            var suspect = (endpoint ?? _directory.Current[partition].Endpoint, _time.GetTimestamp() + (long)(s_suspicion.TotalSeconds * _time.TimestampFrequency));
+            var suspectEndpoint = endpoint ?? _directory.Current[partition].Endpoint;
+            var until = _time.GetTimestamp() + (long)(s_suspicion.TotalSeconds * _time.TimestampFrequency);
             lock (_suspects)
             {
-                _suspects[partition] = suspect;
+                _suspects[partition] = (suspectEndpoint, until);
+                if (until > _suspicionEnds)
+                {
+                    Volatile.Write(ref _suspicionEnds, until);
+                }
             }
         }
     }

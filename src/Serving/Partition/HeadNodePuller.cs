@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Shared;
@@ -15,7 +14,6 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
 {
     private static readonly TimeSpan s_firstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(1);
-    private static readonly MediaTypeHeaderValue s_json = new("application/json");
 
     public async Task RunAsync(IReadOnlyDictionary<string, IServiceEndpoint> services, CancellationToken cancellationToken)
     {
@@ -95,7 +93,7 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
                 try
                 {
                     using var content = new ByteArrayContent(ServingWire.WritePull(new PullRequest(feature.Context.Partition, feature.Context.Attempt, room), replies));
-                    content.Headers.ContentType = s_json;
+                    content.Headers.ContentType = ServingWire.JsonContentType;
                     response = await coordinator.PostAsync($"v1/serving/{service.Name}/pull", content, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (replies.Count > 0 && ex is HttpRequestException or OperationCanceledException)

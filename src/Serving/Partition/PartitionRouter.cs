@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Partitioned.Coordination.Protocol;
@@ -34,7 +33,7 @@ internal sealed class PartitionRouter(HttpClient control, HttpClient coordinator
     private async Task PostAsync(Uri endpoint, string service, byte[] body, CancellationToken cancellationToken)
     {
         using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        content.Headers.ContentType = ServingWire.JsonContentType;
         using var response = await control.PostAsync(new Uri(endpoint, $"control/serving/{service}/forward"), content, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {

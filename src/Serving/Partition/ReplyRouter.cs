@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net.Http.Headers;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -77,7 +76,7 @@ internal sealed partial class ReplyRouter : IReplyChannel, IAsyncDisposable
             try
             {
                 using var content = new ReadOnlyMemoryContent(buffer.WrittenMemory);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                content.Headers.ContentType = ServingWire.JsonContentType;
                 using var response = await _http.PostAsync(target, content).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode)
                 {

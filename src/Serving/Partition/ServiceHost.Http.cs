@@ -40,7 +40,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         var body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
         if (body.TooLarge)
         {
-            await RefuseAsync(response, StatusCodes.Status413PayloadTooLarge, "Request too large", $"The request body is larger than {Options.MaxRequestBodySize} bytes, the limit of service '{Name}'.").ConfigureAwait(false);
+            await ProblemResponse.RefuseAsync(response, Name, StatusCodes.Status413PayloadTooLarge, "Request too large", $"The request body is larger than {Options.MaxRequestBodySize} bytes, the limit of service '{Name}'.").ConfigureAwait(false);
             return;
         }
 
@@ -49,7 +49,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         {
             if (!TryParse(body.Span, out parsed, out var error))
             {
-                await RefuseAsync(response, StatusCodes.Status400BadRequest, "Invalid request", error).ConfigureAwait(false);
+                await ProblemResponse.RefuseAsync(response, Name, StatusCodes.Status400BadRequest, "Invalid request", error).ConfigureAwait(false);
                 return;
             }
         }
@@ -64,9 +64,8 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         var request = NewRequest(_feature.NextRequestId(), parsed, sink, arrived);
         if (!Admit(request))
         {
-            ServingMetrics.CountReply(Name, StatusCodes.Status503ServiceUnavailable, _time.GetElapsedTime(arrived));
-            await ProblemResponse.WriteAsync(response, StatusCodes.Status503ServiceUnavailable, "Queue full",
-                $"Service '{Name}' on partition {_feature.Context.Partition} has {Options.QueueCapacity} requests waiting; retry later.", request.Id, retryAfter: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            await ProblemResponse.RefuseAsync(response, Name, StatusCodes.Status503ServiceUnavailable, "Queue full",
+                $"Service '{Name}' on partition {_feature.Context.Partition} has {Options.QueueCapacity} requests waiting; retry later.", _time.GetElapsedTime(arrived), request.Id, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             return;
         }
 
@@ -93,9 +92,8 @@ internal sealed partial class ServiceHost<TRequest, TReply>
                 }
                 else
                 {
-                    ServingMetrics.CountReply(Name, StatusCodes.Status504GatewayTimeout, _time.GetElapsedTime(arrived));
-                    await ProblemResponse.WriteAsync(response, StatusCodes.Status504GatewayTimeout, "Deadline passed",
-                        $"Service '{Name}' did not answer request {request.Id} within its deadline of {Options.Deadline.TotalSeconds:0.###} s.", request.Id).ConfigureAwait(false);
+                    await ProblemResponse.RefuseAsync(response, Name, StatusCodes.Status504GatewayTimeout, "Deadline passed",
+                        $"Service '{Name}' did not answer request {request.Id} within its deadline of {Options.Deadline.TotalSeconds:0.###} s.", _time.GetElapsedTime(arrived), request.Id).ConfigureAwait(false);
                     return;
                 }
             }
@@ -255,12 +253,6 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         return true;
     }
 
-    private Task RefuseAsync(HttpResponse response, int status, string title, string detail)
-    {
-        ServingMetrics.CountReply(Name, status, null);
-        return ProblemResponse.WriteAsync(response, status, title, detail);
-    }
-
     private Task WriteAsync(HttpResponse response, ReplyOutcome<TReply> outcome, string id)
     {
         if (outcome.IsError)
@@ -270,9 +262,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
 
         if (!outcome.RawJson.IsEmpty)
         {
-            response.StatusCode = outcome.Status;
-            response.ContentType = outcome.Status >= 400 ? ProblemResponse.ContentType : "application/json; charset=utf-8";
-            return response.Body.WriteAsync(outcome.RawJson).AsTask();
+            return ProblemResponse.WriteJsonAsync(response, outcome.Status, outcome.RawJson);
         }
 
         return response.WriteAsJsonAsync(outcome.Value!, _replyType);

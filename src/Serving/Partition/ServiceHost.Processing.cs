@@ -72,14 +72,9 @@ internal sealed partial class ServiceHost<TRequest, TReply>
     {
         while (_queue.Reader.TryRead(out request!))
         {
-            if (request.TryLeaveQueue())
+            if (LeaveQueue(request) && !request.IsCompleted)
             {
-                Interlocked.Decrement(ref _queued);
-                ServingMetrics.QueueDepth.Add(-1, _serviceTag);
-                if (!request.IsCompleted)
-                {
-                    return true;
-                }
+                return true;
             }
 
             // Otherwise its deadline passed while it waited: the slot was given back then.
@@ -88,14 +83,17 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         return false;
     }
 
-    /// <summary>Gives back the queue slot of a request that expires while still queued.</summary>
-    private void LeaveQueue(ServiceRequest<TRequest, TReply> request)
+    /// <summary>Takes a request out of the queue's count; false when it had already left (a race with expiry or a dequeue).</summary>
+    private bool LeaveQueue(ServiceRequest<TRequest, TReply> request)
     {
-        if (request.TryLeaveQueue())
+        if (!request.TryLeaveQueue())
         {
-            Interlocked.Decrement(ref _queued);
-            ServingMetrics.QueueDepth.Add(-1, _serviceTag);
+            return false;
         }
+
+        Interlocked.Decrement(ref _queued);
+        ServingMetrics.QueueDepth.Add(-1, _serviceTag);
+        return true;
     }
 
     private bool TryAcquireSlot()

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
@@ -10,6 +11,9 @@ namespace Partitioned.Serving;
 /// </summary>
 internal static class ServingWire
 {
+    /// <summary>The content type of every body serving nodes send each other (shared: never changed after creation).</summary>
+    public static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+
     /// <summary><c>{"requests":[{"id":"h-1","body":{...}}]}</c>: a batch handed to a pulling partition.</summary>
     public static void WriteRequests(IBufferWriter<byte> output, IReadOnlyList<WireRequest> requests)
     {

@@ -70,23 +70,15 @@ public sealed class ServiceRequest<TRequest, TReply> : IRemotelyCompleted
     public Task ForwardAsync(int partition, TRequest request, CancellationToken cancellationToken = default) =>
         _runtime.ForwardAsync(this, partition, request, cancellationToken);
 
-    internal bool TryComplete(in ReplyOutcome<TReply> outcome)
-    {
-        if (Interlocked.CompareExchange(ref _state, Replied, Pending) != Pending)
-        {
-            _runtime.CountDuplicate();
-            return false;
-        }
-
-        _runtime.CountReply(this, outcome.Status);
-        _sink.Complete(outcome);
-        return true;
-    }
+    internal bool TryComplete(in ReplyOutcome<TReply> outcome) => TryCompleteFrom(Pending, outcome);
 
     /// <summary>Completes a forwarded request with the answer relayed back from the partition it went to.</summary>
-    internal bool TryCompleteForwarded(in ReplyOutcome<TReply> outcome)
+    internal bool TryCompleteForwarded(in ReplyOutcome<TReply> outcome) => TryCompleteFrom(Forwarded, outcome);
+
+    // The first answer wins: only a request still in the expected state takes it; any later one is counted as a duplicate.
+    private bool TryCompleteFrom(int expected, in ReplyOutcome<TReply> outcome)
     {
-        if (Interlocked.CompareExchange(ref _state, Replied, Forwarded) != Forwarded)
+        if (Interlocked.CompareExchange(ref _state, Replied, expected) != expected)
         {
             _runtime.CountDuplicate();
             return false;

@@ -29,6 +29,12 @@ internal static class ServingMetrics
     /// <summary>Counts a reply; <paramref name="latency"/> is recorded when the request was accepted (null for a refusal before that).</summary>
     public static void CountReply(string service, int status, TimeSpan? latency)
     {
+        // Every reply passes here: with nobody listening, skip building (and boxing) the tags.
+        if (!Replies.Enabled && !Latency.Enabled)
+        {
+            return;
+        }
+
         Replies.Add(1, Service(service), new("status", status));
         if (latency is { } elapsed)
         {
