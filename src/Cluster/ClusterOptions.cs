@@ -25,8 +25,17 @@ public sealed record ClusterOptions
     /// <summary>How every partition server listens, registers and drains.</summary>
     public PartitionServerOptions Server { get; init; } = new();
 
-    /// <summary>The IP address the coordinator listens on. Default <c>127.0.0.1</c>.</summary>
+    /// <summary>
+    /// The IP address the coordinator listens on. Default <c>127.0.0.1</c>; partitions on other machines need an
+    /// address they can reach: <c>0.0.0.0</c>, or this machine's address on the cluster network.
+    /// </summary>
     public string CoordinatorBindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>
+    /// The host name or address partitions dial to reach the coordinator when <see cref="CoordinatorBindAddress"/> is a
+    /// wildcard. Default: this machine's name (which must then resolve, on every node, to an address of this machine).
+    /// </summary>
+    public string? CoordinatorAdvertisedHost { get; init; }
 
     /// <summary>The coordinator's port; 0 (default) for any free port.</summary>
     public int CoordinatorPort { get; init; }
@@ -71,6 +80,7 @@ public sealed record ClusterOptions
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");
         validation.Require(CoordinatorEndpoints is not null, $"{nameof(CoordinatorEndpoints)} must not be null (use an empty list).");
         validation.Require(ClientTimeout > TimeSpan.Zero, $"{nameof(ClientTimeout)} must be positive (was {ClientTimeout}).");
+        validation.Require(CoordinatorAdvertisedHost is null || Uri.CheckHostName(CoordinatorAdvertisedHost) != UriHostNameType.Unknown, $"{nameof(CoordinatorAdvertisedHost)} must be a host name or an IP address (was '{CoordinatorAdvertisedHost}').");
         if (Server is null)
         {
             validation.Require(false, $"{nameof(Server)} is required.");
@@ -78,6 +88,11 @@ public sealed record ClusterOptions
         else
         {
             validation.Add(Server.Validate().Select(static failure => $"{nameof(Server)}.{failure}"));
+        }
+
+        if (Runner?.PartitionsRunElsewhere == true)
+        {
+            validation.Add(NetworkReach.Problems(this));
         }
 
         validation.ThrowIfInvalid();

@@ -13,4 +13,7 @@ public sealed record PartitionLaunch(string ClusterId, int Partition, int Attemp
 {
     /// <summary>How the server listens, registers and stops.</summary>
     public PartitionServerOptions Server { get; init; } = new();
+
+    /// <summary>The node (machine) name the attempt reports when it registers. Default: this machine's name.</summary>
+    public string? Node { get; init; }
 }

@@ -11,7 +11,10 @@ public sealed record PartitionServerOptions
     /// <summary>The ports to try. Default <see cref="PortRange.Any"/> (port 0). A range is tried in order, binding each port once.</summary>
     public PortRange Ports { get; init; } = PortRange.Any;
 
-    /// <summary>The host name registered when <see cref="BindAddress"/> is a wildcard. Default: the machine's name.</summary>
+    /// <summary>
+    /// The host name or address registered when <see cref="BindAddress"/> is a wildcard. Default: this machine's address
+    /// on the route to the coordinator (so the driver's network can reach it), else the machine's name.
+    /// </summary>
     public string? AdvertisedHost { get; init; }
 
     /// <summary>How long registration keeps retrying (with backoff) while the coordinator is unreachable. Default 30 s.</summary>

@@ -50,9 +50,10 @@ internal static class KestrelApp
 
     /// <summary>
     /// The address Kestrel actually bound (port 0 resolved), with a wildcard host replaced by the host peers
-    /// should dial.
+    /// should dial: <paramref name="advertisedHost"/> when set; else, when <paramref name="peer"/> is given, this
+    /// machine's address on the route to that peer (the interface the driver's network reaches); else the machine's name.
     /// </summary>
-    public static Uri GetBoundAddress(WebApplication app, string? advertisedHost)
+    public static Uri GetBoundAddress(WebApplication app, string? advertisedHost, Uri? peer = null)
     {
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var bound = addresses?.FirstOrDefault()
@@ -63,10 +64,35 @@ internal static class KestrelApp
         if (host is null && IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip)
             && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)))
         {
-            host = Dns.GetHostName();
+            host = (peer is null ? null : LocalAddressToward(peer)) ?? Dns.GetHostName();
         }
 
         return host is null ? uri : new UriBuilder(uri) { Host = host }.Uri;
+    }
+
+    /// <summary>The local address this machine would send from to reach <paramref name="peer"/>, or null when it cannot tell.</summary>
+    /// <remarks>Connecting a UDP socket only chooses the route; nothing is sent.</remarks>
+    internal static string? LocalAddressToward(Uri peer)
+    {
+        try
+        {
+            var target = IPAddress.TryParse(peer.Host.Trim('[', ']'), out var literal)
+                ? literal
+                : Dns.GetHostAddresses(peer.DnsSafeHost).FirstOrDefault(static a => a.AddressFamily is System.Net.Sockets.AddressFamily.InterNetwork or System.Net.Sockets.AddressFamily.InterNetworkV6);
+            if (target is null)
+            {
+                return null;
+            }
+
+            using var socket = new System.Net.Sockets.Socket(target.AddressFamily, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+            socket.Connect(target, peer.Port);
+            var local = ((IPEndPoint)socket.LocalEndPoint!).Address;
+            return local.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{local}]" : local.ToString();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return null;
+        }
     }
 
     /// <summary>True when starting Kestrel failed because the port is taken, so another port of a range can be tried.</summary>

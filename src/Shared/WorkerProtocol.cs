@@ -7,6 +7,9 @@ namespace Partitioned.Shared;
 /// </summary>
 internal static class WorkerProtocol
 {
+    /// <summary>Every protocol variable starts with this; a user's extra variables may not.</summary>
+    public const string VariablePrefix = "PARTITIONED_";
+
     /// <summary>"1" in a process started as a partition worker.</summary>
     public const string WorkerVariable = "PARTITIONED_WORKER";
 
@@ -19,8 +22,14 @@ internal static class WorkerProtocol
     /// <summary>The partition index.</summary>
     public const string PartitionVariable = "PARTITIONED_PARTITION";
 
-    /// <summary>The attempt number.</summary>
+    /// <summary>The attempt number; absent when the worker asks the coordinator for one (engine-launched workers).</summary>
     public const string AttemptVariable = "PARTITIONED_ATTEMPT";
+
+    /// <summary>A file holding the cluster token (mode 0600 or stricter), for workers an engine launched; otherwise the token comes on standard input.</summary>
+    public const string TokenFileVariable = "PARTITIONED_TOKEN_FILE";
+
+    /// <summary>Optional: the node name the worker reports when it registers. Default: Slurm's <c>SLURMD_NODENAME</c>, else the machine's name.</summary>
+    public const string NodeVariable = "PARTITIONED_NODE";
 
     /// <summary>The name of the server definition to run.</summary>
     public const string ServerVariable = "PARTITIONED_SERVER";
@@ -36,4 +45,7 @@ internal static class WorkerProtocol
 
     /// <summary>The launch route of an attempt, relative to the coordinator's base address.</summary>
     public static string AttemptPath(int partition, int attempt) => FormattableString.Invariant($"v1/attempts/{partition}/{attempt}");
+
+    /// <summary>The route where an engine-launched worker asks for its attempt number.</summary>
+    public static string AssignPath(int partition) => FormattableString.Invariant($"v1/attempts/{partition}");
 }

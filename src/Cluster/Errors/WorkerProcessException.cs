@@ -3,9 +3,9 @@ using Partitioned.Coordination;
 namespace Partitioned.Clustering;
 
 /// <summary>
-/// A partition attempt run by the <see cref="ProcessRunner"/> failed in its worker process: it could not be
-/// started, exited with a non-zero code (or with 0 before posting its results), was killed by a signal, or stopped
-/// answering health checks and was killed. The message names the partition, attempt, exit code and what it
+/// A partition attempt run in a worker process (<see cref="ProcessRunner"/>, <see cref="SlurmRunner"/>) failed: the
+/// worker could not be started, exited with a non-zero code (or with 0 before posting its results), was killed by a
+/// signal, or stopped answering health checks and was stopped by force. The message names the partition, attempt, exit code and what it
 /// means, and quotes the tail of the worker's standard error.
 /// </summary>
 public sealed class WorkerProcessException : PartitionedException
@@ -36,8 +36,11 @@ public sealed class WorkerProcessException : PartitionedException
     /// <summary>The worker's exit code (128 + the signal number for a worker killed by a signal on Unix), or null when it never started.</summary>
     public int? ExitCode { get; }
 
-    /// <summary>The last lines the worker wrote to standard error, oldest first (at most <see cref="ProcessRunnerOptions.StandardErrorTailLines"/>).</summary>
+    /// <summary>The last lines the worker wrote to standard error, oldest first (at most <see cref="WorkerOptions.StandardErrorTailLines"/>).</summary>
     public IReadOnlyList<string> StandardErrorTail { get; }
+
+    /// <summary>The node the worker ran on, when known (a Slurm node, or this machine for the process runner).</summary>
+    public string? Node { get; init; }
 
     private static string Format(int partition, int attempt, string failure, IReadOnlyList<string> tail)
     {

@@ -60,6 +60,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
                 PartitionCount = _settings.Dataset.PartitionCount,
                 Token = _settings.Token,
                 BindAddress = options.CoordinatorBindAddress,
+                AdvertisedHost = options.CoordinatorAdvertisedHost,
                 Port = options.CoordinatorPort,
                 HealthCheckInterval = options.HealthCheckInterval,
                 HealthCheckTimeout = options.HealthCheckTimeout,
@@ -77,6 +78,10 @@ internal sealed partial class ClusterRun<TRow, TResult>
             if (change.Kind == PartitionChangeKind.Lost && !_job.IsStopping)
             {
                 _job.GetAttempt(change.Partition, change.Current.Attempt)?.TryMarkLost(change.Current.LastError ?? "marked lost by the coordinator");
+            }
+            else if (change.Kind == PartitionChangeKind.ErrorReported)
+            {
+                _job.EndReportedAttempt(change.Partition, change.Current.Attempt, change.Current.LastError ?? "no details");
             }
 
             events.RaisePartitionChanged(change);

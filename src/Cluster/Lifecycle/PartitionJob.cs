@@ -24,6 +24,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
     private readonly List<AttemptOutcome> _outcomes = [];
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource<PartitionFailedException> _firstFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource[] _nextAttempt;
     private volatile bool _stopping;
 
     public PartitionJob(ClusterRunSettings<TRow, TResult> settings, ILogger logger)
@@ -34,6 +35,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         _attemptCancellations = new CancellationTokenSource?[count];
         _currentAttempts = new PartitionAttempt<TRow, TResult>?[count];
         _partitions = new Task<IReadOnlyList<TResult>>[count];
+        _nextAttempt = [.. Enumerable.Range(0, count).Select(static _ => NewSignal())];
     }
 
     /// <summary>Raised when an attempt ends, on the partition's task.</summary>
@@ -73,7 +75,11 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
     public bool IsStopping => _stopping;
 
     /// <summary>From now on a failed attempt is not re-launched: the cluster is stopping.</summary>
-    public void BeginStop() => _stopping = true;
+    public void BeginStop()
+    {
+        _stopping = true;
+        WakeAssignments();
+    }
 
     /// <summary>Abandons one partition's current attempt (it gets no results).</summary>
     public void Abandon(int partition)
@@ -89,6 +95,16 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
     {
         _stopping = true;
         _abort.Cancel();
+        WakeAssignments();
+    }
+
+    // Workers waiting for an attempt number learn that none will come.
+    private void WakeAssignments()
+    {
+        for (var partition = 0; partition < _nextAttempt.Length; partition++)
+        {
+            SignalNextAttempt(partition);
+        }
     }
 
     /// <summary>The attempt currently running for a partition, if it is <paramref name="attempt"/>.</summary>
@@ -122,35 +138,39 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
             }
 
             using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-            var current = new PartitionAttempt<TRow, TResult>(_settings.LaunchFor(partition, attempt, Coordinator.Address), _settings.Server, _settings.Dataset, _settings.LoggerFactory, _settings.Options.TimeProvider);
+            var current = new PartitionAttempt<TRow, TResult>(_settings.LaunchFor(partition, attempt, Coordinator.Address), _settings.Server, _settings.Dataset, _settings.LoggerFactory, _settings.Options.TimeProvider, [.. attempts]);
             lock (_gate)
             {
                 _attemptCancellations[partition] = cancellation;
             }
 
+            // Only this attempt may register from now on: a stale one is refused, and so is any attempt nobody launched.
+            Coordinator.AdmitAttempt(partition, attempt);
             Volatile.Write(ref _currentAttempts[partition], current);
+            SignalNextAttempt(partition);
             var started = _settings.Options.TimeProvider.GetUtcNow();
             Log.AttemptStarting(_logger, partition, attempt, _settings.Options.Runner.Name);
             try
             {
                 var results = await _settings.Options.Runner.RunAttemptAsync(current, cancellation.Token).ConfigureAwait(false);
-                Record(attempts, new AttemptOutcome(partition, attempt, AttemptStatus.Succeeded, null, null, started, _settings.Options.TimeProvider.GetUtcNow()));
+                Record(attempts, Outcome(current, AttemptStatus.Succeeded, null, null, started));
                 return results;
             }
             catch (Exception ex) when (cancellation.IsCancellationRequested)
             {
-                Record(attempts, new AttemptOutcome(partition, attempt, AttemptStatus.Abandoned, "abandoned by the cluster", ex, started, _settings.Options.TimeProvider.GetUtcNow()));
+                Record(attempts, Outcome(current, AttemptStatus.Abandoned, "abandoned by the cluster", ex, started));
                 throw new PartitionFailedException(partition, attempts, "its attempt was abandoned before it produced results");
             }
             catch (Exception ex)
             {
                 var error = PartitionAttemptException.Describe(ex);
-                Record(attempts, new AttemptOutcome(partition, attempt, AttemptStatus.Failed, error, ex, started, _settings.Options.TimeProvider.GetUtcNow()));
+                Record(attempts, Outcome(current, AttemptStatus.Failed, error, ex, started));
                 Log.AttemptFailed(_logger, partition, attempt, error);
                 Coordinator.ReportError(partition, attempt, error);
             }
             finally
             {
+                current.End();
                 lock (_gate)
                 {
                     _attemptCancellations[partition] = null;
@@ -165,6 +185,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
 
         var failure = new PartitionFailedException(partition, attempts);
         Coordinator.MarkFailed(partition, $"gave up after {attempts.Count} attempts; last error: {attempts[^1].Error}");
+        SignalNextAttempt(partition);
         Log.PartitionFailed(_logger, partition, attempts.Count);
         _firstFailure.TrySetResult(failure);
         PartitionFailed?.Invoke(failure);
@@ -187,6 +208,15 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>How an attempt ended, with the node it ran on: the runner's word, else the node it registered from.</summary>
+    private AttemptOutcome Outcome(PartitionAttempt<TRow, TResult> attempt, AttemptStatus status, string? error, Exception? exception, DateTimeOffset started)
+    {
+        var (partition, number) = (attempt.Launch.Partition, attempt.Launch.Attempt);
+        var entry = Coordinator.Directory.Current[partition];
+        var node = attempt.Node ?? (entry.Attempt == number ? entry.Node : null);
+        return new AttemptOutcome(partition, number, status, error, exception, started, _settings.Options.TimeProvider.GetUtcNow()) { Node = node };
     }
 
     private void Record(List<AttemptOutcome> attempts, AttemptOutcome outcome)

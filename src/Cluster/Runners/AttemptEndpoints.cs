@@ -12,20 +12,45 @@ namespace Partitioned.Clustering;
 
 /// <summary>
 /// The coordinator routes a partition running outside the driver (a worker process) uses to run one attempt:
-/// its launch data, its rows and its results, mapped into the token-protected <c>/v1</c> group and backed by the
-/// running <see cref="PartitionJob{TRow, TResult}"/>. Only the partition's current attempt is served, so a stale
-/// worker can neither read rows nor hand back results.
+/// its attempt number (for workers an engine launched), its launch data, its rows and its results, mapped into the
+/// token-protected <c>/v1</c> group and backed by the running <see cref="PartitionJob{TRow, TResult}"/>. Only the
+/// partition's current attempt is served, so a stale worker can neither read rows nor hand back results, and
+/// <c>HEAD</c> on the attempt tells a worker whether it is still current.
 /// </summary>
 internal static partial class AttemptEndpoints
 {
+    /// <summary>How long an engine-launched worker waits for an attempt number before it is told to give up.</summary>
+    private static readonly TimeSpan s_assignTimeout = TimeSpan.FromSeconds(30);
+
     public static void Map<TRow, TResult>(IEndpointRouteBuilder v1, PartitionJob<TRow, TResult> job, ILogger logger)
     {
+        v1.MapPost("/attempts/{partition:int}", (int partition, CancellationToken cancellationToken) => AssignAsync(job, partition, logger, cancellationToken));
         v1.MapGet("/attempts/{partition:int}/{attempt:int}", (int partition, int attempt) =>
             Find(job, partition, attempt, out var current) ?? Launch(current));
+        v1.MapMethods("/attempts/{partition:int}/{attempt:int}", [HttpMethods.Head], (int partition, int attempt) =>
+            Find(job, partition, attempt, out _) ?? Results.Ok());
         v1.MapGet("/attempts/{partition:int}/{attempt:int}/rows", (HttpContext context, int partition, int attempt) =>
             Find(job, partition, attempt, out var current) is { } problem ? Task.FromResult(problem) : StreamRowsAsync(context, current, logger));
         v1.MapPost("/attempts/{partition:int}/{attempt:int}/results", (HttpContext context, int partition, int attempt) =>
             Find(job, partition, attempt, out var current) is { } problem ? Task.FromResult(problem) : ReceiveResultsAsync(context, current, logger));
+    }
+
+    private static async Task<IResult> AssignAsync<TRow, TResult>(PartitionJob<TRow, TResult> job, int partition, ILogger logger, CancellationToken cancellationToken)
+    {
+        var count = job.Partitions.Count;
+        if ((uint)partition >= (uint)count)
+        {
+            return Problems.NotFound($"Partition {partition} is unknown: this cluster has {count} partitions (0 to {count - 1}).");
+        }
+
+        var (attempt, refusal) = await job.AssignAttemptAsync(partition, s_assignTimeout, cancellationToken).ConfigureAwait(false);
+        if (attempt is not { } number)
+        {
+            return Problems.Conflict($"No attempt of partition {partition} can be assigned: {refusal}.");
+        }
+
+        Log.AttemptAssigned(logger, partition, number);
+        return Results.Json(new AttemptAssignment(partition, number), ProtocolJson.Options);
     }
 
     /// <summary>Null when <paramref name="attempt"/> is the partition's current attempt, otherwise the problem to answer.</summary>
@@ -205,5 +230,8 @@ internal static partial class AttemptEndpoints
 
         [LoggerMessage(EventId = 242, Level = LogLevel.Debug, Message = "Partition {Partition} attempt {Attempt}: received {Results} result rows from its worker.")]
         public static partial void ResultsReceived(ILogger logger, int partition, int attempt, int results);
+
+        [LoggerMessage(EventId = 243, Level = LogLevel.Information, Message = "Partition {Partition}: assigned attempt {Attempt} to a worker its engine launched.")]
+        public static partial void AttemptAssigned(ILogger logger, int partition, int attempt);
     }
 }

@@ -10,6 +10,9 @@ namespace Partitioned.Clustering;
 /// <param name="Ended">When it ended.</param>
 public sealed record AttemptOutcome(int Partition, int Attempt, AttemptStatus Status, string? Error, Exception? Exception, DateTimeOffset Started, DateTimeOffset Ended)
 {
+    /// <summary>The node (machine) the attempt ran on, when the runner or the worker's registration told it; otherwise null.</summary>
+    public string? Node { get; init; }
+
     /// <summary>How long the attempt ran.</summary>
     public TimeSpan Duration => Ended - Started;
 }

@@ -16,6 +16,12 @@ public interface IPartitionRunner
     string Name { get; }
 
     /// <summary>
+    /// True when partitions run on other machines. The cluster then refuses, at start, addresses those machines
+    /// cannot reach: a coordinator or partition servers bound to loopback. Default false.
+    /// </summary>
+    bool PartitionsRunElsewhere => false;
+
+    /// <summary>
     /// Runs one attempt: the server initialises from the partition's rows, registers with the coordinator,
     /// serves until shut down and produces results.
     /// </summary>

@@ -6,15 +6,20 @@ namespace Partitioned.Clustering;
 /// <summary>What a runner needs to run one attempt of one partition.</summary>
 /// <typeparam name="TRow">The partition's row type.</typeparam>
 /// <typeparam name="TResult">The result row type.</typeparam>
-public sealed class PartitionAttempt<TRow, TResult>
+public sealed class PartitionAttempt<TRow, TResult> : IPlacementSink
 {
     private readonly PartitionedDataset<TRow> _dataset;
     private readonly TaskCompletionSource<IReadOnlyList<TResult>> _postedResults = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<string> _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal PartitionAttempt(PartitionLaunch launch, PartitionServerDefinition<TRow, TResult> server, PartitionedDataset<TRow> dataset, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    private string? _node;
+    private int _claimed;
+    private volatile bool _ended;
+
+    internal PartitionAttempt(PartitionLaunch launch, PartitionServerDefinition<TRow, TResult> server, PartitionedDataset<TRow> dataset, ILoggerFactory loggerFactory, TimeProvider timeProvider, IReadOnlyList<AttemptOutcome>? previousAttempts = null)
     {
         Launch = launch;
+        PreviousAttempts = previousAttempts ?? [];
         Server = server;
         _dataset = dataset;
         LoggerFactory = loggerFactory;
@@ -33,6 +38,20 @@ public sealed class PartitionAttempt<TRow, TResult>
     /// <summary>The cluster's clock.</summary>
     public TimeProvider TimeProvider { get; }
 
+    /// <summary>How this partition's earlier attempts in this run ended, oldest first (each with the node it ran on, when known).</summary>
+    public IReadOnlyList<AttemptOutcome> PreviousAttempts { get; }
+
+    /// <summary>
+    /// The node (machine) this attempt runs on, once known: set by the runner when it places the attempt, or taken from
+    /// the worker's registration. It appears in the attempt's outcome and lets a runner avoid, for a partition's next
+    /// attempt, a node where an earlier one died.
+    /// </summary>
+    public string? Node
+    {
+        get => Volatile.Read(ref _node);
+        set => Volatile.Write(ref _node, value);
+    }
+
     /// <summary>Where the partition's rows come from (for logs and errors).</summary>
     public string RowSource => _dataset.DescribePartition(Launch.Partition);
 
@@ -46,10 +65,10 @@ public sealed class PartitionAttempt<TRow, TResult>
     public Task<IReadOnlyList<TResult>> PostedResults => _postedResults.Task;
 
     /// <summary>
-    /// Completes, with the reason, when the coordinator marked this attempt lost: it was serving and then failed
-    /// <see cref="ClusterOptions.UnhealthyThreshold"/> health checks in a row. A runner whose partitions live outside
-    /// this process should then end the attempt with an exception (the process runner kills the worker), so the
-    /// cluster re-launches it.
+    /// Completes, with the reason, when this attempt must end without results: the coordinator marked it lost (it was
+    /// serving and then failed <see cref="ClusterOptions.UnhealthyThreshold"/> health checks in a row), or its engine
+    /// started a replacement worker for the partition. A runner whose partitions live outside this process should
+    /// then end the attempt with an exception (the process runner kills the worker), so the cluster re-launches it.
     /// </summary>
     public Task<string> Lost => _lost.Task;
 
@@ -59,4 +78,14 @@ public sealed class PartitionAttempt<TRow, TResult>
     internal bool TryPostResults(IReadOnlyList<TResult> results) => _postedResults.TrySetResult(results);
 
     internal bool TryMarkLost(string reason) => _lost.TrySetResult(reason);
+
+    /// <summary>True once the runner finished with this attempt.</summary>
+    internal bool IsEnded => _ended;
+
+    internal void End() => _ended = true;
+
+    /// <summary>Takes this attempt for an engine-launched worker; false when a worker already took it.</summary>
+    internal bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
+
+    void IPlacementSink.PlacedOn(string node) => Node = node;
 }

@@ -25,6 +25,10 @@ public sealed partial class PartitionDirectory
     private readonly ILogger _logger;
     private readonly List<Channel<PartitionChange>> _watchers = [];
     private readonly long[] _lastSeenTicks;
+
+    // Per partition, the attempt the driver launched or assigned last (-1: none announced, so any newer attempt may
+    // register, as a stand-alone coordinator allows). Written under the lock.
+    private readonly int[] _admitted;
     private DirectorySnapshot _current;
     private TaskCompletionSource _nextChange = NewSignal();
 
@@ -37,6 +41,8 @@ public sealed partial class PartitionDirectory
         var now = _time.GetUtcNow();
         _current = new DirectorySnapshot(0, [.. Enumerable.Range(0, partitionCount).Select(i => new PartitionEntry(i, PartitionState.Pending, -1, null, null, now))]);
         _lastSeenTicks = new long[partitionCount];
+        _admitted = new int[partitionCount];
+        Array.Fill(_admitted, -1);
     }
 
     /// <summary>Raised after every change, outside the directory's lock. Handlers may run concurrently;
@@ -57,8 +63,42 @@ public sealed partial class PartitionDirectory
         }
     }
 
+    /// <summary>
+    /// Admits an attempt the driver launched or assigned. From then on only that attempt of the partition may
+    /// register: a lower one is stale, a higher one was never launched. Admitting a lower attempt than one already
+    /// admitted does nothing.
+    /// </summary>
+    /// <returns>False for an unknown partition or a lower attempt.</returns>
+    internal bool Admit(int partition, int attempt)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(attempt);
+        lock (_gate)
+        {
+            if ((uint)partition >= (uint)_admitted.Length || attempt < _admitted[partition])
+            {
+                return false;
+            }
+
+            _admitted[partition] = attempt;
+            return true;
+        }
+    }
+
+    /// <summary>The attempt of a partition the driver admitted last, or -1 when none was announced.</summary>
+    internal int AdmittedAttempt(int partition)
+    {
+        lock (_gate)
+        {
+            return (uint)partition < (uint)_admitted.Length ? _admitted[partition] : -1;
+        }
+    }
+
     /// <summary>Registers an attempt's endpoint, following the directory's rules.</summary>
-    internal RegistrationOutcome Register(int partition, int attempt, Uri endpoint)
+    /// <param name="partition">The partition index.</param>
+    /// <param name="attempt">The attempt number.</param>
+    /// <param name="endpoint">Where its server listens.</param>
+    /// <param name="node">The node it runs on, if it said.</param>
+    internal RegistrationOutcome Register(int partition, int attempt, Uri endpoint, string? node = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentOutOfRangeException.ThrowIfNegative(attempt);
@@ -76,9 +116,13 @@ public sealed partial class PartitionDirectory
             {
                 outcome = new RegistrationOutcome(RegistrationResult.Closed, entry, null, _current.Version);
             }
-            else if (attempt < entry.Attempt)
+            else if (attempt < entry.Attempt || attempt < _admitted[partition])
             {
                 outcome = new RegistrationOutcome(RegistrationResult.StaleAttempt, entry, null, _current.Version);
+            }
+            else if (_admitted[partition] >= 0 && attempt > _admitted[partition])
+            {
+                outcome = new RegistrationOutcome(RegistrationResult.NotLaunched, entry, null, _current.Version);
             }
             else if (attempt == entry.Attempt && entry.State == PartitionState.Serving && entry.Endpoint == endpoint)
             {
@@ -89,7 +133,7 @@ public sealed partial class PartitionDirectory
                 var kind = entry.Endpoint is null ? PartitionChangeKind.Registered
                     : attempt > entry.Attempt || entry.Endpoint != endpoint ? PartitionChangeKind.Replaced
                     : PartitionChangeKind.Recovered;
-                var updated = entry with { State = PartitionState.Serving, Attempt = attempt, Endpoint = endpoint, Since = _time.GetUtcNow() };
+                var updated = entry with { State = PartitionState.Serving, Attempt = attempt, Endpoint = endpoint, Node = node, Since = _time.GetUtcNow() };
                 Volatile.Write(ref _lastSeenTicks[partition], updated.Since.UtcTicks);
                 change = Apply(kind, entry, updated);
                 outcome = new RegistrationOutcome(RegistrationResult.Accepted, updated, entry.Endpoint is null ? null : entry, change.Snapshot.Version);
@@ -239,7 +283,7 @@ public sealed partial class PartitionDirectory
             }
 
             var entry = _current[partition];
-            if (attempt < entry.Attempt || transform(entry) is not { } updated || updated == entry)
+            if (attempt < entry.Attempt || (_admitted[partition] >= 0 && attempt > _admitted[partition]) || transform(entry) is not { } updated || updated == entry)
             {
                 return false;
             }

@@ -9,6 +9,9 @@ namespace Partitioned.Coordination;
 /// <param name="Since">When the partition entered its current state.</param>
 public sealed record PartitionEntry(int Partition, PartitionState State, int Attempt, Uri? Endpoint, string? LastError, DateTimeOffset Since)
 {
+    /// <summary>The node (machine) the registered attempt runs on, as it said when it registered, or null.</summary>
+    public string? Node { get; init; }
+
     /// <summary>The endpoint when it is live, otherwise null.</summary>
     public Uri? LiveEndpoint => State == PartitionState.Serving ? Endpoint : null;
 }

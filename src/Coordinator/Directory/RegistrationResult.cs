@@ -17,4 +17,7 @@ public enum RegistrationResult
 
     /// <summary>The partition is failed or stopped and takes no more registrations in this run.</summary>
     Closed,
+
+    /// <summary>The driver never launched or assigned this attempt (it is higher than the partition's current one); it is fenced off.</summary>
+    NotLaunched,
 }

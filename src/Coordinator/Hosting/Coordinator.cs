@@ -78,6 +78,15 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <returns>False when the report was ignored.</returns>
     public bool ReportError(int partition, int attempt, string message) => Directory.ReportError(partition, attempt, message);
 
+    /// <summary>
+    /// Admits an attempt the driver launched or assigned. Once a partition has an admitted attempt, only that attempt
+    /// may register: a lower one is stale and a higher one was never launched, so nobody (even holding the token) can
+    /// replace a live partition with an attempt the driver does not know. A coordinator whose driver never admits
+    /// attempts accepts any newer attempt, as a plain registry.
+    /// </summary>
+    /// <returns>False for an unknown partition, or an attempt lower than one already admitted.</returns>
+    public bool AdmitAttempt(int partition, int attempt) => Directory.Admit(partition, attempt);
+
     /// <summary>Marks a partition failed for good (its last allowed attempt failed); it takes no more registrations in this run.</summary>
     public bool MarkFailed(int partition, string reason) => Directory.MarkFailed(partition, reason);
 

@@ -45,15 +45,22 @@ internal static class CoordinatorEndpoints
             return Problems.BadRequest($"attempt must be 0 or more (was {registration.Attempt}).");
         }
 
-        var outcome = directory.Register(registration.Partition, registration.Attempt, endpoint);
+        if (registration.Node is { } node && (node.Length is 0 or > 255 || node.Any(char.IsControl)))
+        {
+            return Problems.BadRequest("node must be a node name of 1 to 255 characters without control characters, or absent.");
+        }
+
+        var outcome = directory.Register(registration.Partition, registration.Attempt, endpoint, registration.Node);
         return outcome.Result switch
         {
             RegistrationResult.Accepted or RegistrationResult.AlreadyRegistered => Results.Json(
-                new RegistrationResponse(registration.Partition, registration.Attempt, outcome.Version, outcome.Replaced is { Endpoint: { } old } replaced ? new HostEntry(replaced.Partition, replaced.Attempt, old.ToString()) : null),
+                new RegistrationResponse(registration.Partition, registration.Attempt, outcome.Version, outcome.Replaced is { Endpoint: { } old } replaced ? new HostEntry(replaced.Partition, replaced.Attempt, old.ToString(), replaced.Node) : null),
                 ProtocolJson.Options),
             RegistrationResult.UnknownPartition => Problems.BadRequest(OutOfRange(registration.Partition, directory)),
             RegistrationResult.StaleAttempt => Problems.Conflict(
-                $"Attempt {registration.Attempt} of partition {registration.Partition} is stale: attempt {outcome.Entry!.Attempt} is already known."),
+                $"Attempt {registration.Attempt} of partition {registration.Partition} is stale: attempt {Math.Max(outcome.Entry!.Attempt, directory.AdmittedAttempt(registration.Partition))} is already known."),
+            RegistrationResult.NotLaunched => Problems.Conflict(
+                $"Attempt {registration.Attempt} of partition {registration.Partition} was not launched or assigned by this cluster (its current attempt is {directory.AdmittedAttempt(registration.Partition)}); a worker launched by an engine asks the coordinator for its attempt number (POST /v1/attempts/{registration.Partition})."),
             _ => Problems.Conflict(
                 $"Partition {registration.Partition} is {outcome.Entry!.State.ToString().ToLowerInvariant()} and takes no more registrations in this run."),
         };
@@ -104,7 +111,7 @@ internal static class CoordinatorEndpoints
 
     private static HostsResponse ToHosts(DirectorySnapshot snapshot) => new(
         snapshot.Version,
-        [.. snapshot.Partitions.Where(static p => p.State == PartitionState.Serving).Select(static p => new HostEntry(p.Partition, p.Attempt, p.Endpoint!.ToString()))]);
+        [.. snapshot.Partitions.Where(static p => p.State == PartitionState.Serving).Select(static p => new HostEntry(p.Partition, p.Attempt, p.Endpoint!.ToString(), p.Node))]);
 
     private static StatusResponse ToStatus(PartitionDirectory directory)
     {
@@ -120,6 +127,7 @@ internal static class CoordinatorEndpoints
                 p.Attempt < 0 ? null : p.Attempt,
                 p.Endpoint?.ToString(),
                 directory.GetLastSeen(p.Partition),
-                p.LastError))]);
+                p.LastError,
+                p.Node))]);
     }
 }

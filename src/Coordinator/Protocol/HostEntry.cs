@@ -4,4 +4,5 @@ namespace Partitioned.Coordination.Protocol;
 /// <param name="Partition">The partition index.</param>
 /// <param name="Attempt">The attempt serving it.</param>
 /// <param name="Endpoint">The server's base address.</param>
-public sealed record HostEntry(int Partition, int Attempt, string Endpoint);
+/// <param name="Node">The node (machine) it runs on, as it said when it registered, or null.</param>
+public sealed record HostEntry(int Partition, int Attempt, string Endpoint, string? Node = null);

@@ -7,4 +7,5 @@ namespace Partitioned.Coordination.Protocol;
 /// <param name="Endpoint">The last registered address, or null if none registered yet.</param>
 /// <param name="LastSeen">When a health check last succeeded (or the registration time), or null.</param>
 /// <param name="LastError">The last error reported for this partition, or null.</param>
-public sealed record PartitionStatus(int Partition, string State, int? Attempt, string? Endpoint, DateTimeOffset? LastSeen, string? LastError);
+/// <param name="Node">The node (machine) the registered attempt runs on, or null.</param>
+public sealed record PartitionStatus(int Partition, string State, int? Attempt, string? Endpoint, DateTimeOffset? LastSeen, string? LastError, string? Node = null);

@@ -7,4 +7,5 @@ namespace Partitioned.Coordination.Protocol;
 /// <param name="Partition">The partition index, from 0 to the partition count minus 1.</param>
 /// <param name="Attempt">The attempt number, 0 for the first launch; a re-launch uses a higher number.</param>
 /// <param name="Endpoint">The absolute base address the server bound, for example <c>http://127.0.0.1:41234</c>.</param>
-public sealed record RegistrationRequest(int Partition, int Attempt, string Endpoint);
+/// <param name="Node">Optional: the node (machine) the server runs on, for the directory and for placement decisions.</param>
+public sealed record RegistrationRequest(int Partition, int Attempt, string Endpoint, string? Node = null);

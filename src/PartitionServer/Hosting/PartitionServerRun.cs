@@ -67,14 +67,14 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
             var app = await ListenAsync(cancellationToken).ConfigureAwait(false);
             await using (app.ConfigureAwait(false))
             {
-                var address = KestrelApp.GetBoundAddress(app, _launch.Server.AdvertisedHost);
+                var address = KestrelApp.GetBoundAddress(app, _launch.Server.AdvertisedHost, _launch.Coordinator);
                 context.Endpoint = address;
                 _state = PartitionServerState.Serving;
                 Log.Listening(_logger, address);
 
                 // Only now, with Kestrel accepting connections, does the coordinator learn the address.
                 _phase = "registration";
-                var registration = new RegistrationRequest(_launch.Partition, _launch.Attempt, address.ToString());
+                var registration = new RegistrationRequest(_launch.Partition, _launch.Attempt, address.ToString(), _launch.Node ?? Environment.MachineName);
                 var accepted = await coordinator.RegisterAsync(registration, _launch.Server.RegistrationTimeout, cancellationToken).ConfigureAwait(false);
                 Log.Registered(_logger, address, accepted.Version);
 

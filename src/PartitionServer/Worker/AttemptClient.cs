@@ -9,18 +9,23 @@ using Partitioned.Shared;
 namespace Partitioned.Server;
 
 /// <summary>
-/// The worker side of the attempt routes: fetch the launch data, stream the rows in, post the results.
-/// Every call carries the cluster token; only the current attempt is served.
+/// The worker side of the attempt routes: get an attempt number (engine-launched workers), fetch the launch data,
+/// stream the rows in, post the results, and check that the attempt is still current. Every call carries the
+/// cluster token; only the current attempt is served.
 /// </summary>
 internal sealed class AttemptClient : IDisposable
 {
     private static readonly TimeSpan s_requestTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_launchRetryTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly HttpClient _http;
-    private readonly string _path;
+    // The coordinator holds an assignment request up to 30 s while the partition's next attempt is being launched.
+    private static readonly TimeSpan s_assignTimeout = TimeSpan.FromSeconds(45);
 
-    public AttemptClient(Uri coordinator, ClusterToken token, int partition, int attempt)
+    private readonly HttpClient _http;
+    private readonly int _partition;
+    private string _path;
+
+    public AttemptClient(Uri coordinator, ClusterToken token, int partition, int? attempt)
     {
         _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) })
         {
@@ -28,12 +33,47 @@ internal sealed class AttemptClient : IDisposable
             Timeout = Timeout.InfiniteTimeSpan,
         };
         _http.DefaultRequestHeaders.Authorization = token.CreateAuthorizationHeader();
-        _path = WorkerProtocol.AttemptPath(partition, attempt);
+        _partition = partition;
+        _path = attempt is { } known ? WorkerProtocol.AttemptPath(partition, known) : WorkerProtocol.AssignPath(partition);
+    }
+
+    /// <summary>
+    /// Asks the coordinator for this worker's attempt number (a worker an engine launched), retrying while it cannot
+    /// be reached (up to 10 s); every later call is about that attempt.
+    /// </summary>
+    /// <exception cref="WorkerLaunchException">The coordinator refused, or stayed unreachable.</exception>
+    public async Task<int> AssignAttemptAsync(CancellationToken cancellationToken)
+    {
+        var assignment = await SendWithRetryAsync<AttemptAssignment>(HttpMethod.Post, WorkerProtocol.AssignPath(_partition), "an attempt number", s_assignTimeout, cancellationToken).ConfigureAwait(false);
+        _path = WorkerProtocol.AttemptPath(_partition, assignment.Attempt);
+        return assignment.Attempt;
     }
 
     /// <summary>Fetches the launch data, retrying while the coordinator cannot be reached (up to 10 s).</summary>
     /// <exception cref="WorkerLaunchException">The coordinator refused, or stayed unreachable.</exception>
-    public async Task<AttemptLaunchResponse> GetLaunchAsync(CancellationToken cancellationToken)
+    public Task<AttemptLaunchResponse> GetLaunchAsync(CancellationToken cancellationToken) =>
+        SendWithRetryAsync<AttemptLaunchResponse>(HttpMethod.Get, _path, "the launch data", s_requestTimeout, cancellationToken);
+
+    /// <summary>True while the coordinator runs this attempt, false once it does not (it ended or was replaced); null when the coordinator could not be asked.</summary>
+    public async Task<bool?> IsCurrentAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(s_requestTimeout);
+            using var request = new HttpRequestMessage(HttpMethod.Head, _path);
+            using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            return response.IsSuccessStatusCode ? true
+                : response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? false
+                : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    private async Task<T> SendWithRetryAsync<T>(HttpMethod method, string path, string what, TimeSpan requestTimeout, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var backoff = new RetryBackoff(TimeSpan.FromMilliseconds(50), s_launchRetryTimeout);
@@ -42,22 +82,23 @@ internal sealed class AttemptClient : IDisposable
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(s_requestTimeout);
-                using var response = await _http.GetAsync(_path, timeout.Token).ConfigureAwait(false);
+                timeout.CancelAfter(requestTimeout);
+                using var request = new HttpRequestMessage(method, path);
+                using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw new WorkerLaunchException(await DescribeRefusalAsync("the launch data", response, cancellationToken).ConfigureAwait(false));
+                    throw new WorkerLaunchException(await DescribeRefusalAsync(what, path, response, cancellationToken).ConfigureAwait(false));
                 }
 
-                return await response.Content.ReadFromJsonAsync<AttemptLaunchResponse>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
-                    ?? throw new WorkerLaunchException($"The coordinator at {_http.BaseAddress} sent empty launch data.");
+                return await response.Content.ReadFromJsonAsync<T>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
+                    ?? throw new WorkerLaunchException($"The coordinator at {_http.BaseAddress} sent an empty reply for {what}.");
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 var delay = backoff.Next();
                 if (Stopwatch.GetElapsedTime(started) + delay > s_launchRetryTimeout)
                 {
-                    throw new WorkerLaunchException($"The coordinator at {_http.BaseAddress} could not be reached for the launch data within {s_launchRetryTimeout.TotalSeconds:0} s: {ex.Message}");
+                    throw new WorkerLaunchException($"The coordinator at {_http.BaseAddress} could not be reached for {what} within {s_launchRetryTimeout.TotalSeconds:0} s: {ex.Message}");
                 }
 
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
@@ -71,7 +112,7 @@ internal sealed class AttemptClient : IDisposable
         using var response = await _http.GetAsync(_path + "/rows", HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            throw new PartitionedException(await DescribeRefusalAsync("the rows", response, cancellationToken).ConfigureAwait(false));
+            throw new PartitionedException(await DescribeRefusalAsync("the rows", _path, response, cancellationToken).ConfigureAwait(false));
         }
 
         var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -92,7 +133,7 @@ internal sealed class AttemptClient : IDisposable
         using var response = await _http.PostAsync(_path + "/results", content, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            throw new PartitionedException(await DescribeRefusalAsync("the results", response, cancellationToken).ConfigureAwait(false));
+            throw new PartitionedException(await DescribeRefusalAsync("the results", _path, response, cancellationToken).ConfigureAwait(false));
         }
 
         return await response.Content.ReadFromJsonAsync<PostedResultsResponse>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
@@ -101,15 +142,15 @@ internal sealed class AttemptClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private async Task<string> DescribeRefusalAsync(string what, HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<string> DescribeRefusalAsync(string what, string path, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var detail = await CoordinatorClient.ReadProblemDetailAsync(response, cancellationToken).ConfigureAwait(false);
         var hint = response.StatusCode switch
         {
             HttpStatusCode.Conflict or HttpStatusCode.NotFound => " (the driver no longer runs this attempt)",
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => " (the token read from standard input is not the cluster's)",
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => " (the token this worker was given is not the cluster's)",
             _ => string.Empty,
         };
-        return $"The coordinator at {_http.BaseAddress} refused {what} of {_path} with {(int)response.StatusCode}{hint}: {detail}";
+        return $"The coordinator at {_http.BaseAddress} refused {what} of {path} with {(int)response.StatusCode}{hint}: {detail}";
     }
 }

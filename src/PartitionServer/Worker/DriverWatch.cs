@@ -9,7 +9,7 @@ namespace Partitioned.Server;
 /// gone (it exited, was killed, or abandoned the attempt). As a backup, the driver's process id is polled
 /// (unless it is 0: a driver that is not a local process).
 /// </summary>
-internal sealed class DriverWatch : IDisposable
+internal sealed class DriverWatch : IDriverLink
 {
     private static readonly TimeSpan s_parentPollInterval = TimeSpan.FromSeconds(1);
 

@@ -49,16 +49,21 @@ public static class PartitionWorker
         // The driver then stops every partition gracefully; a worker that died of the same signal would turn that
         // stop into failed attempts. So workers leave signals to their driver, and exit when it tells them to or
         // when it is gone. (SIGKILL still ends a worker at once.)
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, LeaveToDriver);
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, LeaveToDriver);
+        // A worker an engine launched on its own (token file mode) has no such driver: there the signal is its engine
+        // stopping it, and it abandons its attempt.
         var session = new WorkerSession([.. definitions], Environment.GetEnvironmentVariable, Console.OpenStandardInput(), Console.Error, HardExit);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => OnSignal(session, context));
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => OnSignal(session, context));
         return await session.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static void LeaveToDriver(PosixSignalContext context)
+    private static void OnSignal(WorkerSession session, PosixSignalContext context)
     {
         context.Cancel = true;
-        Console.Error.WriteLine($"PartitionWorker: {context.Signal} left to the driver, which stops this worker (it also exits once the driver is gone).");
+        if (!session.TryStopForEngine(context.Signal.ToString()))
+        {
+            Console.Error.WriteLine($"PartitionWorker: {context.Signal} left to the driver, which stops this worker (it also exits once the driver is gone).");
+        }
     }
 
     // The last resort for a worker whose driver is gone but whose code ignores cancellation: exit normally

@@ -4,8 +4,21 @@ using Partitioned.Shared;
 
 namespace Partitioned.Server;
 
-/// <summary>The launch data a driver passes to a worker process in environment variables (never the token). A parent pid of 0 means none to watch.</summary>
-internal sealed record WorkerEnvironment(Uri Coordinator, string ClusterId, int Partition, int Attempt, string Server, int ParentPid, LogLevel LogLevel)
+/// <summary>
+/// The launch data a worker reads from its environment (never the token itself). A driver that starts its workers
+/// sets every variable; an engine that launches workers on its own (token file mode) may leave out the attempt
+/// (the coordinator assigns one), the cluster id and the server name (both come with the launch data).
+/// </summary>
+/// <param name="Coordinator">The coordinator's base address.</param>
+/// <param name="ClusterId">The cluster run, when the launcher said; checked against the launch data.</param>
+/// <param name="Partition">The partition index.</param>
+/// <param name="Attempt">The attempt number, or null when the coordinator assigns it.</param>
+/// <param name="Server">The server definition's name, when the launcher said; checked against the launch data.</param>
+/// <param name="ParentPid">The driver's process id to watch, or 0 for none.</param>
+/// <param name="TokenFile">The file holding the token, or null when it comes on standard input.</param>
+/// <param name="Node">The node name to report when registering.</param>
+/// <param name="LogLevel">The worker's minimum log level.</param>
+internal sealed record WorkerEnvironment(Uri Coordinator, string? ClusterId, int Partition, int? Attempt, string? Server, int ParentPid, string? TokenFile, string Node, LogLevel LogLevel)
 {
     /// <summary>Reads and checks every variable; returns null and lists every problem when any is missing or invalid.</summary>
     public static WorkerEnvironment? Parse(Func<string, string?> variable, out IReadOnlyList<string> problems)
@@ -25,11 +38,15 @@ internal sealed record WorkerEnvironment(Uri Coordinator, string ClusterId, int 
             coordinator = null;
         }
 
-        var clusterId = Required(WorkerProtocol.ClusterIdVariable, "the id of the cluster run");
-        var partition = Number(WorkerProtocol.PartitionVariable, "the partition index", minimum: 0);
-        var attempt = Number(WorkerProtocol.AttemptVariable, "the attempt number", minimum: 0);
-        var server = Required(WorkerProtocol.ServerVariable, "the name of the server definition to run");
-        var parentPid = Number(WorkerProtocol.ParentPidVariable, "the driver's process id (0 when the driver is not a local process)", minimum: 0);
+        var tokenFile = Optional(WorkerProtocol.TokenFileVariable);
+        var engineLaunched = tokenFile is not null;
+
+        // A driver that starts its own workers names everything; an engine-launched worker learns the rest from the coordinator.
+        var clusterId = engineLaunched ? Optional(WorkerProtocol.ClusterIdVariable) : Required(WorkerProtocol.ClusterIdVariable, "the id of the cluster run");
+        var partition = Number(WorkerProtocol.PartitionVariable, "the partition index", required: true);
+        var attempt = Number(WorkerProtocol.AttemptVariable, "the attempt number (leave it out, with a token file, to have the coordinator assign one)", required: !engineLaunched);
+        var server = engineLaunched ? Optional(WorkerProtocol.ServerVariable) : Required(WorkerProtocol.ServerVariable, "the name of the server definition to run");
+        var parentPid = Number(WorkerProtocol.ParentPidVariable, "the driver's process id (0 when the driver is not a local process)", required: !engineLaunched) ?? 0;
 
         var logLevel = LogLevel.Information;
         if (variable(WorkerProtocol.LogLevelVariable) is { Length: > 0 } levelText && (!Enum.TryParse(levelText, ignoreCase: true, out logLevel) || !Enum.IsDefined(logLevel)))
@@ -37,33 +54,37 @@ internal sealed record WorkerEnvironment(Uri Coordinator, string ClusterId, int 
             found.Add($"{WorkerProtocol.LogLevelVariable} must be a log level name such as Information or Debug (was '{levelText}').");
         }
 
+        // The node is what the worker calls its machine: the launcher's word, Slurm's node name, or the host name.
+        var node = Optional(WorkerProtocol.NodeVariable) ?? Optional("SLURMD_NODENAME") ?? Environment.MachineName;
+
         problems = found;
         return found.Count == 0
-            ? new WorkerEnvironment(coordinator!, clusterId!, partition!.Value, attempt!.Value, server!, parentPid!.Value, logLevel)
+            ? new WorkerEnvironment(coordinator!, clusterId, partition!.Value, attempt, server, parentPid, tokenFile, node, logLevel)
             : null;
+
+        string? Optional(string name) => variable(name) is { } value && !string.IsNullOrWhiteSpace(value) ? value : null;
 
         string? Required(string name, string meaning)
         {
-            var value = variable(name);
-            if (string.IsNullOrWhiteSpace(value))
+            if (Optional(name) is { } value)
             {
-                found.Add($"{name} is not set: it must hold {meaning}.");
-                return null;
+                return value;
             }
 
-            return value;
+            found.Add($"{name} is not set: it must hold {meaning}.");
+            return null;
         }
 
-        int? Number(string name, string meaning, int minimum)
+        int? Number(string name, string meaning, bool required)
         {
-            if (Required(name, meaning) is not { } text)
+            if ((required ? Required(name, meaning) : Optional(name)) is not { } text)
             {
                 return null;
             }
 
-            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < minimum)
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
             {
-                found.Add($"{name} must be an integer of at least {minimum} (was '{text}').");
+                found.Add($"{name} must be an integer of at least 0 (was '{text}').");
                 return null;
             }
 

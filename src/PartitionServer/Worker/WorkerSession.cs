@@ -25,6 +25,7 @@ internal sealed partial class WorkerSession
     private readonly Stream _input;
     private readonly TextWriter _error;
     private readonly Action<int, string> _hardExit;
+    private CoordinatorWatch? _engineWatch;
 
     /// <param name="definitions">The servers this app can run, by name.</param>
     /// <param name="variables">Reads an environment variable.</param>
@@ -40,6 +41,23 @@ internal sealed partial class WorkerSession
         _hardExit = hardExit;
     }
 
+    /// <summary>
+    /// Asks the worker to stop because its engine sent <paramref name="signal"/>. Only a worker an engine launched (token
+    /// file mode) stops for a signal: it reports the stop and abandons its attempt. A worker whose driver started it
+    /// leaves signals to that driver (which got the same Ctrl+C or SIGTERM and stops every partition gracefully).
+    /// </summary>
+    /// <returns>True when the signal stops this worker.</returns>
+    public bool TryStopForEngine(string signal)
+    {
+        if (Volatile.Read(ref _engineWatch) is not { } watch)
+        {
+            return false;
+        }
+
+        watch.Signal($"its engine stopped the worker ({signal})");
+        return true;
+    }
+
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var registry = BuildRegistry(out var problems);
@@ -50,24 +68,27 @@ internal sealed partial class WorkerSession
             return Verdict(WorkerExitCodes.InvalidLaunch, "cannot run a partition attempt", problems);
         }
 
-        var who = $"partition {environment.Partition} attempt {environment.Attempt}";
-        if (!registry.TryGetValue(environment.Server, out var definition))
+        var who = environment.Attempt is { } attempt ? $"partition {environment.Partition} attempt {attempt}" : $"partition {environment.Partition}";
+        if (environment.Server is { } server && !registry.ContainsKey(server))
         {
-            var known = registry.Count == 0 ? "none" : string.Join(", ", registry.Keys.Order(StringComparer.Ordinal).Select(static n => $"'{n}'"));
-            return Verdict(WorkerExitCodes.InvalidLaunch, $"cannot run {who}", [$"No server named '{environment.Server}' is registered in this app (registered: {known}). Pass every definition the driver may run to PartitionWorker.RunAsync."]);
+            return Verdict(WorkerExitCodes.InvalidLaunch, $"cannot run {who}", [UnknownServer(server, registry)]);
         }
 
         int code;
         string? failure;
         var loggerFactory = CreateLoggerFactory(environment.LogLevel);
-        using (var watch = new DriverWatch(_input, environment.ParentPid))
+        IDriverLink link = environment.TokenFile is null ? new DriverWatch(_input, environment.ParentPid) : new CoordinatorWatch();
+        using (link)
         {
+            Volatile.Write(ref _engineWatch, link as CoordinatorWatch);
             try
             {
-                (code, failure) = await RunAttemptAsync(environment, definition, watch, loggerFactory, cancellationToken).ConfigureAwait(false);
+                (code, failure, who) = await RunAttemptAsync(environment, registry, link, loggerFactory, who, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
+                Volatile.Write(ref _engineWatch, null);
+
                 // Flushes the console logger, so the verdict below is the last line the driver reads.
                 loggerFactory.Dispose();
             }
@@ -81,61 +102,98 @@ internal sealed partial class WorkerSession
         }, [failure]);
     }
 
-    private async Task<(int Code, string? Failure)> RunAttemptAsync(
-        WorkerEnvironment environment, ITypedServerDefinition definition, DriverWatch watch, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private async Task<(int Code, string? Failure, string Who)> RunAttemptAsync(
+        WorkerEnvironment environment, Dictionary<string, ITypedServerDefinition> registry, IDriverLink link, ILoggerFactory loggerFactory, string who, CancellationToken cancellationToken)
     {
         var logger = loggerFactory.CreateLogger("Partitioned.Server.PartitionWorker");
-        Log.Starting(logger, environment.Partition, environment.Attempt, environment.Server, environment.Coordinator);
+        Log.Starting(logger, who, environment.Server ?? "named by the coordinator", environment.Coordinator);
+
+        ClusterToken token;
+        try
+        {
+            token = await ReadTokenAsync(environment, link, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WorkerLaunchException ex)
+        {
+            return (WorkerExitCodes.InvalidLaunch, ex.Message, who);
+        }
+
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, link.Gone);
+        using var hardExit = link.Gone.Register(() => ArmHardExit(link, logger));
+        using var client = new AttemptClient(environment.Coordinator, token, environment.Partition, environment.Attempt);
+        int? attempt = environment.Attempt;
+        try
+        {
+            if (attempt is null)
+            {
+                attempt = await client.AssignAttemptAsync(run.Token).ConfigureAwait(false);
+                who = $"partition {environment.Partition} attempt {attempt}";
+                Log.Assigned(logger, environment.Partition, attempt.Value);
+            }
+
+            (link as CoordinatorWatch)?.Start(client, TimeProvider.System);
+            var launchData = await client.GetLaunchAsync(run.Token).ConfigureAwait(false);
+            var definition = CheckLaunch(environment, attempt.Value, launchData, registry);
+            var settings = ReadSettings(launchData, definition);
+            var launch = new PartitionLaunch(launchData.ClusterId, environment.Partition, attempt.Value, launchData.PartitionCount, environment.Coordinator, token)
+            {
+                Server = ToServerOptions(launchData.ServerOptions),
+                Node = environment.Node,
+            };
+
+            await definition.Accept(new WorkerAttemptRun(launch, client, loggerFactory, logger, run.Token), settings).ConfigureAwait(false);
+            return (WorkerExitCodes.Succeeded, null, who);
+        }
+        catch (Exception) when (run.IsCancellationRequested)
+        {
+            var reason = link.Reason ?? "the run was cancelled";
+            Log.Abandoned(logger, reason);
+            if (link is CoordinatorWatch && attempt is { } number)
+            {
+                // No driver watches this worker's process: tell the coordinator at once rather than after failed health checks.
+                using var coordinator = new CoordinatorClient(environment.Coordinator, token, TimeProvider.System, logger);
+                await coordinator.TryReportFailureAsync(new FailureReport(environment.Partition, number, $"abandoned: {reason}"), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return (WorkerExitCodes.Abandoned, reason, who);
+        }
+        catch (WorkerLaunchException ex)
+        {
+            return (WorkerExitCodes.InvalidLaunch, ex.Message, who);
+        }
+        catch (Exception ex)
+        {
+            return (WorkerExitCodes.AttemptFailed, PartitionAttemptException.Describe(ex), who);
+        }
+    }
+
+    /// <summary>The token from its file (engine-launched workers), or from the first line of standard input.</summary>
+    /// <exception cref="WorkerLaunchException">No valid token.</exception>
+    private static async Task<ClusterToken> ReadTokenAsync(WorkerEnvironment environment, IDriverLink link, CancellationToken cancellationToken)
+    {
+        if (environment.TokenFile is { } path)
+        {
+            return TokenFile.Read(path);
+        }
 
         string? tokenLine;
         try
         {
-            tokenLine = await watch.StartAsync().WaitAsync(s_tokenTimeout, cancellationToken).ConfigureAwait(false);
+            tokenLine = await ((DriverWatch)link).StartAsync().WaitAsync(s_tokenTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             tokenLine = null;
         }
 
-        ClusterToken token;
         try
         {
             // The token's own rules decide what is a token (not empty, long enough).
-            token = ClusterToken.FromValue(tokenLine?.Trim() ?? string.Empty);
+            return ClusterToken.FromValue(tokenLine?.Trim() ?? string.Empty);
         }
         catch (ArgumentException)
         {
-            return (WorkerExitCodes.InvalidLaunch, $"No cluster token on standard input (it ended, or no line arrived within {s_tokenTimeout.TotalSeconds:0} s): the driver writes the token as the first line and keeps standard input open.");
-        }
-
-        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watch.Gone);
-        using var hardExit = watch.Gone.Register(() => ArmHardExit(watch, logger));
-        using var client = new AttemptClient(environment.Coordinator, token, environment.Partition, environment.Attempt);
-        try
-        {
-            var launchData = await client.GetLaunchAsync(run.Token).ConfigureAwait(false);
-            var settings = ReadSettings(environment, launchData, definition);
-            var launch = new PartitionLaunch(launchData.ClusterId, environment.Partition, environment.Attempt, launchData.PartitionCount, environment.Coordinator, token)
-            {
-                Server = ToServerOptions(launchData.ServerOptions),
-            };
-
-            await definition.Accept(new WorkerAttemptRun(launch, client, loggerFactory, logger, run.Token), settings).ConfigureAwait(false);
-            return (WorkerExitCodes.Succeeded, null);
-        }
-        catch (Exception) when (run.IsCancellationRequested)
-        {
-            var reason = watch.Reason ?? "the run was cancelled";
-            Log.Abandoned(logger, reason);
-            return (WorkerExitCodes.Abandoned, reason);
-        }
-        catch (WorkerLaunchException ex)
-        {
-            return (WorkerExitCodes.InvalidLaunch, ex.Message);
-        }
-        catch (Exception ex)
-        {
-            return (WorkerExitCodes.AttemptFailed, PartitionAttemptException.Describe(ex));
+            throw new WorkerLaunchException($"No cluster token on standard input (it ended, or no line arrived within {s_tokenTimeout.TotalSeconds:0} s): the driver writes the token as the first line and keeps standard input open.");
         }
     }
 
@@ -160,15 +218,29 @@ internal sealed partial class WorkerSession
         return registry;
     }
 
-    private static object? ReadSettings(WorkerEnvironment environment, AttemptLaunchResponse launch, ITypedServerDefinition definition)
+    /// <summary>Checks the launch data against what this worker was started for, and finds the server to run.</summary>
+    /// <exception cref="WorkerLaunchException">They disagree, or the server is not registered in this app.</exception>
+    private static ITypedServerDefinition CheckLaunch(WorkerEnvironment environment, int attempt, AttemptLaunchResponse launch, Dictionary<string, ITypedServerDefinition> registry)
     {
-        if (launch.Partition != environment.Partition || launch.Attempt != environment.Attempt || launch.Server != environment.Server || launch.ClusterId != environment.ClusterId)
+        if (launch.Partition != environment.Partition || launch.Attempt != attempt
+            || (environment.Server is not null && launch.Server != environment.Server) || (environment.ClusterId is not null && launch.ClusterId != environment.ClusterId))
         {
             throw new WorkerLaunchException(
                 $"The coordinator's launch data is for cluster {launch.ClusterId} partition {launch.Partition} attempt {launch.Attempt} server '{launch.Server}', " +
-                $"but this worker was started for cluster {environment.ClusterId} partition {environment.Partition} attempt {environment.Attempt} server '{environment.Server}'.");
+                $"but this worker was started for cluster {environment.ClusterId ?? "(any)"} partition {environment.Partition} attempt {attempt} server '{environment.Server ?? "(any)"}'.");
         }
 
+        return registry.TryGetValue(launch.Server, out var definition) ? definition : throw new WorkerLaunchException(UnknownServer(launch.Server, registry));
+    }
+
+    private static string UnknownServer(string server, Dictionary<string, ITypedServerDefinition> registry)
+    {
+        var known = registry.Count == 0 ? "none" : string.Join(", ", registry.Keys.Order(StringComparer.Ordinal).Select(static n => $"'{n}'"));
+        return $"No server named '{server}' is registered in this app (registered: {known}). Pass every definition the driver may run to PartitionWorker.RunAsync.";
+    }
+
+    private static object? ReadSettings(AttemptLaunchResponse launch, ITypedServerDefinition definition)
+    {
         if (definition.SettingsType is not { } settingsType)
         {
             return launch.Settings is null
@@ -213,9 +285,9 @@ internal sealed partial class WorkerSession
         builder.Services.Configure<ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Warning);
     });
 
-    private void ArmHardExit(DriverWatch watch, ILogger logger)
+    private void ArmHardExit(IDriverLink link, ILogger logger)
     {
-        var reason = watch.Reason ?? "the driver went away";
+        var reason = link.Reason ?? "the driver went away";
         Log.DriverGone(logger, reason);
         var timer = new Thread(() =>
         {

@@ -64,7 +64,7 @@ public sealed class ProcessRunnerTests : IDisposable
         using var http = new HttpClient { BaseAddress = cluster.CoordinatorAddress };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Token.Value);
         var hosts = (await http.GetFromJsonAsync<HostsResponse>("v1/hosts"))!;
-        hosts.Hosts.Should().ContainSingle(h => h.Partition == 1).Which.Should().Be(new HostEntry(1, 1, change.Current.Endpoint!.ToString()));
+        hosts.Hosts.Should().ContainSingle(h => h.Partition == 1).Which.Should().Be(new HostEntry(1, 1, change.Current.Endpoint!.ToString(), Environment.MachineName));
 
         (await (await cluster.StopAsync()).CollectAsync()).Should().Equal(0, 1, 2, 3, 4, 5);
     }

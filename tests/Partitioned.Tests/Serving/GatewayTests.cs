@@ -56,7 +56,9 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
     {
         // Partition 1 "moves" to a port where nothing listens: connections are refused before anything is sent.
         var directory = _serving.Cluster.Directory;
-        directory.Register(1, directory.Current[1].Attempt + 1, new Uri($"http://127.0.0.1:{ClosedPort()}/"));
+        var next = directory.Current[1].Attempt + 1;
+        directory.Admit(1, next);
+        directory.Register(1, next, new Uri($"http://127.0.0.1:{ClosedPort()}/"));
 
         var who = await SendSlowAsync(_client, 6);
 

@@ -4,14 +4,19 @@ using Partitioned.Shared;
 
 namespace Partitioned.Clustering;
 
-/// <summary>How the <see cref="ProcessRunner"/> starts worker processes. Checked when the runner is created; every problem is reported at once.</summary>
-public sealed record ProcessRunnerOptions
+/// <summary>
+/// How a runner that starts worker processes (<see cref="ProcessRunner"/> on this machine, <see cref="SlurmRunner"/>
+/// on a Slurm cluster) starts them and supervises them: the worker program, its environment, and how long it may
+/// take to exit. Checked when the runner is created; every problem is reported at once.
+/// </summary>
+public abstract record WorkerOptions
 {
     /// <summary>
     /// The program every attempt starts. Default: this app, started again: <see cref="Environment.ProcessPath"/>, or
     /// <c>dotnet &lt;entry assembly&gt;</c> when the app runs on the <c>dotnet</c> host. The program must call
     /// <see cref="Partitioned.Server.PartitionWorker.RunAsync(Partitioned.Server.IPartitionServerDefinition[])"/> when
-    /// <see cref="Partitioned.Server.PartitionWorker.IsWorkerProcess"/> is true.
+    /// <see cref="Partitioned.Server.PartitionWorker.IsWorkerProcess"/> is true. On other machines, the same path must
+    /// lead to the same build (a shared file system, or the app installed at the same place on every node).
     /// </summary>
     public string? Executable { get; init; }
 
@@ -26,7 +31,8 @@ public sealed record ProcessRunnerOptions
 
     /// <summary>
     /// How long a worker may take to exit on its own (after it posted its results, or after its attempt was abandoned
-    /// and its standard input closed) before its process tree is killed. Default 2 s; zero kills at once.
+    /// and its standard input closed) before it is stopped by force. Results it posted are kept either way.
+    /// Default 2 s; zero stops it at once.
     /// </summary>
     public TimeSpan KillGracePeriod { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -36,21 +42,9 @@ public sealed record ProcessRunnerOptions
     /// <summary>The minimum level of the worker's own log lines (its server's logs), which reach the driver's logger. Default Information.</summary>
     public LogLevel WorkerLogLevel { get; init; } = LogLevel.Information;
 
-    /// <summary>Options that start <c>dotnet &lt;assemblyPath&gt;</c>: a separate worker app, or a test worker.</summary>
-    /// <param name="assemblyPath">The worker app's built dll.</param>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    public static ProcessRunnerOptions ForAssembly(string assemblyPath)
+    /// <summary>Adds every problem with the worker settings; <paramref name="validation"/> names the concrete options type.</summary>
+    private protected void ValidateWorker(OptionsValidation validation)
     {
-        ArgumentException.ThrowIfNullOrEmpty(assemblyPath);
-        var full = Path.GetFullPath(assemblyPath);
-        return File.Exists(full)
-            ? new ProcessRunnerOptions { Executable = WorkerCommand.FindDotnetHost(), Arguments = [full] }
-            : throw new FileNotFoundException($"The worker assembly {full} does not exist; build it first.", full);
-    }
-
-    internal void Validate()
-    {
-        var validation = new OptionsValidation(nameof(ProcessRunnerOptions));
         validation.Require(Executable is null || !string.IsNullOrWhiteSpace(Executable), $"{nameof(Executable)} must be a program path or name, or null for this app (was '{Executable}').");
         validation.Require(Arguments is not null && Arguments.All(static a => a is not null), $"{nameof(Arguments)} must not be null or hold null entries.");
         if (EnvironmentVariables is null)
@@ -62,7 +56,7 @@ public sealed record ProcessRunnerOptions
             foreach (var name in EnvironmentVariables.Keys)
             {
                 validation.Require(!string.IsNullOrWhiteSpace(name) && !name.Contains('='), $"{nameof(EnvironmentVariables)}: '{name}' is not a valid variable name.");
-                validation.Require(!name.StartsWith("PARTITIONED_", StringComparison.OrdinalIgnoreCase), $"{nameof(EnvironmentVariables)}: {name} is reserved for the worker protocol; the runner sets the PARTITIONED_ variables itself.");
+                validation.Require(!name.StartsWith(WorkerProtocol.VariablePrefix, StringComparison.OrdinalIgnoreCase), $"{nameof(EnvironmentVariables)}: {name} is reserved for the worker protocol; the runner sets the {WorkerProtocol.VariablePrefix} variables itself.");
             }
         }
 
@@ -70,6 +64,13 @@ public sealed record ProcessRunnerOptions
         validation.Require(KillGracePeriod >= TimeSpan.Zero, $"{nameof(KillGracePeriod)} must not be negative (was {KillGracePeriod}).");
         validation.Require(StandardErrorTailLines >= 1, $"{nameof(StandardErrorTailLines)} must be at least 1 (was {StandardErrorTailLines}).");
         validation.Require(Enum.IsDefined(WorkerLogLevel), $"{nameof(WorkerLogLevel)} must be a LogLevel (was {WorkerLogLevel}).");
-        validation.ThrowIfInvalid();
+    }
+
+    /// <summary>The full path of a worker assembly, checked to exist (for the <c>ForAssembly</c> factories).</summary>
+    private protected static string RequireAssembly(string assemblyPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(assemblyPath);
+        var full = Path.GetFullPath(assemblyPath);
+        return File.Exists(full) ? full : throw new FileNotFoundException($"The worker assembly {full} does not exist; build it first.", full);
     }
 }

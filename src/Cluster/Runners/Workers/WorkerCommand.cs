@@ -7,7 +7,7 @@ internal sealed record WorkerCommand(string Executable, IReadOnlyList<string> Ar
 {
     /// <summary>The configured program, or this app started again.</summary>
     /// <exception cref="InvalidOperationException">This app's own path cannot be told.</exception>
-    public static WorkerCommand Resolve(ProcessRunnerOptions options)
+    public static WorkerCommand Resolve(WorkerOptions options)
     {
         if (options.Executable is { } executable)
         {
@@ -15,7 +15,7 @@ internal sealed record WorkerCommand(string Executable, IReadOnlyList<string> Ar
         }
 
         var path = Environment.ProcessPath
-            ?? throw new InvalidOperationException($"The path of this program is unknown, so the process runner cannot start it again as a worker; set {nameof(ProcessRunnerOptions)}.{nameof(ProcessRunnerOptions.Executable)}.");
+            ?? throw new InvalidOperationException($"The path of this program is unknown, so a worker runner cannot start it again as a worker; set {nameof(WorkerOptions)}.{nameof(WorkerOptions.Executable)}.");
         if (!IsDotnetHost(path))
         {
             return new WorkerCommand(path, options.Arguments);
@@ -23,7 +23,7 @@ internal sealed record WorkerCommand(string Executable, IReadOnlyList<string> Ar
 
         var entry = Assembly.GetEntryAssembly()?.Location;
         return string.IsNullOrEmpty(entry)
-            ? throw new InvalidOperationException($"This app runs on the dotnet host but its entry assembly has no file path, so the process runner cannot start it again as a worker; set {nameof(ProcessRunnerOptions)}.{nameof(ProcessRunnerOptions.Executable)}.")
+            ? throw new InvalidOperationException($"This app runs on the dotnet host but its entry assembly has no file path, so a worker runner cannot start it again as a worker; set {nameof(WorkerOptions)}.{nameof(WorkerOptions.Executable)}.")
             : new WorkerCommand(path, [entry, .. options.Arguments]);
     }
 
@@ -38,7 +38,11 @@ internal sealed record WorkerCommand(string Executable, IReadOnlyList<string> Ar
         return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
     }
 
-    public override string ToString() => string.Join(' ', Arguments.Prepend(Executable).Select(static a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
+    public override string ToString() => Format(Executable, Arguments);
+
+    /// <summary>A command line for logs: arguments with spaces quoted.</summary>
+    public static string Format(string executable, IEnumerable<string> arguments) =>
+        string.Join(' ', arguments.Prepend(executable).Select(static a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
 
     private static bool IsDotnetHost(string path) => Path.GetFileNameWithoutExtension(path).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
 }

@@ -9,9 +9,10 @@ using Partitioned.Shared;
 namespace Partitioned.Clustering;
 
 /// <summary>
-/// One worker process: started with the launch variables, handed the token on standard input (which then stays
-/// open: its end-of-file tells the worker the driver is gone), its output logged line by line, the tail of its
-/// standard error kept, and killed with its whole process tree when it must go.
+/// The local process of one worker attempt (the worker itself, or a launcher such as <c>srun</c> relaying it):
+/// started with the launch variables, handed the token on standard input (which then stays open: its end-of-file
+/// tells the worker the driver is gone), its output logged line by line, the tail of its standard error kept, and
+/// killed with its whole process tree when it must go.
 /// </summary>
 internal sealed partial class WorkerProcess : IAsyncDisposable
 {
@@ -27,9 +28,12 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     private readonly Queue<string> _tail = new();
     private readonly Task _standardOutput;
     private readonly Task _standardError;
+    private readonly Func<string, bool>? _launcherLine;
+    private int _killed;
 
-    private WorkerProcess(Process process, PartitionLaunch launch, int tailLines, ILogger logger)
+    private WorkerProcess(Process process, PartitionLaunch launch, int tailLines, ILogger logger, Func<string, bool>? launcherLine)
     {
+        _launcherLine = launcherLine;
         _process = process;
         _logger = logger;
         _partition = launch.Partition;
@@ -47,6 +51,9 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     /// <summary>Completes with the exit code once the process exited and its output was read.</summary>
     public Task<int> Exited { get; }
 
+    /// <summary>True once <see cref="Kill"/> was called: an exit code then says how it was killed, not how it failed.</summary>
+    public bool WasKilled => Volatile.Read(ref _killed) != 0;
+
     /// <summary>The last lines of standard error, oldest first.</summary>
     public IReadOnlyList<string> StandardErrorTail
     {
@@ -59,10 +66,16 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts the process and hands it the cluster token on the first line of its standard input, which stays open.</summary>
+    /// <param name="start">The program, arguments and environment.</param>
+    /// <param name="launch">Which attempt, and its token.</param>
+    /// <param name="tailLines">How many lines of standard error to keep.</param>
+    /// <param name="logger">Where output lines go.</param>
+    /// <param name="launcherLine">Reads a standard error line first: true when it was a launcher's own line (not the worker's).</param>
     /// <exception cref="WorkerProcessException">The process could not be started.</exception>
-    public static WorkerProcess Start(WorkerCommand command, PartitionLaunch launch, string server, ProcessRunnerOptions options, ILogger logger)
+    public static WorkerProcess Start(WorkerStart start, PartitionLaunch launch, int tailLines, ILogger logger, Func<string, bool>? launcherLine = null)
     {
-        var start = new ProcessStartInfo(command.Executable)
+        var info = new ProcessStartInfo(start.Executable)
         {
             UseShellExecute = false,
             CreateNoWindow = true,
@@ -72,29 +85,26 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             StandardInputEncoding = s_utf8,
             StandardOutputEncoding = s_utf8,
             StandardErrorEncoding = s_utf8,
-            WorkingDirectory = options.WorkingDirectory ?? Environment.CurrentDirectory,
+            WorkingDirectory = start.WorkingDirectory,
         };
-        foreach (var argument in command.Arguments)
+        foreach (var argument in start.Arguments)
         {
-            start.ArgumentList.Add(argument);
+            info.ArgumentList.Add(argument);
         }
 
-        foreach (var (name, value) in options.EnvironmentVariables)
+        foreach (var (name, value) in start.Environment)
         {
-            start.Environment[name] = value;
+            if (value is null)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
         }
 
-        // Launch data only; the token never goes into the environment or onto the command line.
-        start.Environment[WorkerProtocol.WorkerVariable] = "1";
-        start.Environment[WorkerProtocol.CoordinatorVariable] = launch.Coordinator.ToString();
-        start.Environment[WorkerProtocol.ClusterIdVariable] = launch.ClusterId;
-        start.Environment[WorkerProtocol.PartitionVariable] = launch.Partition.ToString(CultureInfo.InvariantCulture);
-        start.Environment[WorkerProtocol.AttemptVariable] = launch.Attempt.ToString(CultureInfo.InvariantCulture);
-        start.Environment[WorkerProtocol.ServerVariable] = server;
-        start.Environment[WorkerProtocol.ParentPidVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        start.Environment[WorkerProtocol.LogLevelVariable] = options.WorkerLogLevel.ToString();
-
-        var process = new Process { StartInfo = start };
+        var process = new Process { StartInfo = info };
         try
         {
             process.Start();
@@ -102,12 +112,13 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
         {
             process.Dispose();
-            throw new WorkerProcessException(launch.Partition, launch.Attempt, exitCode: null, $"could not be started ({command}): {ex.Message}", [], ex);
+            throw new WorkerProcessException(launch.Partition, launch.Attempt, exitCode: null, $"could not be started ({start}): {ex.Message}", [], ex);
         }
 
-        var worker = new WorkerProcess(process, launch, options.StandardErrorTailLines, logger);
+        var worker = new WorkerProcess(process, launch, tailLines, logger, launcherLine);
         try
         {
+            // The token goes on standard input, never into the environment or onto the command line.
             process.StandardInput.Write(launch.Token.Value + "\n");
             process.StandardInput.Flush();
         }
@@ -120,10 +131,10 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Asks the worker to stop by closing its standard input (to it, the driver is gone: it abandons its attempt and
-    /// exits), and kills its process tree if it has not exited within <paramref name="grace"/>.
+    /// Closes the worker's standard input: to the worker, the driver is gone, so it abandons its attempt and exits.
+    /// A launcher such as <c>srun</c> relays the end of file to the worker wherever it runs.
     /// </summary>
-    public async Task StopAsync(TimeSpan grace)
+    public void CloseInput()
     {
         try
         {
@@ -133,22 +144,26 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         {
             // Already gone.
         }
+    }
 
+    /// <summary>True when the process exited within <paramref name="grace"/> (or <paramref name="cancel"/> fired first: false).</summary>
+    public async Task<bool> ExitsWithinAsync(TimeSpan grace, CancellationToken cancel = default)
+    {
         try
         {
-            await Exited.WaitAsync(grace).ConfigureAwait(false);
+            await Exited.WaitAsync(grace, cancel).ConfigureAwait(false);
+            return true;
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            Log.KillingAfterGrace(_logger, _partition, _attempt, Id, grace);
-            Kill();
-            await Exited.ConfigureAwait(false);
+            return Exited.IsCompleted;
         }
     }
 
-    /// <summary>Kills the worker and every process it started, at once.</summary>
+    /// <summary>Kills the process and every process it started, at once.</summary>
     public void Kill()
     {
+        Volatile.Write(ref _killed, 1);
         try
         {
             _process.Kill(entireProcessTree: true);
@@ -188,6 +203,11 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
                 if (!isError)
                 {
                     Log.StandardOutput(_logger, _partition, _attempt, line);
+                    continue;
+                }
+
+                if (_launcherLine?.Invoke(line) == true)
+                {
                     continue;
                 }
 

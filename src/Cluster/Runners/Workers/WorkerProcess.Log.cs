@@ -11,8 +11,5 @@ internal sealed partial class WorkerProcess
 
         [LoggerMessage(EventId = 252, Level = LogLevel.Warning, Message = "[partition {Partition} attempt {Attempt}] {Line}")]
         public static partial void StandardError(ILogger logger, int partition, int attempt, string line);
-
-        [LoggerMessage(EventId = 253, Level = LogLevel.Warning, Message = "Partition {Partition} attempt {Attempt}: worker process {ProcessId} did not exit within {Grace}; killing its process tree.")]
-        public static partial void KillingAfterGrace(ILogger logger, int partition, int attempt, int processId, TimeSpan grace);
     }
 }
