@@ -16,17 +16,19 @@
 # this script made. Where network namespaces cannot be made, the nodes share the loopback address instead
 # (PARTITIONED_SLURM_NETNS=0 forces that); cut-node then fails with a message.
 #
-# Settings (environment): PARTITIONED_SLURM_DIR (state folder, default /tmp/partitioned-slurm),
-# PARTITIONED_SLURM_NODES (default 3), PARTITIONED_SLURM_SUBNET (first three octets, default 10.213.7),
-# PARTITIONED_SLURM_PORT (slurmctld's port, default 16817; slurmd uses the next ones), PARTITIONED_SLURM_NETNS
+# Settings (environment): PARTITIONED_SLURM_INSTANCE (0 to 9, default 0: clusters of different instances can run
+# side by side; each has its own folder, namespaces, addresses and ports), PARTITIONED_SLURM_DIR (state folder,
+# default /tmp/partitioned-slurm-<instance>), PARTITIONED_SLURM_NODES (default 3), PARTITIONED_SLURM_NETNS
 # (1 default, 0 for loopback nodes).
 set -euo pipefail
 
-DIR=${PARTITIONED_SLURM_DIR:-/tmp/partitioned-slurm}
+INSTANCE=${PARTITIONED_SLURM_INSTANCE:-0}
+[[ "$INSTANCE" =~ ^[0-9]$ ]] || { echo "slurm-local: PARTITIONED_SLURM_INSTANCE must be 0 to 9" >&2; exit 2; }
+DIR=${PARTITIONED_SLURM_DIR:-/tmp/partitioned-slurm-$INSTANCE}
 NODES=${PARTITIONED_SLURM_NODES:-3}
-SUBNET=${PARTITIONED_SLURM_SUBNET:-10.213.7}
-CTLD_PORT=${PARTITIONED_SLURM_PORT:-16817}
-BRIDGE=pslurm0
+SUBNET=10.213.$((70 + INSTANCE))
+CTLD_PORT=$((16817 + 20 * INSTANCE))
+BRIDGE=pslurm${INSTANCE}
 HOST_ADDR="$SUBNET.1"
 CONF="$DIR/slurm.conf"
 
@@ -34,8 +36,8 @@ die() { echo "slurm-local: $*" >&2; exit 1; }
 log() { echo "slurm-local: $*" >&2; }
 
 node_name() { echo "n$1"; }
-node_ns() { echo "pslurm-n$1"; }
-node_veth() { echo "pslurm-v$1"; }
+node_ns() { echo "pslurm${INSTANCE}-n$1"; }
+node_veth() { echo "pslurm${INSTANCE}-v$1"; }
 node_addr() { if [ "$(mode)" = netns ]; then echo "$SUBNET.$((10 + $1))"; else echo 127.0.0.1; fi; }
 node_port() { if [ "$(mode)" = netns ]; then echo $((CTLD_PORT + 1)); else echo $((CTLD_PORT + $1)); fi; }
 mode() { cat "$DIR/mode" 2>/dev/null || echo none; }
@@ -72,8 +74,8 @@ install_packages() {
 can_netns() {
   [ "${PARTITIONED_SLURM_NETNS:-1}" = 1 ] || return 1
   command -v ip >/dev/null || return 1
-  ip netns add pslurm-probe 2>/dev/null || return 1
-  ip netns del pslurm-probe
+  ip netns add "pslurm${INSTANCE}-probe" 2>/dev/null || return 1
+  ip netns del "pslurm${INSTANCE}-probe"
 }
 
 make_network() {
@@ -112,7 +114,7 @@ write_config() {
   memory=4096
   {
     echo "# Written by scripts/slurm-local.sh: $NODES nodes on this host ($(mode) mode)."
-    echo "ClusterName=partitioned"
+    echo "ClusterName=partitioned$INSTANCE"
     echo "SlurmctldHost=$host($HOST_ADDR)"
     echo "SlurmctldPort=$CTLD_PORT"
     echo "SlurmUser=root"
@@ -219,8 +221,13 @@ cmd_stop() {
     pid=$(pid_of "$pidfile")
     alive "$pid" && kill -9 "$pid" 2>/dev/null || true
   done
-  # Step daemons and tasks outlive slurmd; in netns mode removing the namespaces kills them all.
-  pkill -9 -f "slurmstepd: \[" 2>/dev/null || true
+  # Step daemons and tasks outlive slurmd; in netns mode removing the namespaces kills them all, and in loopback mode
+  # the step daemons of this instance are found by the spool folder they hold open.
+  if [ "$(mode)" = loopback ]; then
+    for pid in $(pgrep -f "slurmstepd: \[" 2>/dev/null || true); do
+      ls -l "/proc/$pid/cwd" 2>/dev/null | grep -q "$DIR" && kill -9 "$pid" 2>/dev/null || true
+    done
+  fi
   remove_network
   rm -rf "$DIR"
   [ -n "$quiet" ] || log "stopped"

@@ -56,7 +56,7 @@ public sealed class RowsServer(TestServerSettings settings) : PartitionServer<in
     protected override void MapRoutes(IEndpointRouteBuilder app)
     {
         app.MapGet("/rows", () => _rows);
-        app.MapGet("/info", () => new ServerInfo(Context.ClusterId, Context.Partition, Context.Attempt, _rows.Count, Environment.ProcessId));
+        app.MapGet("/info", () => new ServerInfo(Context.ClusterId, Context.Partition, Context.Attempt, _rows.Count, Environment.ProcessId, Environment.GetEnvironmentVariable("SLURMD_NODENAME")));
         app.MapGet("/slow", async (int ms, CancellationToken cancellationToken) =>
         {
             await Task.Delay(ms, CancellationToken.None);

@@ -39,7 +39,7 @@ public sealed partial class SlurmRunner : IPartitionRunner, IWorkerEngine
     {
         Options = options ?? new SlurmRunnerOptions();
         Options.Validate();
-        _tools = new SlurmTools(Options.SrunPath);
+        _tools = new SlurmTools(Options.SrunPath, Options.ConfigFile);
         _placement = new SlurmPlacement(_tools, Options);
         _supervisor = new WorkerSupervisor(this, Options, WorkerCommand.Resolve(Options), typeof(SlurmRunner).FullName!);
     }
@@ -122,7 +122,7 @@ public sealed partial class SlurmRunner : IPartitionRunner, IWorkerEngine
     /// srun passes its whole environment to the task. The driver's own Slurm job variables are left out, so every
     /// attempt is a job of its own and inherits no task counts or limits of an allocation the driver may run in.
     /// </summary>
-    private static Dictionary<string, string?> SrunEnvironment(IReadOnlyDictionary<string, string?> worker)
+    private Dictionary<string, string?> SrunEnvironment(IReadOnlyDictionary<string, string?> worker)
     {
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
@@ -136,6 +136,11 @@ public sealed partial class SlurmRunner : IPartitionRunner, IWorkerEngine
         foreach (var (name, value) in worker)
         {
             environment[name] = value;
+        }
+
+        if (Options.ConfigFile is { } config)
+        {
+            environment["SLURM_CONF"] = config;
         }
 
         return environment;

@@ -13,6 +13,9 @@ public sealed partial record SlurmRunnerOptions : WorkerOptions
     /// <summary>The <c>srun</c> program: a path, or a name found on the PATH. Its siblings <c>scancel</c>, <c>sinfo</c> and <c>scontrol</c> are used too. Default <c>srun</c>.</summary>
     public string SrunPath { get; init; } = "srun";
 
+    /// <summary>The Slurm configuration file for <c>srun</c> and its siblings (sets <c>SLURM_CONF</c>). Default: Slurm's own (<c>SLURM_CONF</c>, else its built-in path).</summary>
+    public string? ConfigFile { get; init; }
+
     /// <summary>The Slurm partition (queue) the jobs go to (<c>--partition</c>). Default: the cluster's default partition.</summary>
     public string? Partition { get; init; }
 
@@ -66,6 +69,7 @@ public sealed partial record SlurmRunnerOptions : WorkerOptions
         var validation = new OptionsValidation(nameof(SlurmRunnerOptions));
         ValidateWorker(validation);
         validation.Require(SlurmTools.Resolve(SrunPath) is not null, $"{nameof(SrunPath)} '{SrunPath}' was not found{(Path.IsPathRooted(SrunPath) ? string.Empty : " on the PATH")}; install Slurm's client commands (Debian: slurm-client) or set {nameof(SrunPath)}.");
+        validation.Require(ConfigFile is null || File.Exists(ConfigFile), $"{nameof(ConfigFile)} '{ConfigFile}' does not exist.");
         RequireWord(validation, nameof(Partition), Partition);
         RequireWord(validation, nameof(Account), Account);
         RequireWord(validation, nameof(NodeList), NodeList);

@@ -12,11 +12,13 @@ internal sealed class SlurmTools
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(15);
 
     private readonly string _directory;
+    private readonly string? _configFile;
 
-    public SlurmTools(string srun)
+    public SlurmTools(string srun, string? configFile)
     {
         Srun = Resolve(srun) ?? srun;
         _directory = Path.GetDirectoryName(Srun) ?? string.Empty;
+        _configFile = configFile;
     }
 
     /// <summary>The full path of <c>srun</c>.</summary>
@@ -56,6 +58,11 @@ internal sealed class SlurmTools
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (_configFile is not null)
+        {
+            start.Environment["SLURM_CONF"] = _configFile;
         }
 
         var command = WorkerCommand.Format(tool, arguments);

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Partitioned.Clustering;
+using Partitioned.Server;
+
+namespace Partitioned.Testing.Slurm;
+
+/// <summary>
+/// A real three-node Slurm cluster on this machine, started (and installed, when missing) by
+/// <c>scripts/slurm-local.sh</c>: each node a slurmd in a network namespace of its own, with its own address.
+/// Tests share one through the <c>Slurm</c> collection; it is stopped when they are done.
+/// </summary>
+public sealed class LocalSlurmCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan s_scriptTimeout = TimeSpan.FromMinutes(5);
+
+    private readonly string _instance;
+
+    private LocalSlurmCluster(string instance, string configFile, string hostAddress, string mode)
+    {
+        _instance = instance;
+        ConfigFile = configFile;
+        HostAddress = hostAddress;
+        Mode = mode;
+    }
+
+    /// <summary>The cluster's slurm.conf (what SLURM_CONF must name).</summary>
+    public string ConfigFile { get; }
+
+    /// <summary>This machine's address on the cluster network: where the coordinator listens for the nodes.</summary>
+    public string HostAddress { get; }
+
+    /// <summary><c>netns</c> (nodes at addresses of their own) or <c>loopback</c>.</summary>
+    public string Mode { get; }
+
+    /// <summary>The node names.</summary>
+    public IReadOnlyList<string> Nodes { get; } = ["n1", "n2", "n3"];
+
+    /// <summary>Where the script lives.</summary>
+    public static string Script => Path.Combine(ExampleProcess.RepositoryRoot, "scripts", "slurm-local.sh");
+
+    /// <summary>Starts the cluster (installing Slurm and munge with apt-get when missing) and waits until every node is up.</summary>
+    public static async Task<LocalSlurmCluster> StartAsync()
+    {
+        var instance = Environment.GetEnvironmentVariable("PARTITIONED_SLURM_INSTANCE") ?? "0";
+        await RunScriptAsync(instance, "start");
+        var variables = (await RunScriptAsync(instance, "env")).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(static line => line.Replace("export ", string.Empty, StringComparison.Ordinal).Split('=', 2))
+            .ToDictionary(static pair => pair[0], static pair => pair[1]);
+        var status = await RunScriptAsync(instance, "status");
+        var mode = status.Contains("mode: netns", StringComparison.Ordinal) ? "netns" : "loopback";
+        return new LocalSlurmCluster(instance, variables["SLURM_CONF"], variables["PARTITIONED_SLURM_HOST_ADDRESS"], mode);
+    }
+
+    /// <summary>Runner options for the test worker on this cluster.</summary>
+    public SlurmRunnerOptions RunnerOptions() => SlurmRunnerOptions.ForAssembly(TestWorkers.Dll) with
+    {
+        ConfigFile = ConfigFile,
+        WorkersOnOtherHosts = Mode == "netns",
+        KillGracePeriod = TimeSpan.FromSeconds(3),
+    };
+
+    /// <summary>Cluster options that put the test worker's partitions on this cluster's nodes.</summary>
+    public ClusterOptions ClusterOptions(ILoggerFactory loggerFactory, SlurmRunnerOptions? runner = null) => TestClusters.Options(loggerFactory, new SlurmRunner(runner ?? RunnerOptions())) with
+    {
+        CoordinatorBindAddress = HostAddress,
+        HealthCheckInterval = TimeSpan.FromMilliseconds(500),
+        HealthCheckTimeout = TimeSpan.FromSeconds(2),
+        RelaunchDelay = TimeSpan.FromMilliseconds(100),
+        Server = new PartitionServerOptions { BindAddress = Mode == "netns" ? "0.0.0.0" : "127.0.0.1", DrainTimeout = TimeSpan.FromSeconds(10) },
+    };
+
+    /// <summary>Kills a node as a machine dies: its slurmd, its step daemons and its tasks, at once.</summary>
+    public Task KillNodeAsync(string node) => RunScriptAsync(_instance, "kill-node", Number(node));
+
+    /// <summary>Starts a killed node's slurmd again and waits until Slurm takes it back.</summary>
+    public Task StartNodeAsync(string node) => RunScriptAsync(_instance, "start-node", Number(node));
+
+    /// <summary>Takes a node off the network (its link goes down; what runs there keeps running).</summary>
+    public Task CutNodeAsync(string node) => RunScriptAsync(_instance, "cut-node", Number(node));
+
+    /// <summary>Puts a node back on the network.</summary>
+    public Task HealNodeAsync(string node) => RunScriptAsync(_instance, "heal-node", Number(node));
+
+    /// <summary>Runs a Slurm command against this cluster and returns its standard output.</summary>
+    public async Task<string> SlurmAsync(string command, params string[] arguments)
+    {
+        var (exitCode, output, error) = await RunAsync(command, arguments, new Dictionary<string, string> { ["SLURM_CONF"] = ConfigFile });
+        return exitCode == 0 ? output : throw new InvalidOperationException($"{command} {string.Join(' ', arguments)} failed ({exitCode}): {error}");
+    }
+
+    /// <summary>The jobs in the queue whose name contains <paramref name="nameFragment"/>: (id, name, state, node list).</summary>
+    public async Task<IReadOnlyList<(string Id, string Name, string State, string Nodes)>> QueueAsync(string nameFragment)
+    {
+        var output = await SlurmAsync("squeue", "--noheader", "--format=%i|%j|%T|%N");
+        return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(static line => line.Split('|'))
+            .Where(fields => fields.Length == 4 && fields[1].Contains(nameFragment, StringComparison.Ordinal))
+            .Select(static fields => (fields[0], fields[1], fields[2], fields[3]))];
+    }
+
+    public async ValueTask DisposeAsync() => await RunScriptAsync(_instance, "stop");
+
+    private static string Number(string node) => node.TrimStart('n');
+
+    private static async Task<string> RunScriptAsync(string instance, params string[] arguments)
+    {
+        var (exitCode, output, error) = await RunAsync("bash", [Script, .. arguments], new Dictionary<string, string> { ["PARTITIONED_SLURM_INSTANCE"] = instance });
+        return exitCode == 0 ? output : throw new InvalidOperationException($"slurm-local.sh {string.Join(' ', arguments)} failed ({exitCode}): {error}{output}");
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string program, IEnumerable<string> arguments, IDictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(s_scriptTimeout);
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+}
