@@ -12,18 +12,25 @@ if (PartitionWorker.IsWorkerProcess)
 // Driver mode, for tests that need a driver process of their own (to kill it, for example).
 return args switch
 {
-    ["drive", var partitions] => await DriveAsync(int.Parse(partitions, CultureInfo.InvariantCulture)),
+    ["drive", var partitions] => await DriveAsync(int.Parse(partitions, CultureInfo.InvariantCulture), new ClusterOptions { Runner = new ProcessRunner() }),
+    ["drive-slurm", var partitions, var slurmConf, var hostAddress] => await DriveAsync(int.Parse(partitions, CultureInfo.InvariantCulture), new ClusterOptions
+    {
+        Runner = new SlurmRunner(new SlurmRunnerOptions { ConfigFile = slurmConf, WorkersOnOtherHosts = hostAddress != "127.0.0.1" }),
+        CoordinatorBindAddress = hostAddress,
+        Server = new PartitionServerOptions { BindAddress = hostAddress == "127.0.0.1" ? hostAddress : "0.0.0.0" },
+    }),
     _ => Usage(),
 };
 
-// Starts a cluster of this very app on the process runner (the default command), prints "driver <pid>", one
-// "worker <pid>" line per partition and "ready", then serves until it is killed.
-static async Task<int> DriveAsync(int partitions)
+// Starts a cluster of this very app (the default command) on the given runner, prints "driver <pid>", "cluster <id>",
+// one "worker <pid>" line per partition and "ready", then serves until it is killed.
+static async Task<int> DriveAsync(int partitions, ClusterOptions options)
 {
-    var options = new ClusterOptions { Runner = new ProcessRunner(), HealthCheckInterval = TimeSpan.FromMilliseconds(500) };
+    options = options with { HealthCheckInterval = TimeSpan.FromMilliseconds(500) };
     await using var cluster = await Cluster.StartAsync(TestClusters.Integers(partitions * 2, partitions), TestServers.RowsWith(), options);
     var workers = await cluster.ScatterGetAsync<ServerInfo>("info", new ScatterOptions { RequireAll = true });
     Console.WriteLine($"driver {Environment.ProcessId}");
+    Console.WriteLine($"cluster {cluster.Id}");
     foreach (var worker in workers.Values)
     {
         Console.WriteLine($"worker {worker.ProcessId}");
@@ -36,6 +43,6 @@ static async Task<int> DriveAsync(int partitions)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Partitioned.TestWorker drive <partitions>   (worker mode is entered through PARTITIONED_WORKER=1)");
+    Console.Error.WriteLine("usage: Partitioned.TestWorker drive <partitions> | drive-slurm <partitions> <slurm.conf> <host address>   (worker mode is entered through PARTITIONED_WORKER=1)");
     return 2;
 }

@@ -26,13 +26,13 @@ internal static partial class AttemptEndpoints
     {
         v1.MapPost("/attempts/{partition:int}", (int partition, CancellationToken cancellationToken) => AssignAsync(job, partition, logger, cancellationToken));
         v1.MapGet("/attempts/{partition:int}/{attempt:int}", (int partition, int attempt) =>
-            Find(job, partition, attempt, out var current) ?? Launch(current));
+            Find(job, partition, attempt, "launch data", logger, out var current) ?? Launch(current));
         v1.MapMethods("/attempts/{partition:int}/{attempt:int}", [HttpMethods.Head], (int partition, int attempt) =>
-            Find(job, partition, attempt, out _) ?? Results.Ok());
+            Find(job, partition, attempt, "a liveness check", logger, out _) ?? Results.Ok());
         v1.MapGet("/attempts/{partition:int}/{attempt:int}/rows", (HttpContext context, int partition, int attempt) =>
-            Find(job, partition, attempt, out var current) is { } problem ? Task.FromResult(problem) : StreamRowsAsync(context, current, logger));
+            Find(job, partition, attempt, "rows", logger, out var current) is { } problem ? Task.FromResult(problem) : StreamRowsAsync(context, current, logger));
         v1.MapPost("/attempts/{partition:int}/{attempt:int}/results", (HttpContext context, int partition, int attempt) =>
-            Find(job, partition, attempt, out var current) is { } problem ? Task.FromResult(problem) : ReceiveResultsAsync(context, current, logger));
+            Find(job, partition, attempt, "results", logger, out var current) is { } problem ? Task.FromResult(problem) : ReceiveResultsAsync(context, current, logger));
     }
 
     private static async Task<IResult> AssignAsync<TRow, TResult>(PartitionJob<TRow, TResult> job, int partition, ILogger logger, CancellationToken cancellationToken)
@@ -54,7 +54,7 @@ internal static partial class AttemptEndpoints
     }
 
     /// <summary>Null when <paramref name="attempt"/> is the partition's current attempt, otherwise the problem to answer.</summary>
-    private static IResult? Find<TRow, TResult>(PartitionJob<TRow, TResult> job, int partition, int attempt, out PartitionAttempt<TRow, TResult> current)
+    private static IResult? Find<TRow, TResult>(PartitionJob<TRow, TResult> job, int partition, int attempt, string what, ILogger logger, out PartitionAttempt<TRow, TResult> current)
     {
         current = null!;
         var count = job.Partitions.Count;
@@ -65,6 +65,8 @@ internal static partial class AttemptEndpoints
 
         if (job.GetAttempt(partition, attempt) is not { } running)
         {
+            // A fenced attempt: a stale worker (for example on a node that was cut off and came back) is told no.
+            Log.Fenced(logger, partition, attempt, what);
             return Problems.Conflict($"Attempt {attempt} of partition {partition} is not the partition's current attempt: it ended, a newer attempt replaced it, or it has not started.");
         }
 
@@ -230,6 +232,9 @@ internal static partial class AttemptEndpoints
 
         [LoggerMessage(EventId = 242, Level = LogLevel.Debug, Message = "Partition {Partition} attempt {Attempt}: received {Results} result rows from its worker.")]
         public static partial void ResultsReceived(ILogger logger, int partition, int attempt, int results);
+
+        [LoggerMessage(EventId = 244, Level = LogLevel.Information, Message = "Partition {Partition} attempt {Attempt} is not the partition's current attempt: its request for {What} was refused.")]
+        public static partial void Fenced(ILogger logger, int partition, int attempt, string what);
 
         [LoggerMessage(EventId = 243, Level = LogLevel.Information, Message = "Partition {Partition}: assigned attempt {Attempt} to a worker its engine launched.")]
         public static partial void AttemptAssigned(ILogger logger, int partition, int attempt);
