@@ -83,9 +83,13 @@ public sealed class LocalSlurmCluster : IAsyncDisposable
     public Task HealNodeAsync(string node) => RunScriptAsync(_instance, "heal-node", Number(node));
 
     /// <summary>Runs a Slurm command against this cluster and returns its standard output.</summary>
-    public async Task<string> SlurmAsync(string command, params string[] arguments)
+    public Task<string> SlurmAsync(string command, params string[] arguments) => SlurmAsync(new Dictionary<string, string>(), command, arguments);
+
+    /// <summary>Runs a Slurm command against this cluster with more environment variables (sbatch passes them to the job).</summary>
+    public async Task<string> SlurmAsync(IDictionary<string, string> environment, string command, params string[] arguments)
     {
-        var (exitCode, output, error) = await RunAsync(command, arguments, new Dictionary<string, string> { ["SLURM_CONF"] = ConfigFile });
+        var variables = new Dictionary<string, string>(environment) { ["SLURM_CONF"] = ConfigFile };
+        var (exitCode, output, error) = await RunAsync(command, arguments, variables);
         return exitCode == 0 ? output : throw new InvalidOperationException($"{command} {string.Join(' ', arguments)} failed ({exitCode}): {error}");
     }
 
