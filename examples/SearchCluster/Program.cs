@@ -23,22 +23,19 @@ var statistics = CorpusStatistics.Compute(documents);
 Console.WriteLine($"Corpus: {documents.Count} documents, {statistics.TotalLength:N0} terms ({options.CorpusFolder ?? "generated"}); " +
     $"global statistics computed on the driver in {clock.ElapsedMilliseconds} ms: {statistics.DocumentFrequencies.Count:N0} distinct terms, average length {statistics.AverageLength:0.0}");
 
-// 2. One partition server per slice of the corpus, each in its own worker process unless --in-process.
+// 2. One partition server per slice of the corpus: in worker processes (default), in this process, or on Slurm nodes.
 using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
-var clusterOptions = new ClusterOptions
-{
-    Runner = options.InProcess ? InProcessRunner.Instance : new ProcessRunner(),
-    LoggerFactory = loggerFactory,
-};
+await using var placement = await ClusterPlacement.CreateAsync(options, loggerFactory);
 var server = SearchServer.Definition.WithSettings(new SearchSettings(statistics));
 clock.Restart();
-await using var cluster = await Cluster.StartAsync(PartitionedDataset.FromCollection(documents, options.Partitions), server, clusterOptions);
+await using var cluster = await Cluster.StartAsync(PartitionedDataset.FromCollection(documents, options.Partitions), server, placement.Options);
 Console.WriteLine($"Cluster {cluster.Id}: {cluster.Hosts.Count} partitions serving after {clock.ElapsedMilliseconds} ms " +
-    $"({clusterOptions.Runner.Name} runner: start, stream documents, build indexes, register)");
-foreach (var summary in (await cluster.ScatterGetAsync<IndexSummary>("stats", new ScatterOptions { RequireAll = true })).Values)
+    $"({placement.Options.Runner.Name} runner: start, stream documents, build indexes, register)");
+var summaries = (await cluster.ScatterGetAsync<IndexSummary>("stats", new ScatterOptions { RequireAll = true })).Values;
+foreach (var (entry, summary) in cluster.Directory.Current.Partitions.Zip(summaries))
 {
-    Console.WriteLine($"  partition {summary.Partition} (pid {summary.ProcessId}): {summary.Documents} documents, {summary.Terms:N0} terms, " +
-        $"{summary.Postings:N0} postings, index built in {summary.BuildMilliseconds:0.0} ms");
+    Console.WriteLine($"  partition {entry.Partition} on node {entry.Node} at {entry.Endpoint} (attempt {entry.Attempt}, pid {summary.ProcessId}): " +
+        $"{summary.Documents} documents, {summary.Terms:N0} terms, {summary.Postings:N0} postings, index built in {summary.BuildMilliseconds:0.0} ms");
 }
 
 // 3. Queries by scatter-gather: every partition's top-k, merged into the corpus's top-k.

@@ -13,7 +13,14 @@ public sealed record SearchOptions
           --query TEXT       a query to run (repeatable; default a built-in list)
           --k N              hits per query (default 10, at most 100)
           --rounds N         times every query runs to measure latency (default 20)
-          --in-process       run partitions inside this process instead of worker processes
+          --runner NAME      where partitions run: process (default: worker processes on this machine),
+                             in-process, or slurm (one Slurm job per partition, on the cluster's nodes)
+          --in-process       same as --runner in-process
+          --local-slurm      with --runner slurm: start this repository's local 3-node Slurm cluster first
+                             (scripts/slurm-local.sh; installs slurm-wlm and munge when missing; needs root)
+          --slurm-conf FILE  with --runner slurm: the cluster's slurm.conf (default: $SLURM_CONF or Slurm's own)
+          --host ADDRESS     with --runner slurm: this machine's name or address as the nodes reach it
+                             (default: its host name)
           --serve            after the queries, serve GET /search?q=...&k=... until Ctrl+C
           --port N           port for --serve (default 5080)
         """;
@@ -30,7 +37,13 @@ public sealed record SearchOptions
 
     public int Rounds { get; init; } = 20;
 
-    public bool InProcess { get; init; }
+    public string Runner { get; init; } = "process";
+
+    public bool LocalSlurm { get; init; }
+
+    public string? SlurmConfig { get; init; }
+
+    public string? Host { get; init; }
 
     public bool Serve { get; init; }
 
@@ -48,7 +61,10 @@ public sealed record SearchOptions
             switch (name)
             {
                 case "--in-process":
-                    options = options with { InProcess = true };
+                    options = options with { Runner = "in-process" };
+                    continue;
+                case "--local-slurm":
+                    options = options with { LocalSlurm = true };
                     continue;
                 case "--serve":
                     options = options with { Serve = true };
@@ -88,6 +104,18 @@ public sealed record SearchOptions
                 case "--query":
                     queries.Add(value);
                     break;
+                case "--runner" when value is "in-process" or "process" or "slurm":
+                    options = options with { Runner = value };
+                    break;
+                case "--runner":
+                    problem = $"--runner must be in-process, process or slurm (was '{value}').";
+                    break;
+                case "--slurm-conf":
+                    options = options with { SlurmConfig = value };
+                    break;
+                case "--host":
+                    options = options with { Host = value };
+                    break;
                 default:
                     problem = $"Unknown option {name}.";
                     break;
@@ -103,6 +131,11 @@ public sealed record SearchOptions
                 problem ??= $"{name} must be a whole number from {minimum} to {maximum} (was '{text}').";
                 return 0;
             }
+        }
+
+        if (problem is null && options.Runner != "slurm" && (options.LocalSlurm || options.SlurmConfig is not null || options.Host is not null))
+        {
+            problem = "--local-slurm, --slurm-conf and --host go with --runner slurm.";
         }
 
         error = problem;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
+using Partitioned.Examples;
 using Partitioned.Server;
 
 namespace Partitioned.Testing.Slurm;
@@ -12,51 +13,30 @@ namespace Partitioned.Testing.Slurm;
 /// </summary>
 public sealed class LocalSlurmCluster : IAsyncDisposable
 {
-    private static readonly TimeSpan s_scriptTimeout = TimeSpan.FromMinutes(5);
+    private readonly LocalSlurm _slurm;
 
-    private readonly string _instance;
-
-    private LocalSlurmCluster(string instance, string configFile, string hostAddress, string mode)
-    {
-        _instance = instance;
-        ConfigFile = configFile;
-        HostAddress = hostAddress;
-        Mode = mode;
-    }
+    private LocalSlurmCluster(LocalSlurm slurm) => _slurm = slurm;
 
     /// <summary>The cluster's slurm.conf (what SLURM_CONF must name).</summary>
-    public string ConfigFile { get; }
+    public string ConfigFile => _slurm.ConfigFile;
 
     /// <summary>This machine's address on the cluster network: where the coordinator listens for the nodes.</summary>
-    public string HostAddress { get; }
+    public string HostAddress => _slurm.HostAddress;
 
     /// <summary><c>netns</c> (nodes at addresses of their own) or <c>loopback</c>.</summary>
-    public string Mode { get; }
+    public string Mode => _slurm.NodesElsewhere ? "netns" : "loopback";
 
     /// <summary>The node names.</summary>
     public IReadOnlyList<string> Nodes { get; } = ["n1", "n2", "n3"];
 
-    /// <summary>Where the script lives.</summary>
-    public static string Script => Path.Combine(ExampleProcess.RepositoryRoot, "scripts", "slurm-local.sh");
-
     /// <summary>Starts the cluster (installing Slurm and munge with apt-get when missing) and waits until every node is up.</summary>
-    public static async Task<LocalSlurmCluster> StartAsync()
-    {
-        var instance = Environment.GetEnvironmentVariable("PARTITIONED_SLURM_INSTANCE") ?? "0";
-        await RunScriptAsync(instance, "start");
-        var variables = (await RunScriptAsync(instance, "env")).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(static line => line.Replace("export ", string.Empty, StringComparison.Ordinal).Split('=', 2))
-            .ToDictionary(static pair => pair[0], static pair => pair[1]);
-        var status = await RunScriptAsync(instance, "status");
-        var mode = status.Contains("mode: netns", StringComparison.Ordinal) ? "netns" : "loopback";
-        return new LocalSlurmCluster(instance, variables["SLURM_CONF"], variables["PARTITIONED_SLURM_HOST_ADDRESS"], mode);
-    }
+    public static async Task<LocalSlurmCluster> StartAsync() => new(await LocalSlurm.StartAsync());
 
     /// <summary>Runner options for the test worker on this cluster.</summary>
     public SlurmRunnerOptions RunnerOptions() => SlurmRunnerOptions.ForAssembly(TestWorkers.Dll) with
     {
         ConfigFile = ConfigFile,
-        WorkersOnOtherHosts = Mode == "netns",
+        WorkersOnOtherHosts = _slurm.NodesElsewhere,
         KillGracePeriod = TimeSpan.FromSeconds(3),
     };
 
@@ -67,20 +47,20 @@ public sealed class LocalSlurmCluster : IAsyncDisposable
         HealthCheckInterval = TimeSpan.FromMilliseconds(500),
         HealthCheckTimeout = TimeSpan.FromSeconds(2),
         RelaunchDelay = TimeSpan.FromMilliseconds(100),
-        Server = new PartitionServerOptions { BindAddress = Mode == "netns" ? "0.0.0.0" : "127.0.0.1", DrainTimeout = TimeSpan.FromSeconds(10) },
+        Server = new PartitionServerOptions { BindAddress = _slurm.NodesElsewhere ? "0.0.0.0" : "127.0.0.1", DrainTimeout = TimeSpan.FromSeconds(10) },
     };
 
     /// <summary>Kills a node as a machine dies: its slurmd, its step daemons and its tasks, at once.</summary>
-    public Task KillNodeAsync(string node) => RunScriptAsync(_instance, "kill-node", Number(node));
+    public Task KillNodeAsync(string node) => LocalSlurm.RunScriptAsync("kill-node", Number(node));
 
     /// <summary>Starts a killed node's slurmd again and waits until Slurm takes it back.</summary>
-    public Task StartNodeAsync(string node) => RunScriptAsync(_instance, "start-node", Number(node));
+    public Task StartNodeAsync(string node) => LocalSlurm.RunScriptAsync("start-node", Number(node));
 
     /// <summary>Takes a node off the network (its link goes down; what runs there keeps running).</summary>
-    public Task CutNodeAsync(string node) => RunScriptAsync(_instance, "cut-node", Number(node));
+    public Task CutNodeAsync(string node) => LocalSlurm.RunScriptAsync("cut-node", Number(node));
 
     /// <summary>Puts a node back on the network.</summary>
-    public Task HealNodeAsync(string node) => RunScriptAsync(_instance, "heal-node", Number(node));
+    public Task HealNodeAsync(string node) => LocalSlurm.RunScriptAsync("heal-node", Number(node));
 
     /// <summary>Runs a Slurm command against this cluster and returns its standard output.</summary>
     public Task<string> SlurmAsync(string command, params string[] arguments) => SlurmAsync(new Dictionary<string, string>(), command, arguments);
@@ -88,9 +68,24 @@ public sealed class LocalSlurmCluster : IAsyncDisposable
     /// <summary>Runs a Slurm command against this cluster with more environment variables (sbatch passes them to the job).</summary>
     public async Task<string> SlurmAsync(IDictionary<string, string> environment, string command, params string[] arguments)
     {
-        var variables = new Dictionary<string, string>(environment) { ["SLURM_CONF"] = ConfigFile };
-        var (exitCode, output, error) = await RunAsync(command, arguments, variables);
-        return exitCode == 0 ? output : throw new InvalidOperationException($"{command} {string.Join(' ', arguments)} failed ({exitCode}): {error}");
+        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        start.Environment["SLURM_CONF"] = ConfigFile;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(timeout.Token);
+        return process.ExitCode == 0 ? await output : throw new InvalidOperationException($"{command} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await error}");
     }
 
     /// <summary>The jobs in the queue whose name contains <paramref name="nameFragment"/>: (id, name, state, node list).</summary>
@@ -103,34 +98,7 @@ public sealed class LocalSlurmCluster : IAsyncDisposable
             .Select(static fields => (fields[0], fields[1], fields[2], fields[3]))];
     }
 
-    public async ValueTask DisposeAsync() => await RunScriptAsync(_instance, "stop");
+    public async ValueTask DisposeAsync() => await LocalSlurm.StopAsync();
 
     private static string Number(string node) => node.TrimStart('n');
-
-    private static async Task<string> RunScriptAsync(string instance, params string[] arguments)
-    {
-        var (exitCode, output, error) = await RunAsync("bash", [Script, .. arguments], new Dictionary<string, string> { ["PARTITIONED_SLURM_INSTANCE"] = instance });
-        return exitCode == 0 ? output : throw new InvalidOperationException($"slurm-local.sh {string.Join(' ', arguments)} failed ({exitCode}): {error}{output}");
-    }
-
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string program, IEnumerable<string> arguments, IDictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(s_scriptTimeout);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await error);
-    }
 }

@@ -30,6 +30,15 @@ public sealed class SearchClusterTests(ITestOutputHelper output)
             .And.Contain("Stopped partition 1: answered");
     }
 
+    [Theory]
+    [InlineData("--runner mesos", "--runner must be in-process, process or slurm (was 'mesos').")]
+    [InlineData("--local-slurm", "--local-slurm, --slurm-conf and --host go with --runner slurm.")]
+    public void Options_BadRunnerChoice_IsRefusedSayingWhy(string arguments, string expected)
+    {
+        SearchOptions.Parse(arguments.Split(' '), out var error).Should().BeNull();
+        error.Should().Be(expected);
+    }
+
     [Fact]
     public async Task DistributedTopK_OnWorkerProcesses_EqualsASingleIndexOverTheWholeCorpus()
     {

@@ -1,0 +1,63 @@
+using Partitioned.Clustering;
+using Partitioned.Examples;
+using Partitioned.Server;
+
+namespace SearchCluster;
+
+/// <summary>Where the example's partitions run: the cluster options for the chosen runner, and a local Slurm cluster when asked.</summary>
+internal sealed class ClusterPlacement : IAsyncDisposable
+{
+    private readonly bool _stopLocalSlurm;
+
+    private ClusterPlacement(ClusterOptions options, bool stopLocalSlurm)
+    {
+        Options = options;
+        _stopLocalSlurm = stopLocalSlurm;
+    }
+
+    public ClusterOptions Options { get; }
+
+    /// <summary>Options for <paramref name="search"/>'s runner; with <c>--local-slurm</c>, starts the local Slurm cluster (and stops it at the end if it started it).</summary>
+    public static async Task<ClusterPlacement> CreateAsync(SearchOptions search, ILoggerFactory loggerFactory)
+    {
+        var options = new ClusterOptions { LoggerFactory = loggerFactory };
+        switch (search.Runner)
+        {
+            case "in-process":
+                return new ClusterPlacement(options with { Runner = InProcessRunner.Instance }, stopLocalSlurm: false);
+            case "process":
+                return new ClusterPlacement(options with { Runner = new ProcessRunner() }, stopLocalSlurm: false);
+        }
+
+        if (!search.LocalSlurm)
+        {
+            // A real cluster: every address reachable from the nodes; they dial this machine by the name or address given.
+            return new ClusterPlacement(options with
+            {
+                Runner = new SlurmRunner(new SlurmRunnerOptions { ConfigFile = search.SlurmConfig }),
+                CoordinatorBindAddress = "0.0.0.0",
+                CoordinatorAdvertisedHost = search.Host,
+                Server = new PartitionServerOptions { BindAddress = "0.0.0.0" },
+            }, stopLocalSlurm: false);
+        }
+
+        var alreadyRunning = await LocalSlurm.IsRunningAsync();
+        Console.WriteLine(alreadyRunning ? "Local Slurm cluster: already running." : "Local Slurm cluster: starting 3 nodes (scripts/slurm-local.sh start) ...");
+        var slurm = await LocalSlurm.StartAsync();
+        return new ClusterPlacement(options with
+        {
+            Runner = new SlurmRunner(new SlurmRunnerOptions { ConfigFile = slurm.ConfigFile, WorkersOnOtherHosts = slurm.NodesElsewhere }),
+            CoordinatorBindAddress = slurm.HostAddress,
+            Server = new PartitionServerOptions { BindAddress = slurm.NodesElsewhere ? "0.0.0.0" : "127.0.0.1" },
+        }, stopLocalSlurm: !alreadyRunning);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopLocalSlurm)
+        {
+            Console.WriteLine("Local Slurm cluster: stopping (it was started for this run).");
+            await LocalSlurm.StopAsync();
+        }
+    }
+}
