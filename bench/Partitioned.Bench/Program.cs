@@ -12,6 +12,8 @@ if (PartitionWorker.IsWorkerProcess)
 
 // Usage: Partitioned.Bench [serving] [lifecycle] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
 //                          [--only <target name part>] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
+//                          [--no-slurm] (lifecycle: skip the Slurm runner, which starts the local Slurm cluster as root)
+//                          [--r2r-worker <published app>] (lifecycle: also the process runner with this ReadyToRun build as the worker)
 var benchFolder = Option("--bench-folder") ?? "bench";
 var outFolder = Option("--out") ?? Path.Combine(benchFolder, "results");
 var runAll = !args.Contains("serving") && !args.Contains("lifecycle");
@@ -38,7 +40,7 @@ Console.WriteLine($"Machine: {machine.cores} cores, {machine.os}, {machine.runti
 
 List<ServingRow> serving = [];
 List<LifecycleRow> lifecycle = [];
-RecoveryResult? recovery = null;
+List<RecoveryResult> recovery = [];
 if (settings.Serving)
 {
     Console.WriteLine($"Serving: wrk for {settings.Duration.TotalSeconds} s per level after a {settings.Warmup.TotalSeconds} s warm-up.");
@@ -48,9 +50,30 @@ if (settings.Serving)
 
 if (settings.Lifecycle)
 {
-    Console.WriteLine("Cluster lifecycle (median of 3; memory: driver managed heap per partition in-process, resident set per worker process):");
-    lifecycle = await LifecycleBenchmark.RunAsync(settings, [("in-process", InProcessRunner.Instance, 64), ("process", new ProcessRunner(), 64)]);
-    recovery = await RecoveryBenchmark.RunAsync();
+    Console.WriteLine("Cluster lifecycle (median of 3; memory: driver managed heap per partition in-process, resident set per worker process; cpu: per worker, launch to registered):");
+    await using var slurm = args.Contains("--no-slurm") ? null : await BenchSlurm.TryStartAsync();
+    BenchRunner inProcess = new("in-process", new ClusterOptions { Runner = InProcessRunner.Instance }, 64);
+    BenchRunner process = new("process", new ClusterOptions { Runner = new ProcessRunner() }, 64);
+    List<BenchRunner> runners = [inProcess, process];
+    if (Option("--r2r-worker") is { } readyToRun)
+    {
+        // The same app published ReadyToRun (run.sh publishes it): its workers start with less JIT.
+        runners.Add(new("process, ReadyToRun", new ClusterOptions { Runner = new ProcessRunner(new ProcessRunnerOptions { Executable = Path.GetFullPath(readyToRun) }) }, 64));
+    }
+
+    if (slurm is not null)
+    {
+        runners.Add(slurm.Runner);
+    }
+
+    lifecycle = await LifecycleBenchmark.RunAsync(settings, runners);
+    Console.WriteLine("Recovery:");
+    recovery.Add(await RecoveryBenchmark.WorkerKillAsync(process));
+    if (slurm is not null)
+    {
+        recovery.Add(await RecoveryBenchmark.WorkerKillAsync(slurm.Runner));
+        recovery.Add(await RecoveryBenchmark.NodeKillAsync(slurm.Runner, slurm.KillNodeAsync, slurm.StartNodeAsync));
+    }
 }
 
 var json = Path.Combine(outFolder, "results.json");
@@ -59,6 +82,12 @@ await File.WriteAllTextAsync(json, JsonSerializer.Serialize(
     new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
 await File.WriteAllTextAsync(Path.Combine(outFolder, "summary.md"), Report.Markdown(machine.cores, serving, lifecycle, recovery));
 Console.WriteLine($"Results written to {json} and summary.md");
+if (lifecycle.Sum(static r => r.LostResults) is > 0 and var lost)
+{
+    Console.Error.WriteLine($"FAILED: stopping clusters lost the results of {lost} partition(s) (see the LOST RESULTS lines above).");
+    return 1;
+}
+
 return 0;
 
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();

@@ -4,77 +4,70 @@ using Partitioned.Coordination;
 
 namespace Partitioned.Bench;
 
-/// <summary>kill -9 of one partition's worker process, to its next attempt registered (the coordinator's Replaced change).</summary>
+/// <summary>
+/// Failure to serving again: kill -9 of one partition's worker to its next attempt registered (the coordinator's
+/// Replaced change), and, on Slurm, a whole node killed to every partition it held serving again elsewhere.
+/// </summary>
 internal static class RecoveryBenchmark
 {
-    private const int Kills = 5;
+    private const int WorkerKills = 5;
+    private const int NodeKills = 3;
 
-    public static async Task<RecoveryResult> RunAsync()
+    public static async Task<RecoveryResult> WorkerKillAsync(BenchRunner runner)
     {
         // A fresh cluster for every kill: the first re-launch of a partition waits RelaunchDelay (100 ms); later ones back off longer.
         var samples = new List<double>();
-        for (var kill = 0; kill < Kills; kill++)
+        for (var kill = 0; kill < WorkerKills; kill++)
         {
-            await using var cluster = new Cluster<int, int>(
-                PartitionedDataset.FromGenerator(2, _ => Array.Empty<int>()),
-                BenchServer.Definition,
-                new ClusterOptions { Runner = new ProcessRunner() });
+            await using var cluster = new Cluster<int, int>(PartitionedDataset.FromGenerator(2, _ => Array.Empty<int>()), BenchServer.Definition, runner.Options);
             await cluster.StartAsync();
-            var replaced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            cluster.PartitionChanged += (_, change) =>
-            {
-                if (change.Partition == 1 && change.Kind == PartitionChangeKind.Replaced)
-                {
-                    replaced.TrySetResult();
-                }
-            };
+            var replaced = cluster.Directory.WaitUntilAsync(static s => s[1].Attempt == 1 && s[1].State == PartitionState.Serving, CancellationToken.None);
 
-            var pid = WorkerPid(cluster.Hosts[1].Port);
+            var pid = WorkerProcesses.Of(cluster.Id, partition: 1).Single();
             var clock = Stopwatch.StartNew();
             using (var victim = Process.GetProcessById(pid))
             {
                 victim.Kill();
             }
 
-            await replaced.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await replaced.WaitAsync(TimeSpan.FromSeconds(60));
             samples.Add(clock.Elapsed.TotalMilliseconds);
             await cluster.StopAsync();
         }
 
-        samples.Sort();
-        var result = new RecoveryResult(samples[samples.Count / 2], samples[^1], samples);
-        Console.WriteLine($"  kill -9 to re-registered: median {result.MedianMs:0} ms, max {result.MaxMs:0} ms over {Kills} kills");
-        return result;
+        return Report(runner.Name, "kill -9 of a worker to its next attempt registered", samples);
     }
 
-    /// <summary>The worker process listening on a port (from /proc/net/tcp and the processes' socket descriptors).</summary>
-    private static int WorkerPid(int port)
+    /// <summary>Kills the node holding the most of 6 partitions, and times until each of them serves again on another node.</summary>
+    public static async Task<RecoveryResult> NodeKillAsync(BenchRunner runner, Func<string, Task> killNode, Func<string, Task> startNode)
     {
-        var hex = port.ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
-        var inode = File.ReadLines("/proc/net/tcp").Skip(1)
-            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .First(cells => cells[1].EndsWith(":" + hex, StringComparison.Ordinal) && cells[3] == "0A")[9];
-        foreach (var process in Directory.EnumerateDirectories("/proc"))
+        var samples = new List<double>();
+        for (var kill = 0; kill < NodeKills; kill++)
         {
-            if (!int.TryParse(Path.GetFileName(process), out var pid))
-            {
-                continue;
-            }
+            await using var cluster = new Cluster<int, int>(PartitionedDataset.FromGenerator(6, _ => Array.Empty<int>()), BenchServer.Definition, runner.Options);
+            await cluster.StartAsync();
+            var victim = cluster.Directory.Current.Partitions.GroupBy(static p => p.Node!).OrderByDescending(static g => g.Count()).First();
+            var partitions = victim.Select(static p => p.Partition).ToArray();
+            var back = cluster.Directory.WaitUntilAsync(s => partitions.All(p => s[p].Attempt > 0 && s[p].State == PartitionState.Serving), CancellationToken.None);
 
-            try
-            {
-                if (Directory.EnumerateFileSystemEntries(Path.Combine(process, "fd")).Any(fd => new FileInfo(fd).LinkTarget == $"socket:[{inode}]"))
-                {
-                    return pid;
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-            }
+            var clock = Stopwatch.StartNew();
+            await killNode(victim.Key);
+            await back.WaitAsync(TimeSpan.FromSeconds(90));
+            samples.Add(clock.Elapsed.TotalMilliseconds);
+            await cluster.StopAsync();
+            await startNode(victim.Key);
         }
 
-        throw new InvalidOperationException($"No process listens on port {port}.");
+        return Report(runner.Name, "a node killed to its partitions serving again elsewhere", samples);
+    }
+
+    private static RecoveryResult Report(string runner, string what, List<double> samples)
+    {
+        samples.Sort();
+        var result = new RecoveryResult(runner, what, samples[samples.Count / 2], samples[^1], samples);
+        Console.WriteLine($"  {runner}: {what}: median {result.MedianMs:0} ms, max {result.MaxMs:0} ms over {samples.Count}");
+        return result;
     }
 }
 
-internal sealed record RecoveryResult(double MedianMs, double MaxMs, IReadOnlyList<double> SamplesMs);
+internal sealed record RecoveryResult(string Runner, string What, double MedianMs, double MaxMs, IReadOnlyList<double> SamplesMs);

@@ -28,7 +28,7 @@ internal static class Report
         Console.WriteLine(ServingTable(rows));
     }
 
-    public static string Markdown(int cores, IReadOnlyList<ServingRow> serving, IReadOnlyList<LifecycleRow> lifecycle, RecoveryResult? recovery)
+    public static string Markdown(int cores, IReadOnlyList<ServingRow> serving, IReadOnlyList<LifecycleRow> lifecycle, IReadOnlyList<RecoveryResult> recovery)
     {
         var text = new System.Text.StringBuilder();
         text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"Machine: {cores} cores. Command: `bench/run.sh`.").AppendLine();
@@ -39,19 +39,25 @@ internal static class Report
 
         if (lifecycle.Count > 0)
         {
-            text.AppendLine("| runner | partitions | start to all registered (ms) | stop (ms) | memory per partition (MB) |");
-            text.AppendLine("|---|---:|---:|---:|---:|");
+            text.AppendLine("| runner | partitions | start to all registered (ms) | stop (ms) | memory per partition (MB) | CPU per worker, launch to registered (ms) | results lost |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
             foreach (var row in lifecycle)
             {
-                text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {row.Runner} | {row.Partitions} | {row.StartMs:0} | {row.StopMs:0} | {row.MemoryPerPartitionMb:0.0} |");
+                var cpu = row.CpuMsPerWorker > 0 ? $"{row.CpuMsPerWorker:0}" : "";
+                text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {row.Runner} | {row.Partitions} | {row.StartMs:0} | {row.StopMs:0} | {row.MemoryPerPartitionMb:0.0} | {cpu} | {row.LostResults} |");
             }
 
             text.AppendLine();
         }
 
-        if (recovery is not null)
+        if (recovery.Count > 0)
         {
-            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"kill -9 of a worker process to its next attempt registered: median {recovery.MedianMs:0} ms, max {recovery.MaxMs:0} ms ({recovery.SamplesMs.Count} kills).");
+            text.AppendLine("| runner | failure to serving again | median (ms) | max (ms) | samples |");
+            text.AppendLine("|---|---|---:|---:|---:|");
+            foreach (var result in recovery)
+            {
+                text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {result.Runner} | {result.What} | {result.MedianMs:0} | {result.MaxMs:0} | {result.SamplesMs.Count} |");
+            }
         }
 
         return text.ToString();
