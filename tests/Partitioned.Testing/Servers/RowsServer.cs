@@ -74,5 +74,14 @@ public sealed class RowsServer(TestServerSettings settings) : PartitionServer<in
         }
     }
 
-    protected override IAsyncEnumerable<int> ProduceResultsAsync(CancellationToken cancellationToken) => _rows.ToAsyncEnumerable();
+    protected override IAsyncEnumerable<int> ProduceResultsAsync(CancellationToken cancellationToken)
+    {
+        if (settings.LingerAfterResultsPartitions.Contains(Context.Partition))
+        {
+            // A foreground thread: the process cannot exit once the worker is done.
+            new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = false, Name = "linger" }.Start();
+        }
+
+        return _rows.ToAsyncEnumerable();
+    }
 }

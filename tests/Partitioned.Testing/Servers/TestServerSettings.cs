@@ -21,6 +21,12 @@ public sealed record TestServerSettings
     /// <summary>Partitions whose initialisation blocks its thread forever and ignores cancellation (code a worker must be killed out of).</summary>
     public int[] BlockInitPartitions { get; init; } = [];
 
+    /// <summary>
+    /// Partitions whose worker process does not exit after handing back its results (a foreground thread keeps it
+    /// alive), like a worker slow to exit on an overloaded machine. Only for worker-process tests.
+    /// </summary>
+    public int[] LingerAfterResultsPartitions { get; init; } = [];
+
     /// <summary>Write noise to stdout and stderr during initialisation and at every request (for worker output tests).</summary>
     public bool Noisy { get; init; }
 }

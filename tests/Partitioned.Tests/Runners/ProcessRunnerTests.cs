@@ -93,6 +93,21 @@ public sealed class ProcessRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Stop_WorkerSlowToExitAfterPostingItsResults_IsKilled_AndItsResultsStillCount()
+    {
+        var runner = TestWorkers.Runner(o => o with { KillGracePeriod = TimeSpan.FromMilliseconds(500) });
+        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(6, 2), TestServers.RowsWith(new TestServerSettings { LingerAfterResultsPartitions = [1] }), Options() with { Runner = runner });
+        var lingering = (await cluster.GetClient(1).GetFromJsonAsync<ServerInfo>("info"))!.ProcessId;
+
+        var results = await cluster.StopAsync();
+
+        (await results.CollectAsync()).Should().Equal(0, 1, 2, 3, 4, 5);
+        cluster.Attempts.Should().HaveCount(2).And.OnlyContain(static a => a.Status == AttemptStatus.Succeeded);
+        _logs.Text.Should().Contain("posted its results but did not exit within 00:00:00.5000000; stopping it by force (its results are kept)");
+        TestWorkers.IsAlive(lingering).Should().BeFalse();
+    }
+
+    [Fact]
     public async Task Start_PartitionCrashesOnEveryInit_FailsAfterMaxAttempts_WithExitCodeAndStderrTail()
     {
         var cluster = new Cluster<int, int>(TestClusters.Integers(4, 2), TestServers.RowsWith(new TestServerSettings { CrashInitPartitions = [0] }), Options() with { MaxAttempts = 2 });
