@@ -1,0 +1,92 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Partitioned.Server;
+
+namespace Partitioned.Clustering;
+
+/// <summary>
+/// Reads <see cref="ClusterOptions"/> from a configuration section (appsettings.json, environment variables...):
+/// every plain setting by name (<c>MaxAttempts</c>, <c>StartTimeout</c> as <c>00:01:00</c>, <c>Server:BindAddress</c>),
+/// plus <c>Runner</c> by name (<c>in-process</c>, <c>process</c>, <c>slurm</c>) with its options in <c>Process</c> or
+/// <c>Slurm</c>, and <c>Server:Ports</c> as <c>0</c>, <c>5000</c> or <c>5000-5010</c>. A key that names no setting is an
+/// error, so a misspelt setting is never silently ignored.
+/// </summary>
+internal static class ClusterConfiguration
+{
+    private const string RunnerKey = "Runner";
+    private const string ProcessKey = "Process";
+    private const string SlurmKey = "Slurm";
+    private const string PortsKey = "Server:Ports";
+
+    /// <exception cref="InvalidOperationException">A key names no setting, or a value does not fit its setting; the message says which.</exception>
+    public static ClusterOptions Apply(IConfiguration section, ClusterOptions options)
+    {
+        // The binder sets init-only properties on a copy; the keys it cannot read are handled below.
+        var copy = options with { Server = options.Server with { } };
+        var plain = new ConfigurationBuilder()
+            .AddInMemoryCollection(section.AsEnumerable(makePathsRelative: true).Where(static pair => pair.Value is not null && !IsSpecial(pair.Key)))
+            .Build();
+        try
+        {
+            plain.Bind(copy, static binder => binder.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new InvalidOperationException($"The cluster configuration '{Path(section)}' is invalid: {ex.Message}", ex);
+        }
+
+        if (section[PortsKey] is { Length: > 0 } ports)
+        {
+            copy = copy with { Server = copy.Server with { Ports = ParsePorts(ports, section) } };
+        }
+
+        return section[RunnerKey] is { Length: > 0 } runner ? copy with { Runner = CreateRunner(runner, section) } : copy;
+    }
+
+    private static bool IsSpecial(string key) =>
+        key.Equals(RunnerKey, StringComparison.OrdinalIgnoreCase) || key.Equals(PortsKey, StringComparison.OrdinalIgnoreCase)
+        || key.StartsWith(ProcessKey, StringComparison.OrdinalIgnoreCase) || key.StartsWith(SlurmKey, StringComparison.OrdinalIgnoreCase);
+
+    private static IPartitionRunner CreateRunner(string name, IConfiguration section) => name.ToLowerInvariant() switch
+    {
+        "in-process" => InProcessRunner.Instance,
+        "process" => new ProcessRunner(Bind(section.GetSection(ProcessKey), new ProcessRunnerOptions())),
+        "slurm" => new SlurmRunner(Bind(section.GetSection(SlurmKey), new SlurmRunnerOptions())),
+        _ => throw new InvalidOperationException($"The cluster configuration '{Path(section)}' is invalid: {RunnerKey} must be in-process, process or slurm (was '{name}')."),
+    };
+
+    private static T Bind<T>(IConfigurationSection section, T options)
+        where T : class
+    {
+        try
+        {
+            section.Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
+            return options;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new InvalidOperationException($"The runner configuration '{section.Path}' is invalid: {ex.Message}", ex);
+        }
+    }
+
+    private static PortRange ParsePorts(string text, IConfiguration section)
+    {
+        var parts = text.Split('-', 2, StringSplitOptions.TrimEntries);
+        if (int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var first))
+        {
+            if (parts.Length == 1)
+            {
+                return new PortRange(first, first);
+            }
+
+            if (int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var last))
+            {
+                return new PortRange(first, last);
+            }
+        }
+
+        throw new InvalidOperationException($"The cluster configuration '{Path(section)}' is invalid: {PortsKey} must be 0, a port such as 5000, or a range such as 5000-5010 (was '{text}').");
+    }
+
+    private static string Path(IConfiguration section) => section is IConfigurationSection named ? named.Path : "(root)";
+}
