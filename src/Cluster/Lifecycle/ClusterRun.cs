@@ -83,11 +83,16 @@ internal sealed partial class ClusterRun<TRow, TResult>
             {
                 _job.EndReportedAttempt(change.Partition, change.Current.Attempt, change.Current.LastError ?? "no details");
             }
+            else if (change.Kind is PartitionChangeKind.Registered or PartitionChangeKind.Replaced && _job.GetAttempt(change.Partition, change.Current.Attempt) is { } registered)
+            {
+                ClusterMetrics.RegistrationDuration.Record(options.TimeProvider.GetElapsedTime(registered.LaunchedTimestamp).TotalSeconds, ClusterMetrics.Cluster(Id));
+            }
 
             events.RaisePartitionChanged(change);
         };
         _job.AttemptCompleted += events.RaiseAttemptCompleted;
         _job.PartitionFailed += events.RaisePartitionFailed;
+        ClusterMetrics.Watch(Id, _coordinator.Directory);
 
         Log.Starting(_logger, Id, _settings.Dataset.PartitionCount, options.Runner.Name, _coordinator.Address);
         _job.Start(_coordinator);
@@ -202,6 +207,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
         }
 
         _clients?.Dispose();
+        ClusterMetrics.Forget(Id);
         if (_coordinator is not null)
         {
             await _coordinator.StopAsync().ConfigureAwait(false);

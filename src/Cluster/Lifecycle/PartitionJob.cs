@@ -148,6 +148,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
             Coordinator.AdmitAttempt(partition, attempt);
             Volatile.Write(ref _currentAttempts[partition], current);
             SignalNextAttempt(partition);
+            CountLaunch(attempt);
             var started = _settings.Options.TimeProvider.GetUtcNow();
             Log.AttemptStarting(_logger, partition, attempt, _settings.Options.Runner.Name);
             try
@@ -219,8 +220,20 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         return new AttemptOutcome(partition, number, status, error, exception, started, _settings.Options.TimeProvider.GetUtcNow()) { Node = node };
     }
 
+    private void CountLaunch(int attempt)
+    {
+        var cluster = ClusterMetrics.Cluster(_settings.ClusterId);
+        var runner = new KeyValuePair<string, object?>(ClusterTelemetry.RunnerAttribute, _settings.Options.Runner.Name);
+        ClusterMetrics.AttemptsStarted.Add(1, cluster, runner);
+        if (attempt > 0)
+        {
+            ClusterMetrics.Relaunches.Add(1, cluster, runner);
+        }
+    }
+
     private void Record(List<AttemptOutcome> attempts, AttemptOutcome outcome)
     {
+        ClusterMetrics.AttemptsEnded.Add(1, ClusterMetrics.Cluster(_settings.ClusterId), new(ClusterTelemetry.AttemptStatusAttribute, outcome.Status.ToString().ToLowerInvariant()));
         attempts.Add(outcome);
         lock (_gate)
         {

@@ -20,6 +20,7 @@ public sealed class PartitionAttempt<TRow, TResult> : IPlacementSink
     {
         Launch = launch;
         PreviousAttempts = previousAttempts ?? [];
+        LaunchedTimestamp = timeProvider.GetTimestamp();
         Server = server;
         _dataset = dataset;
         LoggerFactory = loggerFactory;
@@ -78,6 +79,9 @@ public sealed class PartitionAttempt<TRow, TResult> : IPlacementSink
     internal bool TryPostResults(IReadOnlyList<TResult> results) => _postedResults.TrySetResult(results);
 
     internal bool TryMarkLost(string reason) => _lost.TrySetResult(reason);
+
+    /// <summary>When the cluster launched the attempt (<see cref="TimeProvider.GetTimestamp"/>), for its registration time.</summary>
+    internal long LaunchedTimestamp { get; }
 
     /// <summary>True once the runner finished with this attempt.</summary>
     internal bool IsEnded => _ended;

@@ -67,7 +67,7 @@ internal sealed partial class HeadNodeIngress
         }
 
         ServingMetrics.Requests.Add(1, ServingMetrics.Service(name));
-        ServingMetrics.QueueDepth.Add(1, ServingMetrics.Service(name));
+        ServingMetrics.QueuedRequests.Add(1, ServingMetrics.Service(name));
         // The deadline is enforced by the sweeper (one timer for all requests), which answers 504 through the same task.
         WireReply reply;
         try
@@ -106,7 +106,7 @@ internal sealed partial class HeadNodeIngress
         if (request.State == IngressRequest.Waiting)
         {
             _queues[request.Service].Remove(request);
-            ServingMetrics.QueueDepth.Add(-1, ServingMetrics.Service(request.Service));
+            ServingMetrics.QueuedRequests.Add(-1, ServingMetrics.Service(request.Service));
         }
 
         request.State = IngressRequest.Done;

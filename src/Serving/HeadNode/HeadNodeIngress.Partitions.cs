@@ -86,7 +86,7 @@ internal sealed partial class HeadNodeIngress
 
             if (taken.Count > 0)
             {
-                ServingMetrics.QueueDepth.Add(-taken.Count, ServingMetrics.Service(service));
+                ServingMetrics.QueuedRequests.Add(-taken.Count, ServingMetrics.Service(service));
                 await DeliverAsync(context, taken, ask).ConfigureAwait(false);
                 return;
             }

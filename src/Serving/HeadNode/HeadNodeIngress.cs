@@ -194,7 +194,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         request.State = IngressRequest.Waiting;
         request.HeldByPartition = request.HeldByAttempt = -1;
         _queues[request.Service].Requeue(request);
-        ServingMetrics.QueueDepth.Add(1, ServingMetrics.Service(request.Service));
+        ServingMetrics.QueuedRequests.Add(1, ServingMetrics.Service(request.Service));
     }
 
     private string NextId() => "h." + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);

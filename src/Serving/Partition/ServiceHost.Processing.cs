@@ -16,7 +16,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
             return false;
         }
 
-        ServingMetrics.QueueDepth.Add(1, _serviceTag);
+        ServingMetrics.QueuedRequests.Add(1, _serviceTag);
         request.MarkQueued();
         if (!_queue.Writer.TryWrite(request))
         {
@@ -92,7 +92,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         }
 
         Interlocked.Decrement(ref _queued);
-        ServingMetrics.QueueDepth.Add(-1, _serviceTag);
+        ServingMetrics.QueuedRequests.Add(-1, _serviceTag);
         return true;
     }
 
@@ -236,7 +236,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
     private async ValueTask ProcessAsync(IReadOnlyList<ServiceRequest<TRequest, TReply>> batch)
     {
         using var activity = ServingMetrics.Activities.StartActivity("serve.batch");
-        activity?.SetTag("service", Name);
+        activity?.SetTag(ServingTelemetry.ServiceAttribute, Name);
         activity?.SetTag("batch.size", batch.Count);
         ServingMetrics.BatchSize.Record(batch.Count, _serviceTag);
         try

@@ -35,11 +35,11 @@ internal sealed class ServingMetricsCapture : IDisposable
         var status = 0;
         foreach (var tag in tags)
         {
-            if (tag.Key == "service")
+            if (tag.Key == ServingTelemetry.ServiceAttribute)
             {
                 service = (string)tag.Value!;
             }
-            else if (tag.Key == "status")
+            else if (tag.Key == ServingTelemetry.StatusCodeAttribute)
             {
                 status = (int)tag.Value!;
             }

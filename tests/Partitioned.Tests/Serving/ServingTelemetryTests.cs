@@ -40,11 +40,11 @@ public sealed class ServingTelemetryTests
         await Eventually.TrueAsync(() => metrics.Sum("partitioned.serving.duplicate_replies", "faulty") >= 20, "every 'early' handler answered its second time");
         metrics.Sum("partitioned.serving.duplicate_replies", "faulty").Should().Be(20, "'twice' and 'early' each answer twice");
         batched.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.OK);
-        metrics.Sum("partitioned.serving.batch_size", "batch").Should().Be(10, "batch sizes add up to the requests batched");
-        metrics.Sum("partitioned.serving.queue_depth", "batch").Should().Be(0, "every queued request left the queue");
+        metrics.Sum("partitioned.serving.batch.size", "batch").Should().Be(10, "batch sizes add up to the requests batched");
+        metrics.Sum("partitioned.serving.queued_requests", "batch").Should().Be(0, "every queued request left the queue");
         lock (activities)
         {
-            activities.Should().Contain(a => a.OperationName == "serve.batch" && (string?)a.GetTagItem("service") == "batch");
+            activities.Should().Contain(a => a.OperationName == "serve.batch" && (string?)a.GetTagItem(ServingTelemetry.ServiceAttribute) == "batch");
             activities.Should().Contain(a => a.OperationName == "serve.batch" && a.Status == ActivityStatusCode.Error);
         }
     }
