@@ -1,0 +1,25 @@
+using Partitioned.Shared;
+
+namespace Partitioned.Clustering;
+
+/// <summary>Who may see the dashboard. By default only this machine (loopback) may; with a key, whoever presents it.</summary>
+public sealed record DashboardOptions
+{
+    /// <summary>
+    /// A read-only dashboard key (at least 16 characters). Null (default): the dashboard answers loopback clients only,
+    /// and refuses others with 403. Set: every client, loopback too, logs in with the key once (a form posts it; the
+    /// browser then holds an HttpOnly cookie, never the key or the cluster token). The key gives no other right.
+    /// </summary>
+    public string? AccessKey { get; init; }
+
+    /// <summary>How many of the last attempt outcomes the page lists. Default 50.</summary>
+    public int AttemptHistory { get; init; } = 50;
+
+    internal void Validate()
+    {
+        var validation = new OptionsValidation(nameof(DashboardOptions));
+        validation.Require(AccessKey is null || AccessKey.Trim().Length >= 16, $"{nameof(AccessKey)} must be at least 16 characters, or null for loopback-only access.");
+        validation.Require(AttemptHistory is >= 1 and <= 10_000, $"{nameof(AttemptHistory)} must be between 1 and 10000 (was {AttemptHistory}).");
+        validation.ThrowIfInvalid();
+    }
+}
