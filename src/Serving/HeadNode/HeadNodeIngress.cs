@@ -49,6 +49,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         KestrelApp.TryParseBindAddress(_options.BindAddress, out var address);
         var builder = KestrelApp.CreateBuilder("Partitioned.HeadNode", _loggerFactory, address, _options.Port, drainTimeout: _options.Deadline);
         var app = builder.Build();
+        app.UseMethodNotAllowedProblems();
         app.MapPost("/serve/{name}", ServeAsync);
         try
         {
