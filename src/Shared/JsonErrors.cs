@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -14,6 +15,9 @@ internal static class JsonErrors
     private const string MissingRequired = "missing required properties including:";
     private const string NotMapped = "could not be mapped to any .NET member";
     private const string DepthExceeded = "maximum configured depth";
+    private const string NotNull = "doesn't allow ";
+    private const string Duplicate = "Duplicate property ";
+    private const int MaxDepth = 64;
 
     /// <param name="exception">What the serializer or reader threw.</param>
     /// <param name="input">The JSON that was read, to show the offending value.</param>
@@ -40,7 +44,7 @@ internal static class JsonErrors
 
         if (message.Contains(DepthExceeded, StringComparison.Ordinal))
         {
-            var depth = target?.Options.MaxDepth is > 0 and var max ? max : 64;
+            var depth = target?.Options.MaxDepth is > 0 and var max ? max : MaxDepth;
             return new(where, $"the JSON is nested more than {depth} levels deep, the maximum depth");
         }
 
@@ -58,6 +62,17 @@ internal static class JsonErrors
         if (missing >= 0)
         {
             return new(where, $"missing required properties {message[(missing + MissingRequired.Length)..].Trim().TrimEnd('.')}");
+        }
+
+        if (message.Contains(NotNull, StringComparison.Ordinal) && message.Contains("null values", StringComparison.Ordinal))
+        {
+            var expected = target is not null && path is not null && TypeAt(target, path) is { } type ? FriendlyName(type.Type) : null;
+            return new(where, expected is null ? "null is not allowed here" : $"null is not allowed here; expected {expected}");
+        }
+
+        if (message.StartsWith(Duplicate, StringComparison.Ordinal) && message.IndexOf('\'', Duplicate.Length + 1) is var close and > 0)
+        {
+            return new(where, $"the property {message[Duplicate.Length..(close + 1)]} is given twice; each property may appear once");
         }
 
         if (message.Contains(NotMapped, StringComparison.Ordinal) && path is not null && target is not null)
@@ -158,7 +173,8 @@ internal static class JsonErrors
     {
         try
         {
-            var reader = new Utf8JsonReader(input);
+            // Any depth: the value that came may be nested past the limit (the serializer stopped at its first token).
+            var reader = new Utf8JsonReader(input, new JsonReaderOptions { MaxDepth = int.MaxValue });
             using var document = JsonDocument.ParseValue(ref reader);
             var element = document.RootElement;
             foreach (var (name, index) in Segments(path))
@@ -183,7 +199,8 @@ internal static class JsonErrors
                 }
             }
 
-            return Show(element);
+            var depth = Depth(element);
+            return depth > MaxDepth ? $"{Show(element)}, nested {depth} levels deep (more than {MaxDepth}, the maximum depth)" : Show(element);
         }
         catch (Exception ex) when (JsonInput.IsInputFailure(ex))
         {
@@ -226,6 +243,23 @@ internal static class JsonErrors
                 yield break;
             }
         }
+    }
+
+    private static int Depth(JsonElement element)
+    {
+        if (element.ValueKind is not (JsonValueKind.Array or JsonValueKind.Object))
+        {
+            return 0;
+        }
+
+        var reader = new Utf8JsonReader(JsonMarshal.GetRawUtf8Value(element), new JsonReaderOptions { MaxDepth = int.MaxValue });
+        var deepest = 0;
+        while (reader.Read())
+        {
+            deepest = Math.Max(deepest, reader.CurrentDepth + 1);
+        }
+
+        return deepest;
     }
 
     private static string Kind(JsonValueKind kind) => kind switch

@@ -11,9 +11,12 @@ namespace Partitioned.Serving;
 /// </summary>
 internal static class WireJson
 {
-    private static readonly JsonDocumentOptions s_options = new() { AllowDuplicateProperties = false };
+    // Envelopes carry bodies as they came (a client's request, a handler's reply), checked where they are bound or
+    // produced: up to 64 levels deep themselves, and with whatever properties they hold. An envelope must never fail
+    // because of what it carries, or one body would cost its whole batch; hence the extra depth and no duplicate check.
+    private static readonly JsonDocumentOptions s_options = new() { MaxDepth = 64 + 16 };
 
-    /// <summary>Parses one JSON object (nothing may follow it), at most 64 levels deep, each property given once.</summary>
+    /// <summary>Parses one JSON object (nothing may follow it).</summary>
     public static JsonDocument ParseObject(ReadOnlyMemory<byte> json)
     {
         var document = JsonDocument.Parse(json, s_options);
