@@ -44,7 +44,7 @@ internal static class JsonErrors
 
         if (message.Contains(DepthExceeded, StringComparison.Ordinal))
         {
-            var depth = target?.Options.MaxDepth is > 0 and var max ? max : MaxDepth;
+            var depth = ConfiguredDepth(message) ?? (target?.Options.MaxDepth is > 0 and var max ? max : MaxDepth);
             return new(where, $"the JSON is nested more than {depth} levels deep, the maximum depth");
         }
 
@@ -243,6 +243,25 @@ internal static class JsonErrors
                 yield break;
             }
         }
+    }
+
+    /// <summary>The limit named in "The maximum configured depth of 80 has been exceeded".</summary>
+    private static int? ConfiguredDepth(string message)
+    {
+        var at = message.IndexOf(DepthExceeded + " of ", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var digits = message.AsSpan(at + DepthExceeded.Length + 4);
+        var length = 0;
+        while (length < digits.Length && char.IsAsciiDigit(digits[length]))
+        {
+            length++;
+        }
+
+        return int.TryParse(digits[..length], System.Globalization.CultureInfo.InvariantCulture, out var depth) ? depth : null;
     }
 
     private static int Depth(JsonElement element)
