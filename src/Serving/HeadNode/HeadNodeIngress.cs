@@ -174,6 +174,15 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         }
     }
 
+    /// <summary>How many requests for <paramref name="service"/> wait for a partition to take them (for tests and diagnostics).</summary>
+    internal int CountWaiting(string service)
+    {
+        lock (_gate)
+        {
+            return _queues[service].Count;
+        }
+    }
+
     /// <summary>Puts requests that were taken but never delivered back at the front of their queues.</summary>
     private void Requeue(List<IngressRequest> requests)
     {
