@@ -119,6 +119,18 @@ public sealed class PartitionServerLifecycleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task RouteBody_NumberSentAsString_Returns400_TheStrictRulesApplyToUserRoutesToo()
+    {
+        await using var harness = await PartitionHarness<int, int>.StartAsync(new RowsServer(new()), [1], output);
+        using var client = harness.Client(authorize: false);
+
+        var response = await client.PostAsync("app/sum", new StringContent("""{"values": [1, "2"]}""", Encoding.UTF8, "application/json"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest, "the web defaults would read \"2\" as 2");
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString().Should().Contain("$.values[1]");
+    }
+
+    [Fact]
     public async Task Shutdown_DrainsSlowInFlightRequest_ThenProducesResults()
     {
         await using var harness = await PartitionHarness<int, int>.StartAsync(new RowsServer(new()), [7, 8, 9], output);
