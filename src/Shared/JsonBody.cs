@@ -1,32 +1,42 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
 
 namespace Partitioned.Shared;
 
 /// <summary>
-/// Reads a JSON request body and turns every way it can be wrong into a 400 that says what was wrong,
-/// instead of the framework's empty 400 or a silently defaulted field.
+/// Reads the JSON body of a control route into a typed value, and turns every way it can be wrong into the reply
+/// that says so: 415 for a body that is not declared as JSON, 413 past the limit, 400 naming the problem otherwise
+/// (through <see cref="JsonInput"/>, like every body the library reads).
 /// </summary>
 internal static class JsonBody
 {
+    /// <summary>The largest control-route body (registrations and failure reports are a few hundred bytes).</summary>
+    public const long ControlLimit = 1024 * 1024;
+
     public static async ValueTask<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonSerializerOptions options, CancellationToken cancellationToken)
         where T : class
     {
-        if (!request.HasJsonContentType())
+        if (JsonMediaType.Refusal(request.ContentType) is { } refusal)
         {
-            return (null, Problems.BadRequest("The request body must be JSON (Content-Type: application/json)."));
+            return (null, Problems.UnsupportedMediaType(refusal));
         }
 
+        var body = await RequestBody.ReadAsync(request, ControlLimit, cancellationToken).ConfigureAwait(false);
         try
         {
-            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, options, cancellationToken).ConfigureAwait(false);
-            return value is null
-                ? (null, Problems.BadRequest("The request body is the JSON literal null; an object was expected."))
-                : (value, null);
+            if (body.TooLarge)
+            {
+                return (null, Problems.TooLarge($"The request body is larger than {ControlLimit} bytes, the limit of control routes."));
+            }
+
+            return JsonInput.TryRead(body.Span, (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T)), out var value, out var error)
+                ? (value, null)
+                : (null, Problems.BadRequest(error.Describe("request body")));
         }
-        catch (JsonException ex)
+        finally
         {
-            return (null, Problems.BadRequest(JsonErrors.Describe(ex)));
+            body.Return();
         }
     }
 }

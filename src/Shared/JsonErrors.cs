@@ -1,52 +1,113 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Partitioned.Shared;
 
 /// <summary>
-/// Words a JSON error for the client who sent the JSON: where (the path), what was expected, and, when the
-/// body is at hand, what came instead. "Invalid request body at $.bar: expected Int32, got "abc" (a string)."
+/// Words a JSON error for the client who sent the JSON: where (the path), what was expected, and, when the input
+/// is at hand, what came instead (<c>at $.bar: expected Int32, got "abc" (a string)</c>). Never throws: it runs
+/// on input that is already known to be wrong.
 /// </summary>
 internal static class JsonErrors
 {
     private const string ConvertedTo = "could not be converted to ";
     private const string MissingRequired = "missing required properties including:";
+    private const string NotMapped = "could not be mapped to any .NET member";
+    private const string DepthExceeded = "maximum configured depth";
+    private const string NotNull = "doesn't allow ";
+    private const string Duplicate = "Duplicate property ";
+    private const int MaxDepth = 64;
 
-    /// <param name="exception">What the serializer threw.</param>
-    /// <param name="body">The JSON that was read, to show the offending value.</param>
+    /// <param name="exception">What the serializer or reader threw.</param>
+    /// <param name="input">The JSON that was read, to show the offending value.</param>
     /// <param name="target">The type being read, to name the type expected at the path.</param>
-    public static string Describe(JsonException exception, ReadOnlySpan<byte> body = default, JsonTypeInfo? target = null)
+    public static JsonInputError Explain(JsonException exception, ReadOnlySpan<byte> input = default, JsonTypeInfo? target = null)
     {
-        var path = exception.Path is { Length: > 1 } p ? p : null;
+        var path = exception.Path is { Length: > 0 } p ? p : null;
+        var where = path is { Length: > 1 } ? path : null;
         var message = Trim(exception.Message);
+
+        // The serializer wraps what the reader could not turn into a .NET value: say which it was.
+        if (exception.InnerException is InvalidOperationException inner)
+        {
+            if (inner.Message.Contains("UTF-16", StringComparison.Ordinal) || inner.Message.Contains("surrogate", StringComparison.OrdinalIgnoreCase))
+            {
+                return new(where, @"the string is not valid Unicode text: it holds an unpaired surrogate escape (such as \ud800)");
+            }
+
+            if (inner.Message.Contains("UTF-8", StringComparison.Ordinal))
+            {
+                return new(where, "the string is not valid UTF-8; JSON must be sent as UTF-8");
+            }
+        }
+
+        if (message.Contains(DepthExceeded, StringComparison.Ordinal))
+        {
+            var depth = ConfiguredDepth(message) ?? (target?.Options.MaxDepth is > 0 and var max ? max : MaxDepth);
+            return new(where, $"the JSON is nested more than {depth} levels deep, the maximum depth");
+        }
 
         // Type mismatch: name the expected type and show the value that came.
         var converted = message.IndexOf(ConvertedTo, StringComparison.Ordinal);
         if (converted >= 0 && path is not null)
         {
-            var expected = (target is null ? null : ExpectedAt(target, path)) ?? ShortTypeName(message[(converted + ConvertedTo.Length)..].TrimEnd('.'));
-            var came = body.IsEmpty ? null : FindValue(body, path);
-            return came is null
-                ? $"Invalid request body at {path}: expected {expected}."
-                : $"Invalid request body at {path}: expected {expected}, got {came}.";
+            var expected = (target is null ? null : TypeAt(target, path) is { } found ? FriendlyName(found.Type) : null)
+                ?? ShortTypeName(message[(converted + ConvertedTo.Length)..].TrimEnd('.'));
+            var came = input.IsEmpty ? null : FindValue(input, path);
+            return new(where, came is null ? $"expected {expected}" : $"expected {expected}, got {came}");
         }
 
         var missing = message.IndexOf(MissingRequired, StringComparison.Ordinal);
         if (missing >= 0)
         {
-            return $"Invalid request body{(path is null ? string.Empty : $" at {path}")}: missing required properties {message[(missing + MissingRequired.Length)..].Trim().TrimEnd('.')}.";
+            return new(where, $"missing required properties {message[(missing + MissingRequired.Length)..].Trim().TrimEnd('.')}");
         }
 
-        var where = path is null ? string.Empty : $" at {path}";
-        var line = path is null && exception.LineNumber is { } number ? $" (line {number + 1}, byte {exception.BytePositionInLine + 1})" : string.Empty;
-        return $"Invalid request body{where}{line}: {message}";
+        if (message.Contains(NotNull, StringComparison.Ordinal) && message.Contains("null values", StringComparison.Ordinal))
+        {
+            var expected = target is not null && path is not null && TypeAt(target, path) is { } type ? FriendlyName(type.Type) : null;
+            return new(where, expected is null ? "null is not allowed here" : $"null is not allowed here; expected {expected}");
+        }
+
+        if (message.StartsWith(Duplicate, StringComparison.Ordinal) && message.IndexOf('\'', Duplicate.Length + 1) is var close and > 0)
+        {
+            return new(where, $"the property {message[Duplicate.Length..(close + 1)]} is given twice; each property may appear once");
+        }
+
+        if (message.Contains(NotMapped, StringComparison.Ordinal) && path is not null && target is not null)
+        {
+            return new(where, DescribeUnknown(target, path) ?? message);
+        }
+
+        var line = where is null && exception.LineNumber is { } number ? $" (line {number + 1}, byte {exception.BytePositionInLine + 1})" : string.Empty;
+        return new(where, line.Length == 0 ? message : $"{message.TrimEnd('.')}{line}");
     }
 
     /// <summary>The serializer's message without the "Path: ... | LineNumber: ..." it appends; callers add their own location.</summary>
     public static string Trim(string message)
     {
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        if (cut < 0)
+        {
+            cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        }
+
+        return cut > 0 ? message[..cut].TrimEnd() : message;
+    }
+
+    /// <summary>A .NET type as people read it: <c>Int32</c>, <c>String[]</c>, <c>List&lt;Int32&gt;</c>, <c>Int32?</c>.</summary>
+    public static string FriendlyName(Type type) =>
+        Nullable.GetUnderlyingType(type) is { } inner ? FriendlyName(inner) + "?"
+        : type.IsArray ? FriendlyName(type.GetElementType()!) + "[]"
+        : type.IsGenericType ? $"{ShortTypeName(type.Name)}<{string.Join(", ", type.GetGenericArguments().Select(FriendlyName))}>"
+        : type.Name;
+
+    /// <summary>A JSON value as a client would recognise it: the value (cut at 60 characters) and its kind.</summary>
+    public static string Show(JsonElement element)
+    {
+        var raw = element.GetRawText();
+        return $"{(raw.Length > 60 ? raw[..57] + "..." : raw)} ({Kind(element.ValueKind)})";
     }
 
     private static string ShortTypeName(string fullName)
@@ -57,14 +118,29 @@ internal static class JsonErrors
         return name[(Math.Max(dot, plus) + 1)..];
     }
 
-    private static string FriendlyName(Type type) =>
-        Nullable.GetUnderlyingType(type) is { } inner ? FriendlyName(inner) + "?"
-        : type.IsArray ? FriendlyName(type.GetElementType()!) + "[]"
-        : type.IsGenericType ? $"{ShortTypeName(type.Name)}<{string.Join(", ", type.GetGenericArguments().Select(FriendlyName))}>"
-        : type.Name;
+    private static string? DescribeUnknown(JsonTypeInfo target, string path)
+    {
+        var segments = Segments(path).ToList();
+        if (segments.Count == 0 || segments[^1].Name is not { } name)
+        {
+            return null;
+        }
+
+        var owner = TypeAt(target, Rebuild(segments.Take(segments.Count - 1)));
+        if (owner is null || owner.Kind != JsonTypeInfoKind.Object)
+        {
+            return null;
+        }
+
+        var known = string.Join(", ", owner.Properties.Where(static p => p.Set is not null || p.AssociatedParameter is not null).Select(static p => p.Name));
+        return $"unknown property '{name}'; {FriendlyName(owner.Type)} has {(known.Length == 0 ? "no properties" : known)}";
+    }
+
+    private static string Rebuild(IEnumerable<(string? Name, int? Index)> segments) =>
+        "$" + string.Concat(segments.Select(static s => s.Name is { } n ? $"['{n}']" : $"[{s.Index}]"));
 
     /// <summary>The declared type at a path of the target type, following properties and collection elements.</summary>
-    private static string? ExpectedAt(JsonTypeInfo target, string path)
+    private static JsonTypeInfo? TypeAt(JsonTypeInfo target, string path)
     {
         var type = target;
         foreach (var (name, index) in Segments(path))
@@ -89,15 +165,16 @@ internal static class JsonErrors
             }
         }
 
-        return FriendlyName(type.Type);
+        return type;
     }
 
     /// <summary>The JSON value at a serializer path, shown with its kind, or null.</summary>
-    private static string? FindValue(ReadOnlySpan<byte> body, string path)
+    private static string? FindValue(ReadOnlySpan<byte> input, string path)
     {
         try
         {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            // Any depth: the value that came may be nested past the limit (the serializer stopped at its first token).
+            var reader = new Utf8JsonReader(input, new JsonReaderOptions { MaxDepth = int.MaxValue });
             using var document = JsonDocument.ParseValue(ref reader);
             var element = document.RootElement;
             foreach (var (name, index) in Segments(path))
@@ -122,11 +199,12 @@ internal static class JsonErrors
                 }
             }
 
-            var raw = element.GetRawText();
-            return $"{(raw.Length > 60 ? raw[..57] + "..." : raw)} ({Kind(element.ValueKind)})";
+            var depth = Depth(element);
+            return depth > MaxDepth ? $"{Show(element)}, nested {depth} levels deep (more than {MaxDepth}, the maximum depth)" : Show(element);
         }
-        catch (JsonException)
+        catch (Exception ex) when (JsonInput.IsInputFailure(ex))
         {
+            // The value cannot be shown (the input is broken around it); the error says what was expected without it.
             return null;
         }
     }
@@ -165,6 +243,42 @@ internal static class JsonErrors
                 yield break;
             }
         }
+    }
+
+    /// <summary>The limit named in "The maximum configured depth of 80 has been exceeded".</summary>
+    private static int? ConfiguredDepth(string message)
+    {
+        var at = message.IndexOf(DepthExceeded + " of ", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var digits = message.AsSpan(at + DepthExceeded.Length + 4);
+        var length = 0;
+        while (length < digits.Length && char.IsAsciiDigit(digits[length]))
+        {
+            length++;
+        }
+
+        return int.TryParse(digits[..length], System.Globalization.CultureInfo.InvariantCulture, out var depth) ? depth : null;
+    }
+
+    private static int Depth(JsonElement element)
+    {
+        if (element.ValueKind is not (JsonValueKind.Array or JsonValueKind.Object))
+        {
+            return 0;
+        }
+
+        var reader = new Utf8JsonReader(JsonMarshal.GetRawUtf8Value(element), new JsonReaderOptions { MaxDepth = int.MaxValue });
+        var deepest = 0;
+        while (reader.Read())
+        {
+            deepest = Math.Max(deepest, reader.CurrentDepth + 1);
+        }
+
+        return deepest;
     }
 
     private static string Kind(JsonValueKind kind) => kind switch

@@ -1,18 +1,18 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Partitioned.Shared;
 
 /// <summary>
 /// Newline-delimited JSON, the format of the worker protocol's row and result streams: one JSON value per line,
-/// UTF-8, <c>\n</c> after every value, blank lines ignored when reading.
+/// UTF-8, <c>\n</c> after every value (a <c>\r</c> before it is allowed), blank lines ignored when reading.
 /// </summary>
 internal static class Ndjson
 {
     private const int FlushThreshold = 64 * 1024;
-    private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     /// <summary>Writes every value as one line, flushing to <paramref name="stream"/> in chunks of about 64 KB.</summary>
     /// <returns>How many values were written.</returns>
@@ -46,37 +46,88 @@ internal static class Ndjson
         return count;
     }
 
-    /// <summary>Reads one value per non-blank line.</summary>
-    /// <exception cref="InvalidDataException">A line is not a valid <typeparamref name="T"/>, or is <c>null</c>; the message starts with "line N".</exception>
+    /// <summary>Reads one value per non-blank line, each through <see cref="JsonInput"/> with the rules of <paramref name="options"/>.</summary>
+    /// <exception cref="InvalidDataException">
+    /// A line is not a valid <typeparamref name="T"/> (not UTF-8, not JSON, a wrong type, <c>null</c>); the message
+    /// starts with "line N is not a valid T" and says why.
+    /// </exception>
     public static async IAsyncEnumerable<T> ReadAsync<T>(Stream stream, JsonSerializerOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(stream, s_utf8, detectEncodingFromByteOrderMarks: false, bufferSize: FlushThreshold, leaveOpen: true);
-        var number = 0;
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        var type = (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: FlushThreshold, leaveOpen: true));
+        try
         {
-            number++;
-            if (string.IsNullOrWhiteSpace(line))
+            var number = 0;
+            while (true)
             {
-                continue;
-            }
+                var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var buffer = read.Buffer;
+                while (buffer.PositionOf((byte)'\n') is { } end)
+                {
+                    number++;
+                    var line = buffer.Slice(0, end);
+                    buffer = buffer.Slice(buffer.GetPosition(1, end));
+                    if (TryReadLine(line, type, number, out var value))
+                    {
+                        yield return value;
+                    }
+                }
 
-            T? value;
-            try
-            {
-                value = JsonSerializer.Deserialize<T>(line, options);
-            }
-            catch (JsonException ex)
-            {
-                throw new InvalidDataException($"line {number} is not a valid {typeof(T).Name}: {Describe(ex)}", ex);
-            }
+                if (read.IsCompleted)
+                {
+                    // The last line may lack its newline.
+                    if (!buffer.IsEmpty && TryReadLine(buffer, type, ++number, out var last))
+                    {
+                        yield return last;
+                    }
 
-            yield return value ?? throw new InvalidDataException($"line {number} is null; every line must hold a {typeof(T).Name}.");
+                    break;
+                }
+
+                reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
         }
     }
 
-    private static string Describe(JsonException exception)
+    /// <summary>False for a blank line; the value of any other line, or an <see cref="InvalidDataException"/> saying why it is not one.</summary>
+    private static bool TryReadLine<T>(ReadOnlySequence<byte> line, JsonTypeInfo<T> type, int number, out T value)
     {
-        var message = JsonErrors.Trim(exception.Message);
-        return exception.Path is { Length: > 1 } path ? $"{message} (at {path})" : message;
+        byte[]? rented = null;
+        try
+        {
+            ReadOnlySpan<byte> span;
+            if (line.IsSingleSegment)
+            {
+                span = line.FirstSpan;
+            }
+            else
+            {
+                rented = ArrayPool<byte>.Shared.Rent((int)line.Length);
+                line.CopyTo(rented);
+                span = rented.AsSpan(0, (int)line.Length);
+            }
+
+            span = span.Trim(" \t\r"u8);
+            if (span.IsEmpty)
+            {
+                value = default!;
+                return false;
+            }
+
+            return JsonInput.TryRead(span, type, out value!, out var error)
+                ? true
+                : throw new InvalidDataException($"line {number} is not a valid {JsonErrors.FriendlyName(typeof(T))}: {error}");
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 }

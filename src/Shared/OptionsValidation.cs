@@ -11,11 +11,11 @@ internal sealed class OptionsValidation(string optionsName)
     {
         if (!condition)
         {
-            _failures.Add(failure);
+            _failures.Add(AsListItem(failure));
         }
     }
 
-    public void Add(IEnumerable<string> failures) => _failures.AddRange(failures);
+    public void Add(IEnumerable<string> failures) => _failures.AddRange(failures.Select(AsListItem));
 
     /// <summary>Requires an IP literal Kestrel can bind (host names are refused: they would bind whatever they resolve to).</summary>
     public void RequireBindAddress(string setting, string? value) =>
@@ -26,6 +26,9 @@ internal sealed class OptionsValidation(string optionsName)
         Require(value is >= 0 and <= 65535, $"{setting} must be between 0 and 65535 (was {value}).");
 
     public IReadOnlyList<string> Failures => _failures;
+
+    // OptionsValidationException joins the failures with "; ", so a failure worded as a sentence would read ".;".
+    private static string AsListItem(string failure) => failure.TrimEnd().TrimEnd('.');
 
     /// <exception cref="OptionsValidationException">One or more settings are invalid; the message lists each, naming the setting.</exception>
     public void ThrowIfInvalid()

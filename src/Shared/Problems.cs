@@ -13,4 +13,10 @@ internal static class Problems
 
     public static IResult NotFound(string detail) =>
         Results.Problem(detail: detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+
+    public static IResult TooLarge(string detail) =>
+        Results.Problem(detail: detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large");
+
+    public static IResult UnsupportedMediaType(string detail) =>
+        Results.Problem(detail: detail, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type");
 }

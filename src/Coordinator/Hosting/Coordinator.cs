@@ -51,6 +51,8 @@ public sealed partial class Coordinator : IAsyncDisposable
         // Extra routes (CoordinatorOptions.Endpoints) find the directory by injection.
         builder.Services.AddSingleton(directory);
         var app = builder.Build();
+        CoordinatorEndpoints.UseNotFoundProblems(app);
+        app.UseMethodNotAllowedProblems();
         CoordinatorEndpoints.Map(app, directory, options);
 
         Uri address;

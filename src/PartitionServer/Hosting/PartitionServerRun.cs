@@ -30,6 +30,8 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
     private string _phase = "initialisation";
     private readonly PartitionFeatures _features = new();
 
+    private static readonly PathString HealthPath = new("/control/health");
+
     /// <summary>How long past the drain time Kestrel keeps connections open, for the answers features give when they stop waiting.</summary>
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(1);
 
@@ -179,7 +181,13 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.Configure<ExceptionHandlerOptions>(options => options.StatusCodeSelector = static exception =>
             exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
-        builder.Services.Configure<JsonOptions>(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        builder.Services.Configure<JsonOptions>(options =>
+        {
+            // The user's routes read JSON by the library's strict rules too (no numbers from strings, no silent nulls);
+            // ConfigureServices below can change that.
+            ProtocolJson.ApplyStrictRules(options.SerializerOptions);
+            options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+        });
         foreach (var feature in _features.All)
         {
             feature.ConfigureServices(builder.Services);
@@ -191,6 +199,7 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(CountInFlight);
+        app.UseMethodNotAllowedProblems();
         var control = ControlEndpoints.Map(app, this, _launch.Token);
         foreach (var feature in _features.All)
         {
@@ -203,6 +212,13 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
 
     private async Task CountInFlight(HttpContext context, RequestDelegate next)
     {
+        // The health route reports the count: counting itself, it would never read 0.
+        if (context.Request.Path.Equals(HealthPath, StringComparison.OrdinalIgnoreCase))
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
         Interlocked.Increment(ref _inFlight);
         try
         {

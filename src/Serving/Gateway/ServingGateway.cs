@@ -49,6 +49,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
         var builder = KestrelApp.CreateBuilder("Partitioned.Gateway", loggerFactory, address, options.Port, drainTimeout: options.Deadline);
         var app = builder.Build();
         var gateway = new ServingGateway(options, new PartitionBalancer(directory, options.LoadBalancing), loggerFactory, app);
+        app.UseMethodNotAllowedProblems();
         app.MapPost("/serve/{name}", gateway.RelayAsync);
         try
         {
@@ -74,6 +75,14 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     private async Task RelayAsync(HttpContext context)
     {
         var name = (string)context.Request.RouteValues["name"]!;
+
+        // Refused here, not relayed: no partition would take it either.
+        if (JsonMediaType.Refusal(context.Request.ContentType) is { } refusal)
+        {
+            await ProblemResponse.RefuseAsync(context.Response, name, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", refusal).ConfigureAwait(false);
+            return;
+        }
+
         var body = await RequestBody.ReadAsync(context.Request, _options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
         try
         {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Partitioned.Shared;
 
 namespace Partitioned.Serving;
 
@@ -17,6 +18,12 @@ internal sealed partial class HeadNodeIngress
             return;
         }
 
+        if (JsonMediaType.Refusal(context.Request.ContentType) is { } refusal)
+        {
+            await ProblemResponse.RefuseAsync(response, name, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", refusal).ConfigureAwait(false);
+            return;
+        }
+
         var body = await RequestBody.ReadAsync(context.Request, _options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
         byte[] copy;
         try
@@ -27,10 +34,11 @@ internal sealed partial class HeadNodeIngress
                 return;
             }
 
-            // Malformed JSON is refused here, without a round trip to a partition; binding to the request type happens there.
-            if (!ServingWire.IsWellFormed(body.Span, out var error))
+            // Malformed JSON is refused here, without a round trip to a partition. Binding to the request type (and with
+            // it the check of every string's text) happens there, in the one place bodies become typed values.
+            if (!JsonInput.IsWellFormed(body.Span, out var error))
             {
-                await ProblemResponse.RefuseAsync(response, name, StatusCodes.Status400BadRequest, "Invalid request", error!).ConfigureAwait(false);
+                await ProblemResponse.RefuseAsync(response, name, StatusCodes.Status400BadRequest, "Invalid request", error.Describe("request body")).ConfigureAwait(false);
                 return;
             }
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Partitioned.Coordination;
@@ -22,7 +21,13 @@ internal sealed partial class HeadNodeIngress
             return;
         }
 
-        PullRequest ask;
+        if (JsonMediaType.Refusal(context.Request.ContentType) is { } refusal)
+        {
+            await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", refusal).ConfigureAwait(false);
+            return;
+        }
+
+        (PullRequest Ask, List<WireReply> Replies) pull;
         var body = await RequestBody.ReadAsync(context.Request, RequestBody.InternalLimit, context.RequestAborted).ConfigureAwait(false);
         try
         {
@@ -32,21 +37,20 @@ internal sealed partial class HeadNodeIngress
                 return;
             }
 
-            List<WireReply> replies;
-            (ask, replies) = ServingWire.ReadPull(body.Span);
-
-            // The answers of the puller's previous batch come first: their clients have waited longest.
-            CompleteReplies(replies);
-        }
-        catch (JsonException ex)
-        {
-            await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid pull", JsonErrors.Describe(ex)).ConfigureAwait(false);
-            return;
+            if (!JsonInput.TryParse(body.Memory, ServingWire.ReadPull, out pull, out var error))
+            {
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid pull", error.Describe("pull")).ConfigureAwait(false);
+                return;
+            }
         }
         finally
         {
             body.Return();
         }
+
+        // The answers of the puller's previous batch come first: their clients have waited longest.
+        var ask = pull.Ask;
+        CompleteReplies(pull.Replies);
 
         var directory = context.RequestServices.GetRequiredService<PartitionDirectory>();
         if ((uint)ask.Partition >= (uint)directory.Current.PartitionCount || ask.Max < 1)

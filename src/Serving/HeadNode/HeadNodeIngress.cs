@@ -49,6 +49,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         KestrelApp.TryParseBindAddress(_options.BindAddress, out var address);
         var builder = KestrelApp.CreateBuilder("Partitioned.HeadNode", _loggerFactory, address, _options.Port, drainTimeout: _options.Deadline);
         var app = builder.Build();
+        app.UseMethodNotAllowedProblems();
         app.MapPost("/serve/{name}", ServeAsync);
         try
         {
@@ -170,6 +171,15 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         lock (_gate)
         {
             return _pending.Values.Count(r => r.State == IngressRequest.Held && r.HeldByPartition == partition);
+        }
+    }
+
+    /// <summary>How many requests for <paramref name="service"/> wait for a partition to take them (for tests and diagnostics).</summary>
+    internal int CountWaiting(string service)
+    {
+        lock (_gate)
+        {
+            return _queues[service].Count;
         }
     }
 

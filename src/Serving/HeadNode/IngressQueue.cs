@@ -20,6 +20,9 @@ internal sealed class IngressQueue(int capacity)
         }
     }
 
+    /// <summary>How many requests wait (not yet taken by a partition).</summary>
+    public int Count => _waiting.Count;
+
     public bool TryEnqueue(IngressRequest request)
     {
         if (_waiting.Count >= capacity)

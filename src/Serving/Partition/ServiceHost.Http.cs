@@ -37,6 +37,12 @@ internal sealed partial class ServiceHost<TRequest, TReply>
     private async Task ServeHttpAsync(HttpContext context)
     {
         var response = context.Response;
+        if (JsonMediaType.Refusal(context.Request.ContentType) is { } refusal)
+        {
+            await ProblemResponse.RefuseAsync(response, Name, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", refusal).ConfigureAwait(false);
+            return;
+        }
+
         var body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
         if (body.TooLarge)
         {
@@ -111,6 +117,12 @@ internal sealed partial class ServiceHost<TRequest, TReply>
     private async Task AcceptForwardedAsync(HttpContext context)
     {
         var arrived = _time.GetTimestamp();
+        if (JsonMediaType.Refusal(context.Request.ContentType) is { } refusal)
+        {
+            await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", refusal).ConfigureAwait(false);
+            return;
+        }
+
         var body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBodySize + 4096, context.RequestAborted).ConfigureAwait(false);
         try
         {
@@ -120,19 +132,13 @@ internal sealed partial class ServiceHost<TRequest, TReply>
                 return;
             }
 
-            string id;
-            Uri replyTo;
-            byte[] requestJson;
-            try
+            if (!JsonInput.TryParse(body.Memory, ServingWire.ReadForward, out var forward, out var invalid))
             {
-                (id, replyTo, requestJson) = ServingWire.ReadForward(body.Span);
-            }
-            catch (JsonException ex)
-            {
-                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid forward", JsonErrors.Describe(ex)).ConfigureAwait(false);
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid forward", invalid.Describe("forward")).ConfigureAwait(false);
                 return;
             }
 
+            var (id, replyTo, requestJson) = forward;
             if (!TryParse(requestJson, out var parsed, out var error))
             {
                 await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "Invalid request", error, id).ConfigureAwait(false);
@@ -157,28 +163,55 @@ internal sealed partial class ServiceHost<TRequest, TReply>
 
     /// <summary>
     /// Takes a batch pulled from the head node. Every request but the last is queued, so free handler slots share the
-    /// batch; the last is admitted, so with a slot free it runs on the puller's thread without a hand-off.
+    /// batch; the last is admitted, so with a slot free it runs on the puller's thread without a hand-off. Each request
+    /// is taken on its own: whatever goes wrong with one (a body that does not bind, a converter that throws) is that
+    /// request's answer, and the rest of the batch is still taken.
     /// </summary>
     public void AcceptPulled(IReadOnlyList<WireRequest> batch, Uri replyTo)
     {
         for (var i = 0; i < batch.Count; i++)
         {
             var pulled = batch[i];
-            var arrived = _time.GetTimestamp();
             var sink = new RemoteReplySink<TReply>(replyTo, pulled.Id, Outbox, _replyType);
-            if (!TryParse(pulled.Body.Span, out var parsed, out var error))
+            ServiceRequest<TRequest, TReply>? request = null;
+            try
             {
-                ServingMetrics.CountReply(Name, StatusCodes.Status400BadRequest, null);
-                sink.Complete(ReplyOutcome<TReply>.Error(StatusCodes.Status400BadRequest, "Invalid request", error));
-                continue;
+                AcceptPulled(pulled, sink, last: i == batch.Count - 1, ref request);
             }
+            catch (Exception ex)
+            {
+                Log.PulledRequestFailed(_logger, Name, pulled.Id, ex);
+                var failure = ReplyOutcome<TReply>.Error(StatusCodes.Status500InternalServerError, "Request not taken",
+                    $"Partition {_feature.Context.Partition} could not take request {pulled.Id} of service '{Name}' ({ex.GetType().Name}); the partition's log has the details under that id.");
+                if (request is null)
+                {
+                    ServingMetrics.CountReply(Name, StatusCodes.Status500InternalServerError, null);
+                    sink.Complete(failure);
+                }
+                else
+                {
+                    // Through the request: it may be queued already, and its answer must still be the only one.
+                    request.TryCompleteIfPending(failure);
+                }
+            }
+        }
+    }
 
-            var request = NewRequest(pulled.Id, parsed, sink, arrived);
-            if (!(i == batch.Count - 1 ? Admit(request) : TryEnqueue(request)))
-            {
-                // The puller asks only for what fits; a full queue here means a race with direct traffic.
-                request.TryCompleteIfPending(ReplyOutcome<TReply>.Error(StatusCodes.Status503ServiceUnavailable, "Queue full", $"Service '{Name}' on partition {_feature.Context.Partition} had no room for request {pulled.Id}."));
-            }
+    private void AcceptPulled(WireRequest pulled, RemoteReplySink<TReply> sink, bool last, ref ServiceRequest<TRequest, TReply>? request)
+    {
+        var arrived = _time.GetTimestamp();
+        if (!TryParse(pulled.Body.Span, out var parsed, out var error))
+        {
+            ServingMetrics.CountReply(Name, StatusCodes.Status400BadRequest, null);
+            sink.Complete(ReplyOutcome<TReply>.Error(StatusCodes.Status400BadRequest, "Invalid request", error));
+            return;
+        }
+
+        request = NewRequest(pulled.Id, parsed, sink, arrived);
+        if (!(last ? Admit(request) : TryEnqueue(request)))
+        {
+            // The puller asks only for what fits; a full queue here means a race with direct traffic.
+            request.TryCompleteIfPending(ReplyOutcome<TReply>.Error(StatusCodes.Status503ServiceUnavailable, "Queue full", $"Service '{Name}' on partition {_feature.Context.Partition} had no room for request {pulled.Id}."));
         }
     }
 
@@ -211,33 +244,17 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         }
     }
 
+    /// <summary>The request body as a <typeparamref name="TRequest"/>, through the one reader of client JSON; the error names the problem.</summary>
     private bool TryParse(ReadOnlySpan<byte> json, out TRequest request, out string error)
     {
-        request = default!;
-        if (json.IsEmpty)
+        if (JsonInput.TryRead(json, _requestType, out request!, out var problem))
         {
-            error = $"The request body is empty; service '{Name}' expects a JSON {typeof(TRequest).Name}.";
-            return false;
-        }
-
-        try
-        {
-            var value = JsonSerializer.Deserialize(json, _requestType);
-            if (value is null)
-            {
-                error = $"The request body is null; service '{Name}' expects a JSON {typeof(TRequest).Name}.";
-                return false;
-            }
-
-            request = value;
             error = string.Empty;
             return true;
         }
-        catch (JsonException ex)
-        {
-            error = JsonErrors.Describe(ex, json, _requestType);
-            return false;
-        }
+
+        error = problem.Describe("request body");
+        return false;
     }
 
     /// <summary>The deadline passed or the client left: refuse later answers and give back a queue slot still held.</summary>

@@ -11,5 +11,8 @@ internal sealed partial class ServiceHost<TRequest, TReply>
 
         [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Service '{Service}': the drain time ran out while stopping; {Refused} waiting requests were answered 503 and {Running} running handler calls were cancelled.")]
         public static partial void StopTimedOut(ILogger logger, string service, int refused, int running);
+
+        [LoggerMessage(EventId = 402, Level = LogLevel.Error, Message = "Service '{Service}': request {RequestId} pulled from the head node could not be taken; it was answered 500, the rest of its batch was taken.")]
+        public static partial void PulledRequestFailed(ILogger logger, string service, string requestId, Exception exception);
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.Http.Headers;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Partitioned.Serving;
@@ -33,14 +32,17 @@ internal static class ServingWire
         writer.WriteEndObject();
     }
 
-    public static List<WireRequest> ReadRequests(ReadOnlySpan<byte> json)
+    public static List<WireRequest> ReadRequests(ReadOnlyMemory<byte> json)
     {
-        var requests = new List<WireRequest>();
-        var reader = new Utf8JsonReader(json);
-        using var document = JsonDocument.ParseValue(ref reader);
-        foreach (var item in Property(document.RootElement, "requests").EnumerateArray())
+        using var document = WireJson.ParseObject(json);
+        var array = WireJson.Array(document.RootElement, "requests");
+        var requests = new List<WireRequest>(array.GetArrayLength());
+        var index = 0;
+        foreach (var element in array.EnumerateArray())
         {
-            requests.Add(new WireRequest(Property(item, "id").GetString()!, JsonMarshal.GetRawUtf8Value(Property(item, "body")).ToArray()));
+            var item = WireJson.Item(element, "requests", index);
+            requests.Add(new WireRequest(WireJson.String(item, "id", "requests", index), WireJson.Raw(item, "body", "requests", index)));
+            index++;
         }
 
         return requests;
@@ -55,11 +57,10 @@ internal static class ServingWire
         writer.WriteEndObject();
     }
 
-    public static List<WireReply> ReadReplies(ReadOnlySpan<byte> json)
+    public static List<WireReply> ReadReplies(ReadOnlyMemory<byte> json)
     {
-        var reader = new Utf8JsonReader(json);
-        using var document = JsonDocument.ParseValue(ref reader);
-        return ReadReplyArray(Property(document.RootElement, "replies"));
+        using var document = WireJson.ParseObject(json);
+        return ReadReplyArray(WireJson.Array(document.RootElement, "replies"));
     }
 
     /// <summary>
@@ -82,14 +83,13 @@ internal static class ServingWire
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static (PullRequest Pull, List<WireReply> Replies) ReadPull(ReadOnlySpan<byte> json)
+    public static (PullRequest Pull, List<WireReply> Replies) ReadPull(ReadOnlyMemory<byte> json)
     {
-        var reader = new Utf8JsonReader(json);
-        using var document = JsonDocument.ParseValue(ref reader);
+        using var document = WireJson.ParseObject(json);
         var root = document.RootElement;
-        var pull = new PullRequest(Int(root, "partition"), Int(root, "attempt"), Int(root, "max"));
-        var replies = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("replies", out var array) && array.ValueKind != JsonValueKind.Null
-            ? ReadReplyArray(array)
+        var pull = new PullRequest(WireJson.Int(root, "partition"), WireJson.Int(root, "attempt"), WireJson.Int(root, "max"));
+        var replies = root.TryGetProperty("replies", out var array) && array.ValueKind != JsonValueKind.Null
+            ? ReadReplyArray(WireJson.Array(root, "replies"))
             : [];
         return (pull, replies);
     }
@@ -112,26 +112,22 @@ internal static class ServingWire
 
     private static List<WireReply> ReadReplyArray(JsonElement array)
     {
-        if (array.ValueKind != JsonValueKind.Array)
-        {
-            throw new JsonException("Expected 'replies' to be a JSON array.");
-        }
-
         var replies = new List<WireReply>(array.GetArrayLength());
-        foreach (var item in array.EnumerateArray())
+        var index = 0;
+        foreach (var element in array.EnumerateArray())
         {
-            replies.Add(new WireReply(Property(item, "id").GetString()!, Int(item, "status"), JsonMarshal.GetRawUtf8Value(Property(item, "body")).ToArray()));
+            var item = WireJson.Item(element, "replies", index);
+            var status = WireJson.Int(item, "status", "replies", index);
+            if (status is < 100 or > 599)
+            {
+                throw new JsonException($"{WireJson.Path("replies", index, "status")} must be an HTTP status from 100 to 599, got {status}");
+            }
+
+            replies.Add(new WireReply(WireJson.String(item, "id", "replies", index), status, WireJson.Raw(item, "body", "replies", index)));
+            index++;
         }
 
         return replies;
-    }
-
-    private static int Int(JsonElement element, string name)
-    {
-        var value = Property(element, name);
-        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)
-            ? number
-            : throw new JsonException($"Expected '{name}' to be a whole number, got {value.GetRawText()}.");
     }
 
     /// <summary><c>{"id":"0.0.17","replyTo":"http://.../replies","request":{...}}</c>: a request handed to another partition.</summary>
@@ -151,51 +147,16 @@ internal static class ServingWire
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static (string Id, Uri ReplyTo, byte[] Request) ReadForward(ReadOnlySpan<byte> json)
+    public static (string Id, Uri ReplyTo, byte[] Request) ReadForward(ReadOnlyMemory<byte> json)
     {
-        var reader = new Utf8JsonReader(json);
-        using var document = JsonDocument.ParseValue(ref reader);
+        using var document = WireJson.ParseObject(json);
         var root = document.RootElement;
-        var replyTo = Property(root, "replyTo").GetString();
-        if (!Uri.TryCreate(replyTo, UriKind.Absolute, out var uri))
+        var replyTo = WireJson.String(root, "replyTo");
+        if (!Uri.TryCreate(replyTo, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
-            throw new JsonException($"replyTo '{replyTo}' is not an absolute URL.");
+            throw new JsonException($"$.replyTo must be an absolute http or https URL, got '{replyTo}'");
         }
 
-        return (Property(root, "id").GetString()!, uri, JsonMarshal.GetRawUtf8Value(Property(root, "request")).ToArray());
+        return (WireJson.String(root, "id"), uri, WireJson.Raw(root, "request"));
     }
-
-    /// <summary>Checks that a body is one well-formed JSON value, without binding it to a type.</summary>
-    public static bool IsWellFormed(ReadOnlySpan<byte> json, out string? error)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(json);
-            if (!reader.Read())
-            {
-                error = "The request body is empty; a JSON value was expected.";
-                return false;
-            }
-
-            reader.Skip();
-            if (reader.Read())
-            {
-                error = $"The request body holds more than one JSON value (something follows at byte {reader.TokenStartIndex + 1}).";
-                return false;
-            }
-
-            error = null;
-            return true;
-        }
-        catch (JsonException ex)
-        {
-            error = Shared.JsonErrors.Describe(ex);
-            return false;
-        }
-    }
-
-    private static JsonElement Property(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value)
-            ? value
-            : throw new JsonException($"Expected a JSON object with a '{name}' property.");
 }

@@ -27,13 +27,14 @@ public sealed record ServiceOptions
     /// <summary>The largest request body accepted; a larger one is answered 413. Default 1 MiB.</summary>
     public long MaxRequestBodySize { get; init; } = 1024 * 1024;
 
-    /// <summary>How request and reply bodies are read and written. Default: camelCase, and a missing required
-    /// property or a null where the type allows none is a 400, never a silent default.</summary>
+    /// <summary>How request and reply bodies are read and written. Default: camelCase names (matched case-insensitively),
+    /// and strict reading: a missing required property, a null where the type allows none, a wrong type (a number sent
+    /// as a string included), a property the type does not have or one given twice is a 400, never a silent default.</summary>
     public JsonSerializerOptions? Json { get; init; }
 
     internal int EffectiveConcurrency => Concurrency ?? (Mode == ProcessingMode.Continuous ? Environment.ProcessorCount * 2 : 1);
 
-    internal JsonSerializerOptions EffectiveJson => Json ?? ProtocolJson.Options;
+    internal JsonSerializerOptions EffectiveJson => Json ?? ProtocolJson.RequestOptions;
 
     internal IReadOnlyList<string> Validate()
     {

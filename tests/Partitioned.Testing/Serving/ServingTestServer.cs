@@ -33,6 +33,16 @@ public sealed class ServingTestServer(ServingTestSettings settings) : PartitionS
             "batch",
             (IReadOnlyList<HelloRequest> batch) => batch.Select(r => new BatchReply(r.Foo.Length, batch.Count)).ToList(),
             new ServiceOptions { Mode = ProcessingMode.MicroBatch, MaxBatchSize = settings.BatchSize, MaxBatchDelay = settings.BatchDelay, MaxRequestBodySize = limit }));
+        features.AddService(ServiceDefinition.Create(
+            "hold",
+            async (HelloRequest r, CancellationToken ct) =>
+            {
+                // Held until the partition starts stopping, then still at work a little while: a stop must wait for it.
+                await Task.Delay(Timeout.Infinite, Context.Stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(200, ct);
+                return new HelloReply(r.Foo.Length);
+            },
+            new ServiceOptions { MaxRequestBodySize = limit, Deadline = TimeSpan.FromMinutes(2) }));
         features.AddService(ServiceDefinition.Create("faulty", new FaultyHandler(), new ServiceOptions { MaxRequestBodySize = limit }));
         features.AddService(ServiceDefinition.Create("route", new RouteHandler(() => Context.Partition), new ServiceOptions { MaxRequestBodySize = limit }));
     }

@@ -7,7 +7,7 @@ namespace Partitioned.Tests.Cluster;
 /// <summary>Looks at a running cluster's partitions through their control routes.</summary>
 internal static class ClusterProbes
 {
-    /// <summary>HTTP requests a partition is working on right now (the health probe itself counts as one).</summary>
+    /// <summary>HTTP requests a partition is working on right now (the health probe itself is not counted).</summary>
     public static async Task<int> InFlightAsync<TRow, TResult>(Cluster<TRow, TResult> cluster, int partition)
     {
         using var http = new HttpClient();

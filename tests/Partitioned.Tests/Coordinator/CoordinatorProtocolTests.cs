@@ -72,12 +72,12 @@ public sealed class CoordinatorProtocolTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_NotJson_Returns400()
+    public async Task Register_NotJson_Returns415SayingToSendJson()
     {
         var response = await _http.PostAsync("v1/register", new StringContent("partition=1", Encoding.UTF8, "text/plain"));
 
-        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        (await Detail(response)).Should().Contain("must be JSON");
+        response.StatusCode.Should().Be(HttpStatusCode.UnsupportedMediaType);
+        (await Detail(response)).Should().Contain("text/plain").And.Contain("application/json");
     }
 
     [Fact]

@@ -39,14 +39,14 @@ public sealed class PartitionServerLifecycleTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Health_ReportsServingStateAndRowCount()
+    public async Task Health_ReportsServingStateAndRowCount_WithoutCountingItselfInFlight()
     {
         await using var harness = await PartitionHarness<int, int>.StartAsync(new RowsServer(new()), [1, 2, 3, 4], output);
         using var client = harness.Client();
 
         var health = await client.GetFromJsonAsync<PartitionHealth>("control/health");
 
-        health.Should().Be(new PartitionHealth("serving", "test-cluster", 0, 0, 4, 1));
+        health.Should().Be(new PartitionHealth("serving", "test-cluster", 0, 0, 4, 0));
     }
 
     [Fact]
@@ -119,12 +119,24 @@ public sealed class PartitionServerLifecycleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task RouteBody_NumberSentAsString_Returns400_TheStrictRulesApplyToUserRoutesToo()
+    {
+        await using var harness = await PartitionHarness<int, int>.StartAsync(new RowsServer(new()), [1], output);
+        using var client = harness.Client(authorize: false);
+
+        var response = await client.PostAsync("app/sum", new StringContent("""{"values": [1, "2"]}""", Encoding.UTF8, "application/json"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest, "the web defaults would read \"2\" as 2");
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString().Should().Contain("$.values[1]");
+    }
+
+    [Fact]
     public async Task Shutdown_DrainsSlowInFlightRequest_ThenProducesResults()
     {
         await using var harness = await PartitionHarness<int, int>.StartAsync(new RowsServer(new()), [7, 8, 9], output);
         using var client = harness.Client(authorize: false);
         var slow = client.GetAsync("app/slow?ms=1500");
-        await Eventually.TrueAsync(async () => (await HealthAsync(harness)).InFlight >= 2, "the slow request is in flight");
+        await Eventually.TrueAsync(async () => (await HealthAsync(harness)).InFlight >= 1, "the slow request is in flight");
 
         var results = await harness.ShutdownAsync();
 
@@ -199,7 +211,7 @@ public sealed class PartitionServerLifecycleTests(ITestOutputHelper output)
 
         var error = (await act.Should().ThrowAsync<Microsoft.Extensions.Options.OptionsValidationException>()).Which;
         error.Failures.Should().HaveCount(3);
-        error.Message.Should().Contain("BindAddress").And.Contain("Ports").And.Contain("RegistrationTimeout");
+        error.Message.Should().Contain("BindAddress").And.Contain("Ports").And.Contain("RegistrationTimeout").And.NotContain(".;");
     }
 
     private static async Task<PartitionHealth> HealthAsync(PartitionHarness<int, int> harness)

@@ -68,15 +68,28 @@ public sealed class PartitionWorkerTests(ITestOutputHelper output)
     [Fact]
     public async Task Worker_DriverProcessGone_WhileStandardInputStaysOpen_AbandonsTheAttemptAndExits()
     {
+        // The stand-in driver lives until the test ends it: a fixed lifetime raced the worker's start on a busy
+        // machine, and the worker, rightly, gave up before it served.
         await using var driver = await SpecDriver.StartAsync(output);
-        using var standIn = Process.Start("/bin/sleep", "2")!;
-        using var worker = driver.StartWorker(parentPid: standIn.Id);
-        await driver.WaitUntilServingAsync(worker);
+        using var standIn = Process.Start("/bin/sleep", "600")!;
+        try
+        {
+            using var worker = driver.StartWorker(parentPid: standIn.Id);
+            await driver.WaitUntilServingAsync(worker);
 
-        await standIn.WaitForExitAsync();
+            standIn.Kill();
+            await standIn.WaitForExitAsync();
 
-        (await worker.ExitAsync(TimeSpan.FromSeconds(15))).Should().Be(WorkerExitCodes.Abandoned);
-        worker.Error.Should().Contain($"abandoned: the driver process {standIn.Id} is gone");
+            (await worker.ExitAsync(TimeSpan.FromSeconds(15))).Should().Be(WorkerExitCodes.Abandoned);
+            worker.Error.Should().Contain($"abandoned: the driver process {standIn.Id} is gone");
+        }
+        finally
+        {
+            if (!standIn.HasExited)
+            {
+                standIn.Kill();
+            }
+        }
     }
 
     [Fact]

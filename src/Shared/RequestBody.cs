@@ -3,7 +3,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Partitioned.Serving;
+namespace Partitioned.Shared;
 
 /// <summary>Reads a whole request body up to a limit, into a pooled buffer the caller returns with <see cref="Return"/>.</summary>
 internal readonly struct RequestBody
@@ -29,6 +29,8 @@ internal readonly struct RequestBody
     public bool TooLarge { get; }
 
     public ReadOnlySpan<byte> Span => Buffer is null ? default : Buffer.AsSpan(0, Length);
+
+    public ReadOnlyMemory<byte> Memory => Buffer is null ? default : Buffer.AsMemory(0, Length);
 
     public static async ValueTask<RequestBody> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
