@@ -163,7 +163,7 @@ internal static partial class AttemptEndpoints
         var (partition, number) = (attempt.Launch.Partition, attempt.Launch.Attempt);
         if (!IsNdjson(context.Request.ContentType))
         {
-            return Problems.BadRequest($"The results must be NDJSON (Content-Type: {WorkerProtocol.NdjsonMediaType}), one JSON value per line; the Content-Type was '{context.Request.ContentType}'.");
+            return Problems.UnsupportedMediaType($"The results must be NDJSON (Content-Type: {WorkerProtocol.NdjsonMediaType}), one JSON value per line; the Content-Type was '{context.Request.ContentType}'.");
         }
 
         if (attempt.PostedResults.IsCompleted)

@@ -60,6 +60,9 @@ public sealed class ControlBadInputTests(ITestOutputHelper output) : IAsyncLifet
 
         var entry = _cluster.Directory.Current[0];
         entry.Should().Match<PartitionEntry>(e => e.State == PartitionState.Serving && e.Attempt == 0 && e.Endpoint == RegisteringRunner.Endpoint, "no bad registration replaced the live attempt");
+        var unlaunched = await _http.PostAsJsonAsync("v1/register", new { partition = 0, attempt = 1, endpoint = "http://127.0.0.1:8/" });
+        unlaunched.StatusCode.Should().Be(HttpStatusCode.Conflict, "nobody launched attempt 1 yet");
+        _cluster.Directory.Admit(0, 1).Should().BeTrue();
         var next = await _http.PostAsJsonAsync("v1/register", new { partition = 0, attempt = 1, endpoint = "http://127.0.0.1:8/" });
         next.StatusCode.Should().Be(HttpStatusCode.OK);
         _cluster.Directory.Current[0].Attempt.Should().Be(1, "a good registration after the corpus is taken");
@@ -99,7 +102,7 @@ public sealed class ControlBadInputTests(ITestOutputHelper output) : IAsyncLifet
             new("invalid UTF-8", Splice("1\n\"", [0xFF], "\"\n"), ndjson, 400, "line 2", "not valid UTF-8", "0xFF"),
             new("a lone surrogate", Utf8("\"\\ud800\"\n"), ndjson, 400, "line 1", "expected Int32"),
             new($"{DeepNesting:N0} levels of nesting", Utf8(Nested() + "\n"), ndjson, 400, "line 1", "nested", "maximum depth"),
-            new("JSON instead of NDJSON", Utf8("1\n"), BadInputCase.Json, 400, "application/x-ndjson"),
+            new("JSON instead of NDJSON", Utf8("1\n"), BadInputCase.Json, 415, "application/x-ndjson"),
             new("GET", null, null, 405, "GET", "POST") { Method = HttpMethod.Get },
         ];
 

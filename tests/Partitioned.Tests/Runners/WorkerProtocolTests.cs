@@ -97,7 +97,7 @@ public sealed class WorkerProtocolTests : IAsyncLifetime
         (await Detail(nullLine)).Should().Contain("line 2 is not a valid Int32");
         notJson.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await Detail(notJson)).Should().Contain("line 2");
-        wrongContentType.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        wrongContentType.StatusCode.Should().Be(HttpStatusCode.UnsupportedMediaType);
         (await Detail(wrongContentType)).Should().Contain("application/x-ndjson");
 
         // Nothing was taken: a correct post still goes through.
