@@ -105,10 +105,18 @@ internal sealed partial class ServingGateway : IAsyncDisposable
                 var reached = false;
                 try
                 {
+                    // The relay's span; the handler sends its traceparent on (or the client's, when nothing traces here).
+                    using var relay = ServingMetrics.Activities.StartActivity("serve.relay", System.Diagnostics.ActivityKind.Client, TraceContext.Of(context));
+                    relay?.SetTag(ServingTelemetry.ServiceAttribute, name);
                     using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, "serve/" + name))
                     {
                         Content = new ReadOnlyMemoryContent(body.Buffer.AsMemory(0, body.Length)),
                     };
+                    if (System.Diagnostics.Activity.Current is null && context.Request.Headers.TraceParent is [{ } traceParent])
+                    {
+                        request.Headers.TryAddWithoutValidation("traceparent", traceParent);
+                    }
+
                     request.Content.Headers.ContentType = context.Request.ContentType is { } type && type != "application/json" && MediaTypeHeaderValue.TryParse(type, out var parsed)
                         ? parsed
                         : ServingWire.JsonContentType;

@@ -56,7 +56,10 @@ internal sealed partial class HeadNodeIngress
             return;
         }
 
-        var request = new IngressRequest(NextId(), name, copy, arrived);
+        // The request's span at the ingress, until its answer: a partition's handling is its child, across processes.
+        using var activity = ServingMetrics.Activities.StartActivity("serve.ingress", System.Diagnostics.ActivityKind.Server, TraceContext.Of(context));
+        activity?.SetTag(ServingTelemetry.ServiceAttribute, name);
+        var request = new IngressRequest(NextId(), name, copy, arrived, TraceContext.Format(activity?.Context ?? TraceContext.Of(context)));
         bool queued;
         lock (_gate)
         {

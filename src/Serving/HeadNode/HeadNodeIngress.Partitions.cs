@@ -118,7 +118,7 @@ internal sealed partial class HeadNodeIngress
         try
         {
             var buffer = new ArrayBufferWriter<byte>(taken.Sum(static r => r.Body.Length + 32) + 32);
-            ServingWire.WriteRequests(buffer, [.. taken.Select(static r => new WireRequest(r.Id, r.Body))]);
+            ServingWire.WriteRequests(buffer, [.. taken.Select(static r => new WireRequest(r.Id, r.Body, r.TraceParent))]);
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.ContentType = "application/json";
             await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);

@@ -1,7 +1,7 @@
 namespace Partitioned.Serving;
 
 /// <summary>A request held by the head node: its body, the connection waiting for its answer, and which attempt holds it now.</summary>
-internal sealed class IngressRequest(string id, string service, byte[] body, long arrived)
+internal sealed class IngressRequest(string id, string service, byte[] body, long arrived, string? traceParent = null)
 {
     public const int Waiting = 0;
     public const int Held = 1;
@@ -16,6 +16,9 @@ internal sealed class IngressRequest(string id, string service, byte[] body, lon
     public byte[] Body { get; } = body;
 
     public long Arrived { get; } = arrived;
+
+    /// <summary>The trace the request arrived in, handed on to the partition that pulls it.</summary>
+    public string? TraceParent { get; } = traceParent;
 
     public Task<WireReply> Reply => _reply.Task;
 

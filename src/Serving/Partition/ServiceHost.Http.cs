@@ -67,7 +67,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         // The deadline counts from here: time spent uploading the body is the client's, not the service's.
         var arrived = _time.GetTimestamp();
         var sink = new HttpReplySink<TReply>();
-        var request = NewRequest(_feature.NextRequestId(), parsed, sink, arrived);
+        var request = NewRequest(_feature.NextRequestId(), parsed, sink, arrived, TraceContext.Of(context));
         if (!Admit(request))
         {
             await ProblemResponse.RefuseAsync(response, Name, StatusCodes.Status503ServiceUnavailable, "Queue full",
@@ -145,7 +145,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
                 return;
             }
 
-            var request = NewRequest(id, parsed, new RemoteReplySink<TReply>(replyTo, id, _feature.Replies, _replyType), arrived);
+            var request = NewRequest(id, parsed, new RemoteReplySink<TReply>(replyTo, id, _feature.Replies, _replyType), arrived, TraceContext.Of(context));
             if (!TryEnqueue(request))
             {
                 await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, "Queue full",
@@ -207,7 +207,7 @@ internal sealed partial class ServiceHost<TRequest, TReply>
             return;
         }
 
-        request = NewRequest(pulled.Id, parsed, sink, arrived);
+        request = NewRequest(pulled.Id, parsed, sink, arrived, TraceContext.Parse(pulled.TraceParent));
         if (!(last ? Admit(request) : TryEnqueue(request)))
         {
             // The puller asks only for what fits; a full queue here means a race with direct traffic.

@@ -232,12 +232,32 @@ internal sealed partial class ServiceHost<TRequest, TReply>
         }
     }
 
+    /// <summary>
+    /// The handler call's activity: a child of the request's trace (the client's, through the gateway or the ingress);
+    /// a batch of several requests links to each of their traces instead.
+    /// </summary>
+    private static System.Diagnostics.Activity? StartActivity(IReadOnlyList<ServiceRequest<TRequest, TReply>> batch)
+    {
+        if (!ServingMetrics.Activities.HasListeners())
+        {
+            return null;
+        }
+
+        if (batch.Count == 1)
+        {
+            return ServingMetrics.Activities.StartActivity("serve.batch", System.Diagnostics.ActivityKind.Internal, batch[0].Parent);
+        }
+
+        var links = batch.Where(static r => r.Parent != default).Select(static r => new System.Diagnostics.ActivityLink(r.Parent)).ToList();
+        return ServingMetrics.Activities.StartActivity("serve.batch", System.Diagnostics.ActivityKind.Internal, default(System.Diagnostics.ActivityContext), links: links);
+    }
+
     /// <summary>Calls the handler, and answers every request it left unanswered: 500 on an exception (with a correlation id), 500 for a forgotten one.</summary>
     private async ValueTask ProcessAsync(IReadOnlyList<ServiceRequest<TRequest, TReply>> batch)
     {
-        using var activity = ServingMetrics.Activities.StartActivity("serve.batch");
+        using var activity = StartActivity(batch);
         activity?.SetTag(ServingTelemetry.ServiceAttribute, Name);
-        activity?.SetTag("batch.size", batch.Count);
+        activity?.SetTag("partitioned.batch.size", batch.Count);
         ServingMetrics.BatchSize.Record(batch.Count, _serviceTag);
         try
         {

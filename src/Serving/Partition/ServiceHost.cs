@@ -138,9 +138,9 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
 
     void IServiceRuntime<TRequest, TReply>.CountDuplicate() => ServingMetrics.DuplicateReplies.Add(1, _serviceTag);
 
-    private ServiceRequest<TRequest, TReply> NewRequest(string id, TRequest request, ReplySink<TReply> sink, long arrived)
+    private ServiceRequest<TRequest, TReply> NewRequest(string id, TRequest request, ReplySink<TReply> sink, long arrived, System.Diagnostics.ActivityContext parent)
     {
         ServingMetrics.Requests.Add(1, _serviceTag);
-        return new ServiceRequest<TRequest, TReply>(id, request, sink, this, arrived);
+        return new ServiceRequest<TRequest, TReply>(id, request, sink, this, arrived, parent);
     }
 }

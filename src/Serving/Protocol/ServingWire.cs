@@ -13,7 +13,7 @@ internal static class ServingWire
     /// <summary>The content type of every body serving nodes send each other (shared: never changed after creation).</summary>
     public static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 
-    /// <summary><c>{"requests":[{"id":"h-1","body":{...}}]}</c>: a batch handed to a pulling partition.</summary>
+    /// <summary><c>{"requests":[{"id":"h-1","body":{...},"traceparent":"00-..."}]}</c>: a batch handed to a pulling partition (<c>traceparent</c> optional).</summary>
     public static void WriteRequests(IBufferWriter<byte> output, IReadOnlyList<WireRequest> requests)
     {
         using var writer = new Utf8JsonWriter(output);
@@ -25,6 +25,11 @@ internal static class ServingWire
             writer.WriteString("id", request.Id);
             writer.WritePropertyName("body");
             writer.WriteRawValue(request.Body.Span, skipInputValidation: true);
+            if (request.TraceParent is { } traceParent)
+            {
+                writer.WriteString("traceparent", traceParent);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -41,7 +46,8 @@ internal static class ServingWire
         foreach (var element in array.EnumerateArray())
         {
             var item = WireJson.Item(element, "requests", index);
-            requests.Add(new WireRequest(WireJson.String(item, "id", "requests", index), WireJson.Raw(item, "body", "requests", index)));
+            var traceParent = item.TryGetProperty("traceparent", out _) ? WireJson.String(item, "traceparent", "requests", index) : null;
+            requests.Add(new WireRequest(WireJson.String(item, "id", "requests", index), WireJson.Raw(item, "body", "requests", index), traceParent));
             index++;
         }
 

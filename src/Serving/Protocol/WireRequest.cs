@@ -1,4 +1,4 @@
 namespace Partitioned.Serving;
 
-/// <summary>A request on the wire between serving nodes: its id and its raw JSON body.</summary>
-internal readonly record struct WireRequest(string Id, ReadOnlyMemory<byte> Body);
+/// <summary>A request on the wire between serving nodes: its id, its raw JSON body, and the W3C <c>traceparent</c> of the trace it belongs to (optional).</summary>
+internal readonly record struct WireRequest(string Id, ReadOnlyMemory<byte> Body, string? TraceParent = null);

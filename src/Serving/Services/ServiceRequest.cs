@@ -19,9 +19,10 @@ public sealed class ServiceRequest<TRequest, TReply> : IRemotelyCompleted
     private int _state;
     private int _queued;
 
-    internal ServiceRequest(string id, TRequest request, ReplySink<TReply> sink, IServiceRuntime<TRequest, TReply> runtime, long arrivedTimestamp)
+    internal ServiceRequest(string id, TRequest request, ReplySink<TReply> sink, IServiceRuntime<TRequest, TReply> runtime, long arrivedTimestamp, System.Diagnostics.ActivityContext parent = default)
     {
         Id = id;
+        Parent = parent;
         Request = request;
         _sink = sink;
         _runtime = runtime;
@@ -38,6 +39,9 @@ public sealed class ServiceRequest<TRequest, TReply> : IRemotelyCompleted
     public bool IsCompleted => Volatile.Read(ref _state) != Pending;
 
     internal long ArrivedTimestamp { get; }
+
+    /// <summary>The trace the request arrived in (default: none), so its handling joins the caller's trace.</summary>
+    internal System.Diagnostics.ActivityContext Parent { get; }
 
     internal ReplySink<TReply> Sink => _sink;
 
