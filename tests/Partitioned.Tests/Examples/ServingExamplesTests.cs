@@ -27,6 +27,32 @@ public sealed class ServingExamplesTests
     }
 
     [Fact]
+    public async Task ServingWebApp_HostsTheCluster_ExportsMetricsForPrometheus_ReportsHealth_ServesTheDashboard_AndStopsOnSigterm()
+    {
+        await using var example = RunningProcess.Start(ExampleProcess.DllOf("examples", "ServingWebApp"), "--urls http://127.0.0.1:0 --PartitionedServing:Port=0");
+        var url = (await example.WaitForLineAsync(static line => line.StartsWith("Serving 'hello' at ", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))["Serving 'hello' at ".Length..];
+        var operations = await example.WaitForLineAsync(static line => line.StartsWith("Operations at ", StringComparison.Ordinal));
+        var app = new Uri(operations["Operations at ".Length..operations.IndexOf(": /metrics", StringComparison.Ordinal)] + "/");
+        using var client = new HttpClient();
+        for (var i = 0; i < 5; i++)
+        {
+            (await client.PostAsJsonAsync(url, new { foo = "abc", bar = i })).EnsureSuccessStatusCode();
+        }
+
+        var metrics = await client.GetStringAsync(new Uri(app, "metrics"));
+        metrics.Should().MatchRegex(@"partitioned_serving_requests_total\{[^}]*partitioned_service_name=""hello""[^}]*\} 5")
+            .And.Contain("partitioned_serving_request_duration_seconds_bucket")
+            .And.Contain("partitioned_serving_replies_total")
+            .And.MatchRegex(@"partitioned_cluster_partitions\{[^}]*partitioned_partition_state=""serving""[^}]*\} 2")
+            .And.Contain("partitioned_cluster_attempts_started_total");
+        (await client.GetStringAsync(new Uri(app, "health"))).Should().Be("Healthy");
+        (await client.GetAsync(new Uri(app, "dashboard/"))).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        example.Signal("TERM");
+        (await example.WaitForExitAsync()).Should().Be(0, example.Output);
+    }
+
+    [Fact]
     public async Task ModelServing_ScoresOfflineAndOnlineWithTheSameHandler()
     {
         await using var example = RunningProcess.Start(ExampleProcess.DllOf("examples", "ModelServing"), "--port 0");
