@@ -26,7 +26,9 @@ namespace Partitioned.Parquet;
 /// that accepts null. Extra columns are ignored. Rows hold flat columns of bool, the integer types, float, double,
 /// decimal, DateTime, DateOnly, Guid (each also nullable), string and byte[]; nested columns and other member types
 /// are refused with an error that names them. The files are read on the driver (a row group at a time) and the rows
-/// reach partitions as with any dataset, so every runner works; a worker never needs to see the files.
+/// reach partitions as with any dataset, so every runner works and a worker never needs to see the files. Where the
+/// workers do see them (a shared file system), <c>FromParquetShardsAsync</c> sends each partition a
+/// <see cref="ParquetShard"/> to read itself instead.
 /// </remarks>
 public static class ParquetDatasets
 {
@@ -45,44 +47,9 @@ public static class ParquetDatasets
         /// <exception cref="NotSupportedException"><typeparamref name="T"/> has a member no flat column can hold; the message names it.</exception>
         public static async Task<PartitionedDataset<T>> FromParquetFilesAsync<T>(IEnumerable<string> files, ParquetReadOptions? options = null, CancellationToken cancellationToken = default)
         {
-            ArgumentNullException.ThrowIfNull(files);
             options ??= new ParquetReadOptions();
-            options.Validate();
-            var paths = files.Select(Path.GetFullPath).ToImmutableArray();
-            if (paths.IsEmpty)
-            {
-                throw new ArgumentException("A dataset needs at least one file.", nameof(files));
-            }
-
-            foreach (var path in paths)
-            {
-                if (!File.Exists(path))
-                {
-                    throw new FileNotFoundException($"The Parquet file {path} does not exist.", path);
-                }
-            }
-
-            var contract = RowContract.For<T>(options.Json, forWriting: false);
-            var partitions = ImmutableArray.CreateBuilder<ParquetPartition>();
-            foreach (var path in paths)
-            {
-                var reader = await ParquetFiles.OpenAsync(path, cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    RowBinding<T>.Bind(contract, reader.Schema, path, null, reader.RowGroupCount);
-                    var groups = reader.RowGroupCount;
-                    if (options.PartitionBy == ParquetPartitioning.File || groups == 0)
-                    {
-                        partitions.Add(new ParquetPartition(path, null, groups));
-                    }
-                    else
-                    {
-                        partitions.AddRange(Enumerable.Range(0, groups).Select(group => new ParquetPartition(path, group, groups)));
-                    }
-                }
-            }
-
-            return PartitionedDataset.FromSource(new ParquetPartitionSource<T>(partitions.ToImmutable(), contract, options.MaxRowGroupsInMemory));
+            var (partitions, contract) = await PlanAsync<T>(files, options, cancellationToken).ConfigureAwait(false);
+            return PartitionedDataset.FromSource(new ParquetPartitionSource<T>(partitions, contract, options.MaxRowGroupsInMemory));
         }
 
         /// <summary>A dataset of the folder's files that match <paramref name="searchPattern"/>, in ordinal name order (see <see cref="FromParquetFilesAsync{T}"/>).</summary>
@@ -108,6 +75,24 @@ public static class ParquetDatasets
         }
     }
 
+    extension(PartitionedDataset)
+    {
+        /// <summary>
+        /// The option for workers that see the same files as the driver (a shared file system): one
+        /// <see cref="ParquetShard"/> per partition (per file, or per row group) instead of the rows, so the driver
+        /// sends each partition a file name and the partition's server reads the rows itself with
+        /// <see cref="ParquetShard.ReadRowsAsync{T}"/>. Every file's schema is checked against <typeparamref name="T"/> now.
+        /// </summary>
+        /// <param name="files">The files; each must exist, at the same path on every worker.</param>
+        /// <param name="options">Partitioning and naming settings.</param>
+        /// <param name="cancellationToken">Stops reading the files' footers.</param>
+        public static async Task<PartitionedDataset<ParquetShard>> FromParquetShardsAsync<T>(IEnumerable<string> files, ParquetReadOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var (partitions, _) = await PlanAsync<T>(files, options ?? new ParquetReadOptions(), cancellationToken).ConfigureAwait(false);
+            return PartitionedDataset.FromPartitions(partitions.Select(static p => new[] { new ParquetShard(p.File, p.RowGroup) }));
+        }
+    }
+
     extension<T>(PartitionedDataset<T> dataset)
     {
         /// <summary>
@@ -129,5 +114,47 @@ public static class ParquetDatasets
             options.Validate();
             return ParquetDatasetWriter.WriteAsync(dataset, folder, options, cancellationToken);
         }
+    }
+
+    /// <summary>Checks the files against the row type and lists the partitions.</summary>
+    private static async Task<(ImmutableArray<ParquetPartition> Partitions, RowContract Contract)> PlanAsync<T>(IEnumerable<string> files, ParquetReadOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        options.Validate();
+        var paths = files.Select(Path.GetFullPath).ToImmutableArray();
+        if (paths.IsEmpty)
+        {
+            throw new ArgumentException("A dataset needs at least one file.", nameof(files));
+        }
+
+        foreach (var path in paths)
+        {
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"The Parquet file {path} does not exist.", path);
+            }
+        }
+
+        var contract = RowContract.For<T>(options.Json, forWriting: false);
+        var partitions = ImmutableArray.CreateBuilder<ParquetPartition>();
+        foreach (var path in paths)
+        {
+            var reader = await ParquetFiles.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                RowBinding<T>.Bind(contract, reader.Schema, path, null, reader.RowGroupCount);
+                var groups = reader.RowGroupCount;
+                if (options.PartitionBy == ParquetPartitioning.File || groups == 0)
+                {
+                    partitions.Add(new ParquetPartition(path, null, groups));
+                }
+                else
+                {
+                    partitions.AddRange(Enumerable.Range(0, groups).Select(group => new ParquetPartition(path, group, groups)));
+                }
+            }
+        }
+
+        return (partitions.ToImmutable(), contract);
     }
 }

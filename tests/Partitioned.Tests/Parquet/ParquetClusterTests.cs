@@ -60,4 +60,25 @@ public sealed class ParquetClusterTests : IDisposable
         (await again.CollectAsync()).Should().Equal(summaries);
         _output.WriteLine(JsonSerializer.Serialize(summaries));
     }
+
+    [Fact]
+    public async Task Shards_OnASharedFileSystem_WorkerProcessesReadTheirOwnRowGroups()
+    {
+        const int rows = 3_000;
+        var file = (await PartitionedDataset.FromGenerator(1, _ => Enumerable.Range(0, rows).Select(i => SensorReading.Generate(i)))
+            .WriteParquetAsync(_folder, new ParquetWriteOptions { RowGroupSize = 1_000 }))[0];
+        var shards = await PartitionedDataset.FromParquetShardsAsync<SensorReading>([file], new ParquetReadOptions { PartitionBy = ParquetPartitioning.RowGroup });
+        var wrongType = () => PartitionedDataset.FromParquetShardsAsync<ParquetSchemaErrorTests.Doc>([file]);
+
+        await using var cluster = await Clustering.Cluster.StartAsync(shards, ShardReadingServer.Definition, TestClusters.Options(_loggerFactory, TestWorkers.Runner()));
+        var summaries = await (await cluster.StopAsync()).CollectAsync();
+
+        var (sum, nulls) = SensorReading.Expected(rows);
+        (await shards.CollectAsync()).Should().Equal(new ParquetShard(file, 0), new ParquetShard(file, 1), new ParquetShard(file, 2));
+        summaries.Select(static s => (s.Count, s.FirstId)).Should().Equal((1_000, 0), (1_000, 1_000), (1_000, 2_000));
+        summaries.Sum(static s => s.Sum).Should().Be(sum);
+        summaries.Sum(static s => s.MissingQuality).Should().Be(nulls);
+        summaries.Select(static s => s.ProcessId).Should().OnlyHaveUniqueItems().And.NotContain(Environment.ProcessId, "each worker process read its own row group");
+        (await wrongType.Should().ThrowAsync<ParquetDataException>()).Which.Column.Should().Be("name", "the schema is still checked on the driver");
+    }
 }
