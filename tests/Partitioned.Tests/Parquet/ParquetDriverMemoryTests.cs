@@ -9,6 +9,7 @@ namespace Partitioned.Tests.Parquet;
 /// A million-row file partitioned by row group, streamed to worker processes by a driver process that measures its
 /// own memory meanwhile: it must stay far below what the file takes in memory as rows.
 /// </summary>
+[Collection(ParquetMemoryCollection.Name)]
 public sealed class ParquetDriverMemoryTests(ITestOutputHelper output) : IDisposable
 {
     private const int Rows = 1_000_000;
