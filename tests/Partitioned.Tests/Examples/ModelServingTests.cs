@@ -10,11 +10,12 @@ public sealed class ModelServingTests
 {
     private static readonly TimeSpan s_start = TimeSpan.FromSeconds(90);
 
+    // One partition each (one worker process): both engines run at once beside the rest of the suite.
     [Fact]
     public async Task BothEngines_AnswerOverHttp_AgreeOnEveryFlower_AndStopOnSigterm()
     {
-        await using var mlnet = RunningProcess.Start(ExampleProcess.DllOf("examples", "ModelServing"), "--port 0 --engine mlnet");
-        await using var onnx = RunningProcess.Start(ExampleProcess.DllOf("examples", "ModelServing"), "--port 0 --engine onnx");
+        await using var mlnet = RunningProcess.Start(ExampleProcess.DllOf("examples", "ModelServing"), "--port 0 --partitions 1 --engine mlnet");
+        await using var onnx = RunningProcess.Start(ExampleProcess.DllOf("examples", "ModelServing"), "--port 0 --partitions 1 --engine onnx");
         var urls = await Task.WhenAll(UrlAsync(mlnet), UrlAsync(onnx));
         using var client = new HttpClient();
         var flowers = File.ReadLines(Path.Combine(ExampleProcess.RepositoryRoot, "examples", "ModelServing", "data", "iris.csv")).Skip(1)
