@@ -73,10 +73,7 @@ public static class ParquetDatasets
 
             return FromParquetFilesAsync<T>(files, options, cancellationToken);
         }
-    }
 
-    extension(PartitionedDataset)
-    {
         /// <summary>
         /// The option for workers that see the same files as the driver (a shared file system): one
         /// <see cref="ParquetShard"/> per partition (per file, or per row group) instead of the rows, so the driver
