@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole benchmark in one command: installs what it needs (wrk, Flask and matplotlib for Debian's python3),
-# builds Release, runs the serving targets under wrk and the cluster lifecycle timings, writes
+# builds Release, measures what the model-serving paths add to a published app (bench/results/model-serving-sizes.md),
+# runs the serving targets under wrk and the cluster lifecycle timings, writes
 # bench/results/results.json and summary.md, and draws bench/results/serving.png. Takes about 6-8 minutes on 2 cores.
 # Not part of the test suite.
 set -euo pipefail
@@ -17,6 +18,9 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 dotnet build -c Release bench/Partitioned.Bench -v quiet -nologo
+# What each model-serving path (ML.NET, ONNX Runtime) adds to a published app.
+dotnet publish -c Release examples/ModelServing -r linux-x64 --self-contained false -o bench/Partitioned.Bench/bin/modelserving -v quiet -nologo
+/usr/bin/python3 bench/dependency_sizes.py bench/Partitioned.Bench/bin/modelserving ModelServing | tee bench/results/model-serving-sizes.md
 # The same app published ReadyToRun, to measure what precompiled code saves each worker process at start.
 dotnet publish -c Release bench/Partitioned.Bench -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o bench/Partitioned.Bench/bin/r2r -v quiet -nologo
 set +e

@@ -10,13 +10,13 @@ if (PartitionWorker.IsWorkerProcess)
     return await PartitionWorker.RunAsync(BenchServer.Definition);
 }
 
-// Usage: Partitioned.Bench [serving] [lifecycle] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
+// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
 //                          [--only <target name part>] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
 //                          [--no-slurm] (lifecycle: skip the Slurm runner, which starts the local Slurm cluster as root)
 //                          [--r2r-worker <published app>] (lifecycle: also the process runner with this ReadyToRun build as the worker)
 var benchFolder = Option("--bench-folder") ?? "bench";
 var outFolder = Option("--out") ?? Path.Combine(benchFolder, "results");
-var runAll = !args.Contains("serving") && !args.Contains("lifecycle");
+var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute");
 var settings = new BenchSettings(
     benchFolder,
     Option("--python") ?? "/usr/bin/python3",
@@ -41,6 +41,13 @@ Console.WriteLine($"Machine: {machine.cores} cores, {machine.os}, {machine.runti
 List<ServingRow> serving = [];
 List<LifecycleRow> lifecycle = [];
 List<RecoveryResult> recovery = [];
+List<ModelComputeRow> modelCompute = [];
+if (runAll || args.Contains("model-compute"))
+{
+    Console.WriteLine("Model compute alone (the ModelServing classifier, one thread, no HTTP):");
+    modelCompute = ModelComputeBenchmark.Run(ModelTarget.Train(settings.BenchFolder).Value);
+}
+
 if (settings.Serving)
 {
     Console.WriteLine($"Serving: wrk for {settings.Duration.TotalSeconds} s per level after a {settings.Warmup.TotalSeconds} s warm-up.");
@@ -78,9 +85,9 @@ if (settings.Lifecycle)
 
 var json = Path.Combine(outFolder, "results.json");
 await File.WriteAllTextAsync(json, JsonSerializer.Serialize(
-    new { machine, serving = Report.WithRatios(serving), lifecycle, recovery },
+    new { machine, serving = Report.WithRatios(serving), lifecycle, recovery, modelCompute },
     new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
-await File.WriteAllTextAsync(Path.Combine(outFolder, "summary.md"), Report.Markdown(machine.cores, serving, lifecycle, recovery));
+await File.WriteAllTextAsync(Path.Combine(outFolder, "summary.md"), Report.Markdown(machine.cores, serving, lifecycle, recovery, modelCompute));
 Console.WriteLine($"Results written to {json} and summary.md");
 if (lifecycle.Sum(static r => r.LostResults) is > 0 and var lost)
 {

@@ -26,15 +26,29 @@ internal static class Report
     {
         Console.WriteLine();
         Console.WriteLine(ServingTable(rows));
+        Console.WriteLine(ModelTable(rows));
     }
 
-    public static string Markdown(int cores, IReadOnlyList<ServingRow> serving, IReadOnlyList<LifecycleRow> lifecycle, IReadOnlyList<RecoveryResult> recovery)
+    public static string Markdown(int cores, IReadOnlyList<ServingRow> serving, IReadOnlyList<LifecycleRow> lifecycle, IReadOnlyList<RecoveryResult> recovery, IReadOnlyList<ModelComputeRow> modelCompute)
     {
         var text = new System.Text.StringBuilder();
         text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"Machine: {cores} cores. Command: `bench/run.sh`.").AppendLine();
+        if (modelCompute.Count > 0)
+        {
+            text.AppendLine("| model alone (one thread, no HTTP) | rows/s |");
+            text.AppendLine("|---|---:|");
+            foreach (var row in modelCompute)
+            {
+                text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {row.What} | {row.RowsPerSecond:N0} |");
+            }
+
+            text.AppendLine();
+        }
+
         if (serving.Count > 0)
         {
             text.AppendLine(ServingTable(serving));
+            text.AppendLine(ModelTable(serving));
         }
 
         if (lifecycle.Count > 0)
@@ -58,6 +72,30 @@ internal static class Report
             {
                 text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {result.Runner} | {result.What} | {result.MedianMs:0} | {result.MaxMs:0} | {result.SamplesMs.Count} |");
             }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The two model-serving paths side by side (ONNX Runtime micro-batch against ML.NET continuous), when both ran.</summary>
+    private static string ModelTable(IReadOnlyList<ServingRow> rows)
+    {
+        var pairs = rows.Where(static r => r.Target == ModelTarget.MlNetName)
+            .Select(mlnet => (MlNet: mlnet, Onnx: rows.FirstOrDefault(r => r.Target == ModelTarget.OnnxName && r.Connections == mlnet.Connections)))
+            .Where(static pair => pair.Onnx is not null)
+            .ToList();
+        if (pairs.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        var text = new System.Text.StringBuilder();
+        text.AppendLine("| connections | ML.NET continuous req/s | p99 ms | ONNX Runtime micro-batch req/s | p99 ms | ONNX / ML.NET req/s | ONNX / ML.NET p99 |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (mlnet, onnx) in pairs)
+        {
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture,
+                $"| {mlnet.Connections} | {mlnet.RequestsPerSecond:N0} | {mlnet.P99Ms:0.###} | {onnx!.RequestsPerSecond:N0} | {onnx.P99Ms:0.###} | {onnx.RequestsPerSecond / mlnet.RequestsPerSecond:0.00}x | {onnx.P99Ms / mlnet.P99Ms:0.00}x |");
         }
 
         return text.ToString();

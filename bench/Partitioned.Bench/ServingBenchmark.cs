@@ -1,3 +1,4 @@
+using ModelServing;
 using Partitioned.Serving;
 
 namespace Partitioned.Bench;
@@ -7,6 +8,7 @@ internal static class ServingBenchmark
 {
     public static async Task<List<ServingRow>> RunAsync(BenchSettings settings)
     {
+        var model = ModelTarget.Train(settings.BenchFolder);
         IServingTarget[] targets =
         [
             new BareKestrelTarget(),
@@ -16,6 +18,8 @@ internal static class ServingBenchmark
             new FrontTarget("head-node, 2 partitions", 2, new ServingOptions { Mode = ServingMode.HeadNode, Services = ["hello"] }),
             new FrontTarget("head-node, 1 partition", 1, new ServingOptions { Mode = ServingMode.HeadNode, Services = ["hello"] }),
             new FlaskTarget(settings.Python, Path.Combine(settings.BenchFolder, "flask_server.py")),
+            new ModelTarget(ModelEngine.MlNet, model),
+            new ModelTarget(ModelEngine.Onnx, model),
         ];
         if (settings.Only is { } only)
         {
@@ -23,12 +27,12 @@ internal static class ServingBenchmark
         }
 
         var rows = new List<ServingRow>();
-        var script = Path.Combine(settings.BenchFolder, "post.lua");
         foreach (var target in targets)
         {
             await using (target)
             {
                 var url = await target.StartAsync();
+                var script = Path.Combine(settings.BenchFolder, target.Script);
                 Console.WriteLine($"{target.Name}: {url}");
                 await Wrk.RunAsync(url, 16, settings.Warmup, script);
                 foreach (var connections in settings.Connections)

@@ -10,6 +10,9 @@ internal interface IServingTarget : IAsyncDisposable
 {
     string Name { get; }
 
+    /// <summary>The wrk script (in the bench folder) that sends its request.</summary>
+    string Script => "post.lua";
+
     Task<Uri> StartAsync();
 }
 

@@ -1,7 +1,4 @@
 namespace ModelServing;
 
-/// <summary>One iris flower's measurements, in centimetres: the request body of the "classify" service.</summary>
-public sealed record Flower(double SepalLength, double SepalWidth, double PetalLength, double PetalWidth)
-{
-    public double[] Features => [SepalLength, SepalWidth, PetalLength, PetalWidth];
-}
+/// <summary>One iris flower's measurements, in centimetres: the request body of the "classify" service, and the model's input.</summary>
+public sealed record Flower(float SepalLength, float SepalWidth, float PetalLength, float PetalWidth);

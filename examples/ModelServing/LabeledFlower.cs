@@ -15,7 +15,7 @@ public sealed record LabeledFlower(Flower Flower, string Species)
                 throw new InvalidDataException($"{path}, line {index + 2}: expected 5 comma-separated cells, found {cells.Length}.");
             }
 
-            double Number(int i) => double.Parse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture);
+            float Number(int i) => float.Parse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture);
             return new LabeledFlower(new Flower(Number(0), Number(1), Number(2), Number(3)), cells[4]);
         })];
 }

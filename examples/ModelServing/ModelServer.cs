@@ -3,21 +3,24 @@ using Partitioned.Server;
 
 namespace ModelServing;
 
-/// <summary>A partition server that serves the model it was shipped: "classify", micro-batched.</summary>
-public sealed class ModelServer(IrisModel model) : PartitionServer<int, int>
+/// <summary>A partition server that serves the model it was shipped, with the engine the settings name.</summary>
+public sealed class ModelServer(ModelSettings settings) : PartitionServer<int, int>, IDisposable
 {
-    public static readonly PartitionServerDefinition<IrisModel, int, int> Definition =
-        PartitionServerDefinition.Create("iris-model", (IrisModel model) => new ModelServer(model));
+    private IFlowerClassifier? _classifier;
 
-    /// <summary>The service, defined once: served online by partitions, and run offline over a whole dataset.</summary>
-    public static ServiceDefinition<Flower, Prediction> Classify(IrisModel model) => ServiceDefinition.CreateBatch(
-        "classify",
-        (IReadOnlyList<Flower> batch) => model.Predict(batch),
-        new ServiceOptions { Mode = ProcessingMode.MicroBatch, MaxBatchSize = 64, MaxBatchDelay = TimeSpan.FromMilliseconds(2) });
+    public static readonly PartitionServerDefinition<ModelSettings, int, int> Definition =
+        PartitionServerDefinition.Create("iris-model", (ModelSettings settings) => new ModelServer(settings));
 
-    protected override ValueTask InitializeAsync(IAsyncEnumerable<int> rows, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    public void Dispose() => _classifier?.Dispose();
 
-    protected override void MapRoutes(IEndpointRouteBuilder app) => app.MapGet("/model", () => model);
+    protected override ValueTask InitializeAsync(IAsyncEnumerable<int> rows, CancellationToken cancellationToken)
+    {
+        _classifier = FlowerClassifier.Load(settings);
+        return ValueTask.CompletedTask;
+    }
 
-    protected override void ConfigureFeatures(PartitionFeatures features) => features.AddService(Classify(model));
+    protected override void MapRoutes(IEndpointRouteBuilder app) =>
+        app.MapGet("/model", () => new { engine = settings.Engine.ToString(), classes = settings.Classes, bytes = settings.Model.Length });
+
+    protected override void ConfigureFeatures(PartitionFeatures features) => features.AddService(_classifier!.Service);
 }

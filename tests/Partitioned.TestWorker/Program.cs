@@ -2,6 +2,7 @@ using System.Globalization;
 using Partitioned.Clustering;
 using Partitioned.Server;
 using Partitioned.Testing;
+using Partitioned.TestWorker;
 
 // Worker mode: the process runner starts this app once per partition attempt.
 if (PartitionWorker.IsWorkerProcess)
@@ -19,6 +20,7 @@ return args switch
         CoordinatorBindAddress = hostAddress,
         Server = new PartitionServerOptions { BindAddress = hostAddress == "127.0.0.1" ? hostAddress : "0.0.0.0" },
     }),
+    ["stream-parquet", var file] => await ParquetStreaming.RunAsync(file),
     _ => Usage(),
 };
 
@@ -43,6 +45,6 @@ static async Task<int> DriveAsync(int partitions, ClusterOptions options)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Partitioned.TestWorker drive <partitions> | drive-slurm <partitions> <slurm.conf> <host address>   (worker mode is entered through PARTITIONED_WORKER=1)");
+    Console.Error.WriteLine("usage: Partitioned.TestWorker drive <partitions> | drive-slurm <partitions> <slurm.conf> <host address> | stream-parquet <file>   (worker mode is entered through PARTITIONED_WORKER=1)");
     return 2;
 }

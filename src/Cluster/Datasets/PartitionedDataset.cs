@@ -84,6 +84,15 @@ public static class PartitionedDataset
         return FromJsonLinesFiles<T>(files, options);
     }
 
+    /// <summary>A dataset read from a source of your own (a file format kept in another package, for example).</summary>
+    /// <param name="source">The partitions; it must have at least one.</param>
+    public static PartitionedDataset<T> FromSource<T>(IPartitionSource<T> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(source.PartitionCount, $"{nameof(source)}.{nameof(source.PartitionCount)}");
+        return new PartitionedDataset<T>(source);
+    }
+
     /// <summary>A dataset whose partition <c>i</c> is produced by <paramref name="generate"/>(i) each time it is read.</summary>
     public static PartitionedDataset<T> FromGenerator<T>(int partitions, Func<int, CancellationToken, IAsyncEnumerable<T>> generate)
     {

@@ -12,7 +12,7 @@ public static class TestServers
         PartitionServerDefinition.Create("serving", (ServingTestSettings settings) => new ServingTestServer(settings));
 
     /// <summary>Every definition, for a worker process's registry.</summary>
-    public static IPartitionServerDefinition[] All { get; } = [Rows, Serving];
+    public static IPartitionServerDefinition[] All { get; } = [Rows, Serving, ReadingsServer.Definition, ShardReadingServer.Definition];
 
     public static PartitionServerDefinition<int, int> ServingWith(ServingTestSettings? settings = null) => Serving.WithSettings(settings ?? new ServingTestSettings());
 

@@ -51,26 +51,4 @@ public sealed class ServingExamplesTests
         example.Signal("TERM");
         (await example.WaitForExitAsync()).Should().Be(0, example.Output);
     }
-
-    [Fact]
-    public async Task ModelServing_ScoresOfflineAndOnlineWithTheSameHandler()
-    {
-        await using var example = RunningProcess.Start(ExampleProcess.DllOf("examples", "ModelServing"), "--port 0");
-        var url = await example.WaitForLineAsync(line => line.StartsWith("http://127.0.0.1:", StringComparison.Ordinal) && line.EndsWith("/serve/classify", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
-        using var client = new HttpClient();
-
-        var flowers = new[]
-        {
-            new { sepalLength = 5.1, sepalWidth = 3.5, petalLength = 1.4, petalWidth = 0.2 },
-            new { sepalLength = 6.1, sepalWidth = 2.8, petalLength = 4.7, petalWidth = 1.2 },
-            new { sepalLength = 7.7, sepalWidth = 3.0, petalLength = 6.1, petalWidth = 2.3 },
-        };
-        var replies = await Task.WhenAll(flowers.Select(f => client.PostAsJsonAsync(url, f)));
-        var species = await Task.WhenAll(replies.Select(async r => (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("species").GetString()));
-
-        species.Should().Equal("setosa", "versicolor", "virginica");
-        example.Output.Should().MatchRegex(@"Offline scoring with the serving handler: 1[4-5]\d/150 correct");
-        example.Signal("TERM");
-        (await example.WaitForExitAsync()).Should().Be(0, example.Output);
-    }
 }

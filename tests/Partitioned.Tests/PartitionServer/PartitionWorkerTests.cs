@@ -119,7 +119,7 @@ public sealed class PartitionWorkerTests(ITestOutputHelper output)
         using var worker = driver.StartWorker(server: "no-such-server");
 
         (await worker.ExitAsync()).Should().Be(WorkerExitCodes.InvalidLaunch);
-        worker.Error.Should().Contain("No server named 'no-such-server' is registered in this app (registered: 'rows', 'serving')");
+        worker.Error.Should().Contain("No server named 'no-such-server' is registered in this app (registered: 'parquet-shards', 'readings', 'rows', 'serving')");
     }
 
     [Fact]
