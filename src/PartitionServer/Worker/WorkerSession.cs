@@ -122,6 +122,7 @@ internal sealed partial class WorkerSession
         using var hardExit = link.Gone.Register(() => ArmHardExit(link, logger));
         using var client = new AttemptClient(environment.Coordinator, token, environment.Partition, environment.Attempt);
         int? attempt = environment.Attempt;
+        Task? stopReport = null;
         try
         {
             if (attempt is null)
@@ -131,7 +132,15 @@ internal sealed partial class WorkerSession
                 Log.Assigned(logger, environment.Partition, attempt.Value);
             }
 
-            (link as CoordinatorWatch)?.Start(client, TimeProvider.System);
+            if (link is CoordinatorWatch watch)
+            {
+                // No driver watches this worker's process: when it must stop, the coordinator hears it at once (not after
+                // failed health checks), while the attempt winds down, so a hard exit cannot lose the report.
+                var number = attempt.Value;
+                link.Gone.Register(() => stopReport = ReportStopAsync(environment, token, number, link, logger));
+                watch.Start(client, TimeProvider.System);
+            }
+
             var launchData = await client.GetLaunchAsync(run.Token).ConfigureAwait(false);
             var definition = CheckLaunch(environment, attempt.Value, launchData, registry);
             var settings = ReadSettings(launchData, definition);
@@ -148,11 +157,9 @@ internal sealed partial class WorkerSession
         {
             var reason = link.Reason ?? "the run was cancelled";
             Log.Abandoned(logger, reason);
-            if (link is CoordinatorWatch && attempt is { } number)
+            if (stopReport is not null)
             {
-                // No driver watches this worker's process: tell the coordinator at once rather than after failed health checks.
-                using var coordinator = new CoordinatorClient(environment.Coordinator, token, TimeProvider.System, logger);
-                await coordinator.TryReportFailureAsync(new FailureReport(environment.Partition, number, $"abandoned: {reason}"), CancellationToken.None).ConfigureAwait(false);
+                await stopReport.ConfigureAwait(false);
             }
 
             return (WorkerExitCodes.Abandoned, reason, who);
@@ -165,6 +172,12 @@ internal sealed partial class WorkerSession
         {
             return (WorkerExitCodes.AttemptFailed, PartitionAttemptException.Describe(ex), who);
         }
+    }
+
+    private static async Task ReportStopAsync(WorkerEnvironment environment, ClusterToken token, int attempt, IDriverLink link, ILogger logger)
+    {
+        using var coordinator = new CoordinatorClient(environment.Coordinator, token, TimeProvider.System, logger);
+        await coordinator.TryReportFailureAsync(new FailureReport(environment.Partition, attempt, $"abandoned: {link.Reason ?? "the run was cancelled"}"), CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>The token from its file (engine-launched workers), or from the first line of standard input.</summary>
