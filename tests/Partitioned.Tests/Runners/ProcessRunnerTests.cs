@@ -238,7 +238,8 @@ public sealed class ProcessRunnerTests : IDisposable
         }
 
         TestWorkers.IsAlive(before.ProcessId).Should().BeFalse();
-        cluster.Attempts.Should().ContainSingle().Which.Error.Should()
+        // Only partition 0's attempts: on a very busy machine the 1 s check can also miss a slow partition 1 three times.
+        cluster.Attempts.Where(static a => a.Partition == 0).Should().ContainSingle().Which.Error.Should()
             .StartWith("worker for partition 0 attempt 0 stopped answering health checks (").And.Contain("so its process tree was killed");
         (await cluster.GetClient(0).GetFromJsonAsync<ServerInfo>("info"))!.Attempt.Should().Be(1);
     }
