@@ -23,10 +23,10 @@ internal static class WorkerProcesses
 
             try
             {
-                // srun carries the variables too; only the worker itself runs the .NET runtime.
+                // srun carries the variables too: the worker is the process that is not srun.
                 var environment = File.ReadAllText(Path.Combine(directory, "environ")).Split('\0');
                 if (environment.Contains(wanted) && (wantedPartition is null || environment.Contains(wantedPartition))
-                    && File.ReadAllText(Path.Combine(directory, "cmdline")).Contains("dotnet", StringComparison.Ordinal))
+                    && !Path.GetFileName(File.ReadAllText(Path.Combine(directory, "cmdline")).Split('\0')[0]).Equals("srun", StringComparison.Ordinal))
                 {
                     found.Add(pid);
                 }
