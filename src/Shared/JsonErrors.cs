@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -173,40 +172,97 @@ internal static class JsonErrors
     {
         try
         {
+            // A reader, not a JsonDocument: building a document of a value nested thousands of levels deep takes time
+            // that grows faster than the input (10,000 levels cost 100-250 ms), and this runs for every bad request.
             // Any depth: the value that came may be nested past the limit (the serializer stopped at its first token).
             var reader = new Utf8JsonReader(input, new JsonReaderOptions { MaxDepth = int.MaxValue });
-            using var document = JsonDocument.ParseValue(ref reader);
-            var element = document.RootElement;
+            if (!reader.Read())
+            {
+                return null;
+            }
+
             foreach (var (name, index) in Segments(path))
             {
-                if (name is not null && element.ValueKind == JsonValueKind.Object)
-                {
-                    var match = element.EnumerateObject().FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
-                    if (match.Value.ValueKind == JsonValueKind.Undefined)
-                    {
-                        return null;
-                    }
-
-                    element = match.Value;
-                }
-                else if (index is { } i && element.ValueKind == JsonValueKind.Array && i < element.GetArrayLength())
-                {
-                    element = element[i];
-                }
-                else
+                var found = name is not null ? MoveToProperty(ref reader, name) : index is { } i && MoveToItem(ref reader, i);
+                if (!found)
                 {
                     return null;
                 }
             }
 
-            var depth = Depth(element);
-            return depth > MaxDepth ? $"{Show(element)}, nested {depth} levels deep (more than {MaxDepth}, the maximum depth)" : Show(element);
+            var kind = reader.TokenType;
+            var start = checked((int)reader.TokenStartIndex);
+            var depth = 0;
+            if (kind is JsonTokenType.StartArray or JsonTokenType.StartObject)
+            {
+                var outer = reader.CurrentDepth;
+                depth = 1;
+                while (reader.Read() && !(reader.TokenType is JsonTokenType.EndArray or JsonTokenType.EndObject && reader.CurrentDepth == outer))
+                {
+                    depth = Math.Max(depth, reader.CurrentDepth - outer + 1);
+                }
+            }
+
+            var shown = ShowRaw(input[start..checked((int)reader.BytesConsumed)], Kind(kind));
+            return depth > MaxDepth ? $"{shown}, nested {depth} levels deep (more than {MaxDepth}, the maximum depth)" : shown;
         }
         catch (Exception ex) when (JsonInput.IsInputFailure(ex))
         {
             // The value cannot be shown (the input is broken around it); the error says what was expected without it.
             return null;
         }
+    }
+
+    /// <summary>From an object's start to the value of its first property called <paramref name="name"/> (any case).</summary>
+    private static bool MoveToProperty(ref Utf8JsonReader reader, string name)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var match = string.Equals(reader.GetString(), name, StringComparison.OrdinalIgnoreCase);
+            reader.Read();
+            if (match)
+            {
+                return true;
+            }
+
+            reader.Skip();
+        }
+
+        return false;
+    }
+
+    /// <summary>From an array's start to its item at <paramref name="index"/>.</summary>
+    private static bool MoveToItem(ref Utf8JsonReader reader, int index)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            return false;
+        }
+
+        for (var i = 0; reader.Read() && reader.TokenType is not JsonTokenType.EndArray; i++)
+        {
+            if (i == index)
+            {
+                return true;
+            }
+
+            reader.Skip();
+        }
+
+        return false;
+    }
+
+    /// <summary>Raw JSON as <see cref="Show(JsonElement)"/> shows it, decoding no more than it shows.</summary>
+    private static string ShowRaw(ReadOnlySpan<byte> raw, string kind)
+    {
+        // 61 characters take at most 244 bytes: past that, the value is cut whatever its text.
+        var text = System.Text.Encoding.UTF8.GetString(raw.Length > 244 ? raw[..244] : raw);
+        return $"{(text.Length > 60 ? text[..57] + "..." : text)} ({kind})";
     }
 
     /// <summary>Splits <c>$.a.b[2]['odd key']</c> into property names and array indexes; stops at anything else.</summary>
@@ -264,22 +320,17 @@ internal static class JsonErrors
         return int.TryParse(digits[..length], System.Globalization.CultureInfo.InvariantCulture, out var depth) ? depth : null;
     }
 
-    private static int Depth(JsonElement element)
+    private static string Kind(JsonTokenType token) => Kind(token switch
     {
-        if (element.ValueKind is not (JsonValueKind.Array or JsonValueKind.Object))
-        {
-            return 0;
-        }
-
-        var reader = new Utf8JsonReader(JsonMarshal.GetRawUtf8Value(element), new JsonReaderOptions { MaxDepth = int.MaxValue });
-        var deepest = 0;
-        while (reader.Read())
-        {
-            deepest = Math.Max(deepest, reader.CurrentDepth + 1);
-        }
-
-        return deepest;
-    }
+        JsonTokenType.String => JsonValueKind.String,
+        JsonTokenType.Number => JsonValueKind.Number,
+        JsonTokenType.True => JsonValueKind.True,
+        JsonTokenType.False => JsonValueKind.False,
+        JsonTokenType.Null => JsonValueKind.Null,
+        JsonTokenType.StartArray => JsonValueKind.Array,
+        JsonTokenType.StartObject => JsonValueKind.Object,
+        _ => JsonValueKind.Undefined,
+    });
 
     private static string Kind(JsonValueKind kind) => kind switch
     {
