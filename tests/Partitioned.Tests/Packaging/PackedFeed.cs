@@ -1,0 +1,60 @@
+using System.Text.RegularExpressions;
+
+namespace Partitioned.Tests.Packaging;
+
+/// <summary>The solution packed once to a temporary folder feed, shared by the package tests; packages restore into a folder of its own.</summary>
+public sealed partial class PackedFeed : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("partitioned-package-");
+    private string? _version;
+
+    public string Work => _work.FullName;
+
+    public string Feed => Path.Combine(Work, "feed");
+
+    /// <summary>Where restores from the feed put packages: never the machine's global packages folder.</summary>
+    public string Packages => Path.Combine(Work, "packages");
+
+    /// <summary>Packs the solution (once), in the configuration the tests were built in, and returns the packages' version.</summary>
+    internal async Task<string> PackAsync(DotnetCli cli)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_version is null)
+            {
+                var root = ExampleProcess.RepositoryRoot;
+                var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+                await cli.RunAsync(["pack", Path.Combine(root, "PartitionServer.sln"), "--no-build", "-c", configuration, "-o", Feed], root);
+                var clustering = Directory.GetFiles(Feed, "Partitioned.Clustering.*.nupkg").Should().ContainSingle().Subject;
+                _version = ClusteringVersion().Match(Path.GetFileName(clustering)).Groups[1].Value;
+            }
+
+            return _version;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>A NuGet.config that sees the feed and nothing else.</summary>
+    public Task WriteNuGetConfigAsync(string folder) => File.WriteAllTextAsync(Path.Combine(folder, "NuGet.config"), $"""
+        <configuration>
+          <packageSources>
+            <clear />
+            <add key="local" value="{Feed}" />
+          </packageSources>
+        </configuration>
+        """);
+
+    public void Dispose()
+    {
+        _gate.Dispose();
+        _work.Delete(recursive: true);
+    }
+
+    [GeneratedRegex(@"Partitioned\.Clustering\.(.+)\.nupkg")]
+    private static partial Regex ClusteringVersion();
+}
