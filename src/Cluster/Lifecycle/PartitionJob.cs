@@ -17,6 +17,7 @@ namespace Partitioned.Clustering;
 internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
 {
     private static readonly TimeSpan s_maxRelaunchDelay = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_siblingPlacementWait = TimeSpan.FromSeconds(20);
 
     private readonly ClusterRunSettings<TRow, TResult> _settings;
     private Coordinator? _coordinator;
@@ -225,6 +226,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         var firstDelay = _settings.Options.RelaunchDelay;
         var relaunchBackoff = new RetryBackoff(firstDelay < s_maxRelaunchDelay ? firstDelay : s_maxRelaunchDelay, s_maxRelaunchDelay);
         var failures = 0;
+        await WaitForSiblingPlacementAsync(partition, replica).ConfigureAwait(false);
         var run = Launch(partition, replica, _version, []);
         while (true)
         {
@@ -298,6 +300,34 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         _firstFailure.TrySetResult(failure);
         PartitionFailed?.Invoke(failure);
         throw failure;
+    }
+
+    // On a runner with nodes, a replica's first launch waits (a little) until its lower siblings are placed, so the
+    // runner knows which nodes to avoid; replicas launched all at once would otherwise land wherever the engine likes.
+    private async Task WaitForSiblingPlacementAsync(int partition, int replica)
+    {
+        if (replica == 0 || !_settings.Options.Runner.PartitionsRunElsewhere)
+        {
+            return;
+        }
+
+        // Real time, not the cluster's clock: this waits for an engine outside the process, which a test clock does not drive.
+        var deadline = Environment.TickCount64 + (long)s_siblingPlacementWait.TotalMilliseconds;
+        while (!_stopping && Environment.TickCount64 < deadline)
+        {
+            var placed = true;
+            for (var sibling = 0; sibling < replica; sibling++)
+            {
+                placed &= Line(partition, sibling) is not { } line || line.Attempt.IsEnded || line.Attempt.Node is not null;
+            }
+
+            if (placed)
+            {
+                return;
+            }
+
+            await Task.Delay(50).ConfigureAwait(false);
+        }
     }
 
     private async Task<bool> DelayRelaunchAsync(TimeSpan delay)
