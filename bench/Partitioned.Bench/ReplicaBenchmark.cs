@@ -33,7 +33,8 @@ internal static class ReplicaBenchmark
             PartitionedDataset.FromGenerator(2, _ => Array.Empty<int>()),
             BenchServer.Definition,
             new ServingOptions(),
-            new ClusterOptions { Runner = new ProcessRunner(), Replicas = replicas, HealthCheckInterval = TimeSpan.FromMilliseconds(500) });
+            // Every kill is a failed attempt: allow plenty, so a minute of kills does not fail a partition for good.
+            new ClusterOptions { Runner = new ProcessRunner(), Replicas = replicas, MaxAttempts = 1000, HealthCheckInterval = TimeSpan.FromMilliseconds(500) });
 
     private static async Task<ReplicaRow> KillUnderLoadAsync(int replicas, string service, TimeSpan duration)
     {
@@ -62,8 +63,18 @@ internal static class ReplicaBenchmark
                     process.Kill();
                 }
 
-                await serving.Cluster.Directory.WaitUntilAsync(s => s.IsFullStrength && s[partition].Replicas[replica].Attempt != victim.Attempt, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
-                recoveries.Add(clock.Elapsed.TotalMilliseconds);
+                try
+                {
+                    await serving.Cluster.Directory.WaitUntilAsync(s => s.IsFullStrength && s[partition].Replicas[replica].Attempt != victim.Attempt, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+                    recoveries.Add(clock.Elapsed.TotalMilliseconds);
+                }
+                catch (TimeoutException)
+                {
+                    var entries = serving.Cluster.Directory.Current.Partitions.SelectMany(static p => p.Replicas.Select(r => $"{p.Partition}/{r.Replica}: {r.State} attempt {r.Attempt} {r.LastError}"));
+                    Console.WriteLine($"  not back at full strength 60 s after killing partition {partition} replica {replica} attempt {victim.Attempt}: {string.Join("; ", entries)}");
+                    Console.WriteLine($"  attempts: {string.Join("; ", serving.Cluster.Attempts.Select(static a => $"{a.Partition}/{a.Replica} #{a.Attempt} {a.Status} {a.Error}"))}");
+                    throw;
+                }
             }
 
             await load.StopAsync();

@@ -27,6 +27,8 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly WebApplication _app;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Uri Endpoint, string Name), Uri> _targets = new();
+
     // Services known to be idempotent, learned from their answers' header.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _idempotent = new(StringComparer.Ordinal);
 
@@ -116,7 +118,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
                     // The relay's span; the handler sends its traceparent on (or the client's, when nothing traces here).
                     using var relay = ServingMetrics.Activities.StartActivity("serve.relay", System.Diagnostics.ActivityKind.Client, TraceContext.Of(context));
                     relay?.SetTag(ServingTelemetry.ServiceAttribute, name);
-                    using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, "serve/" + name))
+                    using var request = new HttpRequestMessage(HttpMethod.Post, Target(endpoint, name))
                     {
                         Content = new ReadOnlyMemoryContent(body.Buffer.AsMemory(0, body.Length)),
                     };
@@ -136,13 +138,20 @@ internal sealed partial class ServingGateway : IAsyncDisposable
                         _idempotent[name] = true;
                     }
 
+                    // Headers are copied as they came (no typed parsing), and the length is passed on, so the answer
+                    // is not re-framed as chunked: both are per-request costs that showed in the gateway's profile.
                     context.Response.StatusCode = (int)response.StatusCode;
-                    if (response.Content.Headers.ContentType is { } contentType)
+                    if (response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var contentType))
                     {
                         context.Response.ContentType = contentType.ToString();
                     }
 
-                    if (response.Headers.RetryAfter is { } retryAfter)
+                    if (response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var length) && long.TryParse(length.ToString(), out var contentLength))
+                    {
+                        context.Response.ContentLength = contentLength;
+                    }
+
+                    if (response.Headers.NonValidated.TryGetValues("Retry-After", out var retryAfter))
                     {
                         context.Response.Headers.RetryAfter = retryAfter.ToString();
                     }
@@ -194,6 +203,24 @@ internal sealed partial class ServingGateway : IAsyncDisposable
         {
             body.Return();
         }
+    }
+
+    // The upstream URI of a service on an endpoint, built once: parsing a Uri per request is measurable at 30k req/s.
+    private Uri Target(Uri endpoint, string name)
+    {
+        var key = (endpoint, name);
+        if (_targets.TryGetValue(key, out var target))
+        {
+            return target;
+        }
+
+        if (_targets.Count > 4096)
+        {
+            // Endpoints of long-gone attempts: start over rather than grow without bound.
+            _targets.Clear();
+        }
+
+        return _targets[key] = new Uri(endpoint, "serve/" + name);
     }
 
     private static partial class Log
