@@ -63,7 +63,7 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
         remove => _events.PartitionChanged -= value;
     }
 
-    /// <summary>Raised when a partition failed all its attempts and will not come back in this run.</summary>
+    /// <summary>Raised when a partition failed all its attempts and will not come back in this run (with several replicas, when one replica did: the partition serves on while another replica serves).</summary>
     public event EventHandler<PartitionFailedException>? PartitionFailed
     {
         add => _events.PartitionFailed += value;

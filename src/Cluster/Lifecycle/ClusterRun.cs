@@ -112,9 +112,11 @@ internal sealed partial class ClusterRun<TRow, TResult>
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         var allServing = Directory.WaitUntilAsync(everyReplica ? static s => s.IsFullStrength : static s => s.IsComplete, deadline.Token);
-        if (await Task.WhenAny(allServing, _job.FirstFailure).ConfigureAwait(false) == _job.FirstFailure)
+        // At start every replica must come up; later, a partition is serving while one replica is.
+        var failed = everyReplica || _settings.Options.Replicas == 1 ? _job.FirstFailure : _job.FirstPartitionFailure;
+        if (await Task.WhenAny(allServing, failed).ConfigureAwait(false) == failed)
         {
-            throw await _job.FirstFailure.ConfigureAwait(false);
+            throw await failed.ConfigureAwait(false);
         }
 
         try

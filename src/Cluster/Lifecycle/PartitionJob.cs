@@ -29,6 +29,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
     private readonly List<AttemptOutcome> _outcomes = [];
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource<PartitionFailedException> _firstFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<PartitionFailedException> _firstPartitionFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource[] _nextAttempt;
     private volatile bool _stopping;
     private volatile ServerVersion _version;
@@ -51,8 +52,11 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
     /// <summary>Raised when a partition fails for good.</summary>
     public event Action<PartitionFailedException>? PartitionFailed;
 
-    /// <summary>Completes with the first replica line that failed for good.</summary>
+    /// <summary>Completes with the first replica line that failed for good (with one replica, the first partition).</summary>
     public Task<PartitionFailedException> FirstFailure => _firstFailure.Task;
+
+    /// <summary>Completes with the first partition whose every replica failed for good.</summary>
+    public Task<PartitionFailedException> FirstPartitionFailure => _firstPartitionFailure.Task;
 
     public IReadOnlyList<AttemptOutcome> Outcomes
     {
@@ -165,6 +169,11 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         var produced = lines.Where(static l => l.IsCompletedSuccessfully).Select(static l => l.Result).ToList();
         if (produced.Count == 0)
         {
+            if (lines[0].Exception?.InnerException is PartitionFailedException failure && !_stopping)
+            {
+                _firstPartitionFailure.TrySetResult(failure);
+            }
+
             await lines[0].ConfigureAwait(false);
         }
 
