@@ -59,7 +59,7 @@ internal sealed class PartitionEndpointHandler(PartitionClients owner, Partition
         exception.HttpRequestError == HttpRequestError.ConnectionError
         || exception.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused }
         || (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head || request.Method == HttpMethod.Put || request.Method == HttpMethod.Delete || request.Method == HttpMethod.Options)
-            && request.Content is null or ByteArrayContent or ReadOnlyMemoryContent;
+            && request.Content is null or ByteArrayContent or ReadOnlyMemoryContent or System.Net.Http.Json.JsonContent;
 
     // The inner handler is shared by every partition's client and disposed by its owner.
     protected override void Dispose(bool disposing)

@@ -46,6 +46,6 @@ internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHa
         exception.HttpRequestError == HttpRequestError.ConnectionError
         || exception.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
 
-    // A body held in memory can be sent again; a stream may have been read already.
-    private static bool IsResendable(HttpRequestMessage request) => request.Content is null or ByteArrayContent or ReadOnlyMemoryContent;
+    // A body held in memory (or JSON serialised again on each send) can be sent again; a stream may have been read already.
+    private static bool IsResendable(HttpRequestMessage request) => request.Content is null or ByteArrayContent or ReadOnlyMemoryContent or System.Net.Http.Json.JsonContent;
 }

@@ -35,6 +35,25 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task KillNine_OneReplicaUnderSteadyLoad_IdempotentBalancerClient_EveryRequestIsAnswered200()
+    {
+        await using var serving = await StartAsync();
+        var balancer = new PartitionBalancer(serving.Cluster.Directory);
+        using var client = balancer.CreateClient(inner: null, idempotent: true);
+        var load = SteadyLoad.Start(client, "serve/version", new { ms = 50 }, loops: 8);
+        await load.WaitForAnswersAsync(50, TimeSpan.FromSeconds(60));
+
+        await KillReplicaAsync(serving, partition: 0, replica: 1);
+        await load.WaitForAnswersAsync(100, TimeSpan.FromSeconds(60));
+        await load.StopAsync();
+
+        output.WriteLine($"{load.Answers.Count} answers, {load.Errors.Count} broken");
+        load.Errors.Should().BeEmpty("the balancer sends a request whose replica died to another replica");
+        load.Answers.Should().OnlyContain(a => a.Status == 200);
+        balancer.Outstanding.Should().OnlyContain(count => count == 0);
+    }
+
+    [Fact]
     public async Task KillNine_OneReplicaUnderSteadyLoad_NotIdempotent_OnlyTheRequestsItHeldFail()
     {
         await using var serving = await StartAsync();
