@@ -125,9 +125,10 @@ internal sealed class PartitionClients : IDisposable
             {
                 value = await query(partition, Get(partition), deadline.Token).ConfigureAwait(false);
             }
-            catch (HttpRequestException) when (!deadline.IsCancellationRequested && _directory.Current[partition] is { Replicas.Length: > 1, ServingReplicas: > 0 })
+            catch (HttpRequestException ex) when (ex.StatusCode is null && !deadline.IsCancellationRequested && _directory.Current[partition] is { Replicas.Length: > 1, ServingReplicas: > 0 })
             {
-                // The replica it asked failed before answering (and is now set aside): ask another, once.
+                // The replica it asked failed before answering (no status: a transport failure, and it is now set
+                // aside): ask another, once. An answer with an error status is the partition's answer, not retried.
                 value = await query(partition, Get(partition), deadline.Token).ConfigureAwait(false);
             }
 
