@@ -19,6 +19,7 @@ public sealed class BenchServer : PartitionServer<int, int>
     protected override void ConfigureFeatures(PartitionFeatures features)
     {
         features.AddService(ServiceDefinition.Create("hello", (HelloRequest r) => new HelloReply(r.Foo.Length)));
+        features.AddService(ServiceDefinition.Create("hello-idempotent", (HelloRequest r) => new HelloReply(r.Foo.Length), new ServiceOptions { Idempotent = true }));
         features.AddService(ServiceDefinition.CreateBatch(
             "hello-batch",
             (IReadOnlyList<HelloRequest> batch) => batch.Select(r => new HelloReply(r.Foo.Length)).ToList(),

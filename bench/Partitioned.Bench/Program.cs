@@ -10,13 +10,13 @@ if (PartitionWorker.IsWorkerProcess)
     return await PartitionWorker.RunAsync(BenchServer.Definition);
 }
 
-// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
+// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
 //                          [--only <target name part>] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
 //                          [--no-slurm] (lifecycle: skip the Slurm runner, which starts the local Slurm cluster as root)
 //                          [--r2r-worker <published app>] (lifecycle: also the process runner with this ReadyToRun build as the worker)
 var benchFolder = Option("--bench-folder") ?? "bench";
 var outFolder = Option("--out") ?? Path.Combine(benchFolder, "results");
-var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute");
+var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas");
 var settings = new BenchSettings(
     benchFolder,
     Option("--python") ?? "/usr/bin/python3",
@@ -42,6 +42,20 @@ List<ServingRow> serving = [];
 List<LifecycleRow> lifecycle = [];
 List<RecoveryResult> recovery = [];
 List<ModelComputeRow> modelCompute = [];
+List<ReplicaRow> replicas = [];
+if (args.Contains("replicas"))
+{
+    // Not part of the default run: it kills workers for a minute per scenario.
+    var replicaDuration = TimeSpan.FromSeconds(int.Parse(Option("--replica-duration") ?? "60", CultureInfo.InvariantCulture));
+    Console.WriteLine($"Replicas: kill under load for {replicaDuration.TotalSeconds} s per scenario, and rolling updates:");
+    replicas = await ReplicaBenchmark.RunAsync(replicaDuration);
+    await File.WriteAllTextAsync(Path.Combine(outFolder, "replicas.json"), JsonSerializer.Serialize(replicas, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+    if (!runAll && !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute"))
+    {
+        Console.WriteLine($"Results written to {Path.Combine(outFolder, "replicas.json")}");
+        return 0;
+    }
+}
 if (runAll || args.Contains("model-compute"))
 {
     Console.WriteLine("Model compute alone (the ModelServing classifier, one thread, no HTTP):");

@@ -40,6 +40,20 @@ internal static class WorkerProcesses
         return found;
     }
 
+    /// <summary>The attempt a worker process runs (from its environment), or -1.</summary>
+    public static int Attempt(int pid)
+    {
+        try
+        {
+            var value = File.ReadAllText($"/proc/{pid}/environ").Split('\0').FirstOrDefault(static v => v.StartsWith("PARTITIONED_ATTEMPT=", StringComparison.Ordinal));
+            return value is null ? -1 : int.Parse(value["PARTITIONED_ATTEMPT=".Length..], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return -1;
+        }
+    }
+
     /// <summary>The resident set of a process, in MB.</summary>
     public static double ResidentMb(int pid)
     {

@@ -41,6 +41,14 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
         _events = new ClusterEvents(this, _logger);
     }
 
+    /// <summary>
+    /// With <see cref="ClusterOptions.Replicas"/> above 1, turns the result sets of a partition's replicas into the
+    /// partition's one result set: called at stop with the partition index and the result set of every replica that
+    /// produced results, in replica order. Default null: the first of them (replica 0's when it stopped cleanly).
+    /// Results of replicas a rolling update replaced are not included.
+    /// </summary>
+    public Func<int, IReadOnlyList<IReadOnlyList<TResult>>, IReadOnlyList<TResult>>? MergeReplicaResults { get; init; }
+
     /// <summary>Raised when a partition attempt ends (succeeded, failed or abandoned).</summary>
     public event EventHandler<AttemptOutcome>? AttemptCompleted
     {
@@ -55,7 +63,7 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
         remove => _events.PartitionChanged -= value;
     }
 
-    /// <summary>Raised when a partition failed all its attempts and will not come back in this run.</summary>
+    /// <summary>Raised when a partition failed all its attempts and will not come back in this run (with several replicas, when one replica did: the partition serves on while another replica serves).</summary>
     public event EventHandler<PartitionFailedException>? PartitionFailed
     {
         add => _events.PartitionFailed += value;
@@ -115,7 +123,7 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
             }
 
             _state = ClusterState.Starting;
-            var settings = new ClusterRunSettings<TRow, TResult>(NewClusterId(), ClusterToken.Create(), Dataset, Server, Options, _loggerFactory);
+            var settings = new ClusterRunSettings<TRow, TResult>(NewClusterId(), ClusterToken.Create(), Dataset, Server, Options, _loggerFactory) { MergeReplicaResults = MergeReplicaResults };
             var run = new ClusterRun<TRow, TResult>(settings, _logger);
             try
             {

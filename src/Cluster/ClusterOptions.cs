@@ -10,7 +10,14 @@ public sealed record ClusterOptions
     /// <summary>Where partitions run. Default <see cref="InProcessRunner"/>.</summary>
     public IPartitionRunner Runner { get; init; } = InProcessRunner.Instance;
 
-    /// <summary>Attempts per partition before it is failed for good; Spark's default is 4. Default 4.</summary>
+    /// <summary>
+    /// How many servers (replicas) every partition runs. Default 1. Each replica is built from the partition's rows and
+    /// is an attempt line of its own: registered, health-checked and re-launched independently, placed apart from its
+    /// siblings where the runner has nodes. A partition serves while one of its replicas serves.
+    /// </summary>
+    public int Replicas { get; init; } = 1;
+
+    /// <summary>Attempts per partition (per replica, with several) before it is failed for good; Spark's default is 4. Default 4.</summary>
     public int MaxAttempts { get; init; } = 4;
 
     /// <summary>Delay before the first re-launch of a failed attempt; doubles for each further one, up to 5 s. Default 100 ms.</summary>
@@ -69,6 +76,8 @@ public sealed record ClusterOptions
     {
         var validation = new OptionsValidation(nameof(ClusterOptions));
         validation.Require(Runner is not null, $"{nameof(Runner)} is required (for example InProcessRunner.Instance).");
+        validation.Require(Replicas is >= 1 and <= 64, $"{nameof(Replicas)} must be between 1 and 64 (was {Replicas}).");
+        validation.Require(Replicas == 1 || Runner is not ExternalWorkersRunner, $"{nameof(Replicas)} must be 1 with {nameof(ExternalWorkersRunner)} (was {Replicas}): an engine that launches its own workers starts one worker per partition.");
         validation.Require(MaxAttempts >= 1, $"{nameof(MaxAttempts)} must be at least 1 (was {MaxAttempts}).");
         validation.Require(RelaunchDelay >= TimeSpan.Zero, $"{nameof(RelaunchDelay)} must not be negative (was {RelaunchDelay}).");
         validation.Require(StartTimeout > TimeSpan.Zero, $"{nameof(StartTimeout)} must be positive (was {StartTimeout}).");

@@ -17,6 +17,7 @@ public sealed class PartitionContext
         ClusterId = launch.ClusterId;
         Partition = launch.Partition;
         Attempt = launch.Attempt;
+        Replica = launch.Replica;
         PartitionCount = launch.PartitionCount;
         LoggerFactory = loggerFactory;
         Logger = logger;
@@ -34,6 +35,9 @@ public sealed class PartitionContext
 
     /// <summary>How many partitions the cluster has.</summary>
     public int PartitionCount { get; }
+
+    /// <summary>Which replica of the partition this server is (0 when the cluster runs one replica per partition).</summary>
+    public int Replica { get; }
 
     /// <summary>A logger whose scope names the partition and attempt.</summary>
     public ILogger Logger { get; }

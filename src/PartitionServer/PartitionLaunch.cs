@@ -14,6 +14,9 @@ public sealed record PartitionLaunch(string ClusterId, int Partition, int Attemp
     /// <summary>How the server listens, registers and stops.</summary>
     public PartitionServerOptions Server { get; init; } = new();
 
+    /// <summary>Which replica of the partition this attempt serves: 0 to the cluster's replica count minus 1.</summary>
+    public int Replica { get; init; }
+
     /// <summary>The node (machine) name the attempt reports when it registers. Default: this machine's name.</summary>
     public string? Node { get; init; }
 }

@@ -25,6 +25,9 @@ internal static class WorkerProtocol
     /// <summary>The attempt number; absent when the worker asks the coordinator for one (engine-launched workers).</summary>
     public const string AttemptVariable = "PARTITIONED_ATTEMPT";
 
+    /// <summary>Which replica of the partition the attempt serves (informational: the launch data says the same).</summary>
+    public const string ReplicaVariable = "PARTITIONED_REPLICA";
+
     /// <summary>A file holding the cluster token (mode 0600 or stricter), for workers an engine launched; otherwise the token comes on standard input.</summary>
     public const string TokenFileVariable = "PARTITIONED_TOKEN_FILE";
 

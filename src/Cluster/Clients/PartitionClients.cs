@@ -22,6 +22,7 @@ internal sealed class PartitionClients : IDisposable
     private readonly HttpClient?[] _clients;
     private readonly HttpClient _control;
     private readonly InFlightCounter _inFlight = new();
+    private readonly ReplicaPicker _picker = new(TimeProvider.System);
 
     public PartitionClients(PartitionDirectory directory, ClusterToken token, TimeSpan timeout)
     {
@@ -44,7 +45,7 @@ internal sealed class PartitionClients : IDisposable
         }
 
         var endpoint = _directory.Current[partition].Endpoint ?? new Uri($"http://partition-{partition}.invalid/");
-        var client = new HttpClient(new PartitionEndpointHandler(this, _directory, partition, _pool, _inFlight), disposeHandler: false)
+        var client = new HttpClient(new PartitionEndpointHandler(this, _directory, partition, _pool, _inFlight, _picker), disposeHandler: false)
         {
             BaseAddress = new Uri(endpoint, "app/"),
             Timeout = _timeout,
@@ -119,7 +120,18 @@ internal sealed class PartitionClients : IDisposable
         deadline.CancelAfter(timeout);
         try
         {
-            var value = await query(partition, Get(partition), deadline.Token).ConfigureAwait(false);
+            T value;
+            try
+            {
+                value = await query(partition, Get(partition), deadline.Token).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (ex.StatusCode is null && !deadline.IsCancellationRequested && _directory.Current[partition] is { Replicas.Length: > 1, ServingReplicas: > 0 })
+            {
+                // The replica it asked failed before answering (no status: a transport failure, and it is now set
+                // aside): ask another, once. An answer with an error status is the partition's answer, not retried.
+                value = await query(partition, Get(partition), deadline.Token).ConfigureAwait(false);
+            }
+
             return new PartitionReply<T>(partition, value, null, Stopwatch.GetElapsedTime(started));
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)

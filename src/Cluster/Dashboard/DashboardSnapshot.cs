@@ -12,7 +12,7 @@ internal sealed record DashboardSnapshot(
     public static DashboardSnapshot Of<TRow, TResult>(Cluster<TRow, TResult> cluster, ServingStats stats, int attemptHistory)
     {
         var attempts = cluster.Attempts.TakeLast(attemptHistory).Reverse()
-            .Select(static a => new AttemptView(a.Partition, a.Attempt, a.Status.ToString().ToLowerInvariant(), a.Error, a.Node, a.Started, a.Ended))
+            .Select(static a => new AttemptView(a.Partition, a.Attempt, a.Status.ToString().ToLowerInvariant(), a.Error, a.Node, a.Started, a.Ended) { Replica = a.Replica })
             .ToList();
         var state = cluster.State;
         DirectorySnapshot? directory = null;
@@ -41,7 +41,10 @@ internal sealed record DashboardSnapshot(
                 p.Node,
                 p.LastError,
                 cluster.Directory.GetLastSeen(p.Partition),
-                p.Since)).ToList();
+                p.Since)
+            {
+                Replicas = [.. p.Replicas.Select(static r => new ReplicaView(r.Replica, r.State.ToString().ToLowerInvariant(), r.Attempt < 0 ? null : r.Attempt, r.Endpoint?.ToString(), r.Node, r.Version))],
+            }).ToList();
         return new DashboardSnapshot(view, partitions, attempts, stats.Read());
     }
 
@@ -49,8 +52,19 @@ internal sealed record DashboardSnapshot(
     public sealed record ClusterView(string? Id, string State, string Runner, int PartitionCount, long? Version, int? Serving);
 
     /// <summary>One partition, as the directory has it.</summary>
-    public sealed record PartitionView(int Partition, string State, int? Attempt, string? Endpoint, string? Node, string? LastError, DateTimeOffset? LastSeen, DateTimeOffset Since);
+    public sealed record PartitionView(int Partition, string State, int? Attempt, string? Endpoint, string? Node, string? LastError, DateTimeOffset? LastSeen, DateTimeOffset Since)
+    {
+        /// <summary>The partition's replicas (one with one replica per partition).</summary>
+        public IReadOnlyList<ReplicaView> Replicas { get; init; } = [];
+    }
+
+    /// <summary>One replica of a partition.</summary>
+    public sealed record ReplicaView(int Replica, string State, int? Attempt, string? Endpoint, string? Node, int Version);
 
     /// <summary>One ended attempt.</summary>
-    public sealed record AttemptView(int Partition, int Attempt, string Status, string? Error, string? Node, DateTimeOffset Started, DateTimeOffset Ended);
+    public sealed record AttemptView(int Partition, int Attempt, string Status, string? Error, string? Node, DateTimeOffset Started, DateTimeOffset Ended)
+    {
+        /// <summary>Which replica the attempt served.</summary>
+        public int Replica { get; init; }
+    }
 }

@@ -58,6 +58,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
             new CoordinatorOptions
             {
                 PartitionCount = _settings.Dataset.PartitionCount,
+                Replicas = options.Replicas,
                 Token = _settings.Token,
                 BindAddress = options.CoordinatorBindAddress,
                 AdvertisedHost = options.CoordinatorAdvertisedHost,
@@ -77,13 +78,13 @@ internal sealed partial class ClusterRun<TRow, TResult>
             // A lost attempt is ended so it can be re-launched; while the cluster stops, shutdowns end every attempt anyway.
             if (change.Kind == PartitionChangeKind.Lost && !_job.IsStopping)
             {
-                _job.GetAttempt(change.Partition, change.Current.Attempt)?.TryMarkLost(change.Current.LastError ?? "marked lost by the coordinator");
+                _job.GetAttempt(change.Partition, change.Attempt)?.TryMarkLost(change.Replica?.LastError ?? "marked lost by the coordinator");
             }
             else if (change.Kind == PartitionChangeKind.ErrorReported)
             {
-                _job.EndReportedAttempt(change.Partition, change.Current.Attempt, change.Current.LastError ?? "no details");
+                _job.EndReportedAttempt(change.Partition, change.Attempt, change.Replica?.LastError ?? "no details");
             }
-            else if (change.Kind is PartitionChangeKind.Registered or PartitionChangeKind.Replaced && _job.GetAttempt(change.Partition, change.Current.Attempt) is { } registered)
+            else if (change.Kind is PartitionChangeKind.Registered or PartitionChangeKind.Replaced && _job.GetAttempt(change.Partition, change.Attempt) is { } registered)
             {
                 ClusterMetrics.RegistrationDuration.Record(options.TimeProvider.GetElapsedTime(registered.LaunchedTimestamp).TotalSeconds, ClusterMetrics.Cluster(Id));
             }
@@ -97,7 +98,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
         Log.Starting(_logger, Id, _settings.Dataset.PartitionCount, options.Runner.Name, _coordinator.Address);
         _job.Start(_coordinator);
 
-        await WaitForAllServingAsync("every partition to register with the coordinator", options.StartTimeout, cancellationToken).ConfigureAwait(false);
+        await WaitForAllServingAsync(options.Replicas == 1 ? "every partition to register with the coordinator" : "every replica of every partition to register with the coordinator", options.StartTimeout, cancellationToken, everyReplica: true).ConfigureAwait(false);
 
         Log.Started(_logger, Id, Directory.Current.PartitionCount);
     }
@@ -106,14 +107,16 @@ internal sealed partial class ClusterRun<TRow, TResult>
     /// Waits until every partition is serving; a partition that fails for good ends the wait with its failure.
     /// <c>waitingFor</c> says what was awaited, in the timeout's message.
     /// </summary>
-    public async Task WaitForAllServingAsync(string waitingFor, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task WaitForAllServingAsync(string waitingFor, TimeSpan timeout, CancellationToken cancellationToken, bool everyReplica = false)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        var allServing = Directory.WaitUntilAsync(static s => s.IsComplete, deadline.Token);
-        if (await Task.WhenAny(allServing, _job.FirstFailure).ConfigureAwait(false) == _job.FirstFailure)
+        var allServing = Directory.WaitUntilAsync(everyReplica ? static s => s.IsFullStrength : static s => s.IsComplete, deadline.Token);
+        // At start every replica must come up; later, a partition is serving while one replica is.
+        var failed = everyReplica || _settings.Options.Replicas == 1 ? _job.FirstFailure : _job.FirstPartitionFailure;
+        if (await Task.WhenAny(allServing, failed).ConfigureAwait(false) == failed)
         {
-            throw await _job.FirstFailure.ConfigureAwait(false);
+            throw await failed.ConfigureAwait(false);
         }
 
         try
@@ -140,14 +143,17 @@ internal sealed partial class ClusterRun<TRow, TResult>
         var shutdowns = new List<Task>();
         foreach (var entry in snapshot.Partitions)
         {
-            if (entry.LiveEndpoint is { } endpoint)
+            foreach (var replica in entry.Replicas)
             {
-                shutdowns.Add(RequestShutdownAsync(entry.Partition, endpoint, cancellationToken));
-            }
-            else
-            {
-                // Nothing live to shut down (being re-launched, or lost): its attempt cannot hand back results.
-                _job.Abandon(entry.Partition);
+                if (replica.LiveEndpoint is { } endpoint)
+                {
+                    shutdowns.Add(RequestShutdownAsync(entry.Partition, endpoint, cancellationToken));
+                }
+                else
+                {
+                    // Nothing live to shut down (being re-launched, or lost): its attempt cannot hand back results.
+                    _job.Abandon(entry.Partition, replica.Replica);
+                }
             }
         }
 

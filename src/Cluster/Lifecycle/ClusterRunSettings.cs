@@ -14,9 +14,13 @@ internal sealed record ClusterRunSettings<TRow, TResult>(
     ILoggerFactory LoggerFactory)
 {
     /// <summary>What an attempt needs to start: where the coordinator listens, the token, and the server options.</summary>
-    public PartitionLaunch LaunchFor(int partition, int attempt, Uri coordinator) =>
+    public PartitionLaunch LaunchFor(int partition, int attempt, Uri coordinator, int replica = 0) =>
         new(ClusterId, partition, attempt, Dataset.PartitionCount, coordinator, Token)
         {
             Server = Options.Server,
+            Replica = replica,
         };
+
+    /// <summary>Turns the result sets of a partition's replicas (in replica order) into the partition's one result set; null: the first replica's.</summary>
+    public Func<int, IReadOnlyList<IReadOnlyList<TResult>>, IReadOnlyList<TResult>>? MergeReplicaResults { get; init; }
 }

@@ -39,7 +39,7 @@ internal sealed partial class PartitionJob<TRow, TResult>
                 return (null, $"partition {partition} takes no more attempts in this run (it failed for good or the cluster stopped)");
             }
 
-            if (Volatile.Read(ref _currentAttempts[partition]) is { IsEnded: false } current)
+            if (Line(partition, 0)?.Attempt is { IsEnded: false } current)
             {
                 if (current.TryClaim())
                 {

@@ -6,36 +6,44 @@ using Partitioned.Shared;
 namespace Partitioned.Clustering;
 
 /// <summary>
-/// The partition tasks of one cluster run: one loop per partition that runs attempts through the runner,
-/// re-launches a failed attempt with the next attempt number (with backoff) up to the maximum, and
-/// records every attempt's outcome. Shared by every runner, so retry semantics are the same everywhere.
+/// The partition tasks of one cluster run: one attempt line per (partition, replica) that runs attempts through the
+/// runner, re-launches a failed attempt with the next attempt number (with backoff) up to the maximum, and records
+/// every attempt's outcome. Shared by every runner, so retry semantics are the same everywhere.
 /// </summary>
+/// <remarks>
+/// Attempt numbers are unique per partition across its replicas (one counter per partition), so the coordinator's
+/// (partition, attempt) keys, the attempt routes and fencing work unchanged; the replica travels with the launch.
+/// </remarks>
 internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
 {
     private static readonly TimeSpan s_maxRelaunchDelay = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_siblingPlacementWait = TimeSpan.FromSeconds(20);
 
     private readonly ClusterRunSettings<TRow, TResult> _settings;
     private Coordinator? _coordinator;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _abort = new();
-    private readonly CancellationTokenSource?[] _attemptCancellations;
-    private readonly PartitionAttempt<TRow, TResult>?[] _currentAttempts;
+    private readonly LineRun?[][] _lines;
+    private readonly int[] _attemptCounters;
     private readonly Task<IReadOnlyList<TResult>>[] _partitions;
     private readonly List<AttemptOutcome> _outcomes = [];
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource<PartitionFailedException> _firstFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<PartitionFailedException> _firstPartitionFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource[] _nextAttempt;
     private volatile bool _stopping;
+    private volatile ServerVersion _version;
 
     public PartitionJob(ClusterRunSettings<TRow, TResult> settings, ILogger logger)
     {
         _settings = settings;
         _logger = logger;
         var count = settings.Dataset.PartitionCount;
-        _attemptCancellations = new CancellationTokenSource?[count];
-        _currentAttempts = new PartitionAttempt<TRow, TResult>?[count];
+        _lines = [.. Enumerable.Range(0, count).Select(_ => new LineRun?[settings.Options.Replicas])];
+        _attemptCounters = new int[count];
         _partitions = new Task<IReadOnlyList<TResult>>[count];
         _nextAttempt = [.. Enumerable.Range(0, count).Select(static _ => NewSignal())];
+        _version = new ServerVersion(settings.Server, 0);
     }
 
     /// <summary>Raised when an attempt ends, on the partition's task.</summary>
@@ -44,8 +52,11 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
     /// <summary>Raised when a partition fails for good.</summary>
     public event Action<PartitionFailedException>? PartitionFailed;
 
-    /// <summary>Completes with the first partition that failed for good.</summary>
+    /// <summary>Completes with the first replica line that failed for good (with one replica, the first partition).</summary>
     public Task<PartitionFailedException> FirstFailure => _firstFailure.Task;
+
+    /// <summary>Completes with the first partition whose every replica failed for good.</summary>
+    public Task<PartitionFailedException> FirstPartitionFailure => _firstPartitionFailure.Task;
 
     public IReadOnlyList<AttemptOutcome> Outcomes
     {
@@ -60,7 +71,12 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
 
     public IReadOnlyList<Task<IReadOnlyList<TResult>>> Partitions => _partitions;
 
+    /// <summary>The server definition and version new attempts run.</summary>
+    public int Version => _version.Number;
+
     private Coordinator Coordinator => _coordinator ?? throw new InvalidOperationException("The job has not started.");
+
+    private int Replicas => _settings.Options.Replicas;
 
     public void Start(Coordinator coordinator)
     {
@@ -68,7 +84,8 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         for (var partition = 0; partition < _partitions.Length; partition++)
         {
             var index = partition;
-            _partitions[index] = Task.Run(() => RunPartitionAsync(index));
+            var lines = Enumerable.Range(0, Replicas).Select(replica => Task.Run(() => RunLineAsync(index, replica))).ToArray();
+            _partitions[index] = CombineAsync(index, lines);
         }
     }
 
@@ -81,13 +98,10 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         WakeAssignments();
     }
 
-    /// <summary>Abandons one partition's current attempt (it gets no results).</summary>
-    public void Abandon(int partition)
+    /// <summary>Abandons one replica's current attempt (it gets no results).</summary>
+    public void Abandon(int partition, int replica)
     {
-        lock (_gate)
-        {
-            _attemptCancellations[partition]?.Cancel();
-        }
+        Line(partition, replica)?.Cancellation.Cancel();
     }
 
     /// <summary>Abandons every attempt and stops re-launching.</summary>
@@ -107,90 +121,222 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         }
     }
 
-    /// <summary>The attempt currently running for a partition, if it is <paramref name="attempt"/>.</summary>
+    /// <summary>The attempt running for a partition with number <paramref name="attempt"/> (any replica, or one being rolled in), or null.</summary>
     public PartitionAttempt<TRow, TResult>? GetAttempt(int partition, int attempt)
     {
-        if ((uint)partition >= (uint)_currentAttempts.Length)
+        if ((uint)partition >= (uint)_lines.Length)
         {
             return null;
         }
 
-        var current = Volatile.Read(ref _currentAttempts[partition]);
-        return current?.Launch.Attempt == attempt ? current : null;
+        lock (_gate)
+        {
+            foreach (var line in _lines[partition])
+            {
+                if (line?.Attempt.Launch.Attempt == attempt)
+                {
+                    return line.Attempt;
+                }
+
+                if (line?.Incoming?.Attempt.Launch.Attempt == attempt)
+                {
+                    return line.Incoming.Attempt;
+                }
+            }
+        }
+
+        return null;
     }
 
     public void Dispose()
     {
         _abort.Dispose();
+        _updating.Dispose();
     }
 
-    private async Task<IReadOnlyList<TResult>> RunPartitionAsync(int partition)
+    private LineRun? Line(int partition, int replica)
+    {
+        lock (_gate)
+        {
+            return _lines[partition][replica];
+        }
+    }
+
+    // One result set per partition: the first replica's that produced results, or the user's merge of every replica's.
+    private async Task<IReadOnlyList<TResult>> CombineAsync(int partition, Task<IReadOnlyList<TResult>>[] lines)
+    {
+        await ((Task)Task.WhenAll(lines)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var produced = lines.Where(static l => l.IsCompletedSuccessfully).Select(static l => l.Result).ToList();
+        if (produced.Count == 0)
+        {
+            if (lines[0].Exception?.InnerException is PartitionFailedException failure && !_stopping)
+            {
+                _firstPartitionFailure.TrySetResult(failure);
+            }
+
+            await lines[0].ConfigureAwait(false);
+        }
+
+        return _settings.MergeReplicaResults is { } merge && lines.Length > 1 ? merge(partition, produced) : produced[0];
+    }
+
+    /// <summary>Starts an attempt of a replica line with the next attempt number of its partition.</summary>
+    private LineRun Launch(int partition, int replica, ServerVersion version, IReadOnlyList<AttemptOutcome> previous, bool incoming = false)
+    {
+        var number = Interlocked.Increment(ref _attemptCounters[partition]) - 1;
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+        var attempt = new PartitionAttempt<TRow, TResult>(_settings.LaunchFor(partition, number, Coordinator.Address, replica), version.Server, _settings.Dataset, _settings.LoggerFactory, _settings.Options.TimeProvider, previous)
+        {
+            SiblingNodes = () => SiblingNodes(partition, replica),
+        };
+        var run = new LineRun(attempt, cancellation, version, _settings.Options.TimeProvider.GetUtcNow());
+        lock (_gate)
+        {
+            if (incoming)
+            {
+                _lines[partition][replica]!.Incoming = run;
+            }
+            else
+            {
+                _lines[partition][replica] = run;
+            }
+        }
+
+        // Only this attempt may register for the replica from now on: a stale one is refused, and so is any attempt nobody launched.
+        Coordinator.AdmitAttempt(partition, replica, number, version.Number);
+        SignalNextAttempt(partition);
+        CountLaunch(number);
+        Log.AttemptStarting(_logger, partition, number, _settings.Options.Runner.Name);
+        run.Task = Task.Run(() => _settings.Options.Runner.RunAttemptAsync(attempt, cancellation.Token));
+        return run;
+    }
+
+    // The nodes the partition's other replicas run on now, so a runner with nodes can place this one apart.
+    private IReadOnlyList<string> SiblingNodes(int partition, int replica)
+    {
+        var nodes = new List<string>();
+        lock (_gate)
+        {
+            for (var other = 0; other < Replicas; other++)
+            {
+                if (other != replica && _lines[partition][other] is { } line && !line.Attempt.IsEnded && line.Attempt.Node is { } node)
+                {
+                    nodes.Add(node);
+                }
+            }
+        }
+
+        return nodes;
+    }
+
+    private async Task<IReadOnlyList<TResult>> RunLineAsync(int partition, int replica)
     {
         var attempts = new List<AttemptOutcome>();
         var firstDelay = _settings.Options.RelaunchDelay;
         var relaunchBackoff = new RetryBackoff(firstDelay < s_maxRelaunchDelay ? firstDelay : s_maxRelaunchDelay, s_maxRelaunchDelay);
-        for (var attempt = 0; attempt < _settings.Options.MaxAttempts; attempt++)
+        var failures = 0;
+        await WaitForSiblingPlacementAsync(partition, replica).ConfigureAwait(false);
+        var run = Launch(partition, replica, _version, []);
+        while (true)
         {
-            if (attempt > 0 && !await DelayRelaunchAsync(relaunchBackoff.Next()).ConfigureAwait(false))
-            {
-                // The cluster stopped or gave up while this partition waited to be re-launched: not a partition failure.
-                throw new PartitionFailedException(partition, attempts, "the cluster stopped while it waited to be re-launched");
-            }
-
-            using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-            var current = new PartitionAttempt<TRow, TResult>(_settings.LaunchFor(partition, attempt, Coordinator.Address), _settings.Server, _settings.Dataset, _settings.LoggerFactory, _settings.Options.TimeProvider, [.. attempts]);
-            lock (_gate)
-            {
-                _attemptCancellations[partition] = cancellation;
-            }
-
-            // Only this attempt may register from now on: a stale one is refused, and so is any attempt nobody launched.
-            Coordinator.AdmitAttempt(partition, attempt);
-            Volatile.Write(ref _currentAttempts[partition], current);
-            SignalNextAttempt(partition);
-            CountLaunch(attempt);
-            var started = _settings.Options.TimeProvider.GetUtcNow();
-            Log.AttemptStarting(_logger, partition, attempt, _settings.Options.Runner.Name);
+            var current = run;
+            var version = current.Version;
             try
             {
-                var results = await _settings.Options.Runner.RunAttemptAsync(current, cancellation.Token).ConfigureAwait(false);
-                Record(attempts, Outcome(current, AttemptStatus.Succeeded, null, null, started));
+                var results = await current.Task.ConfigureAwait(false);
+                Record(attempts, Outcome(current, replica, AttemptStatus.Succeeded, null, null));
+                if (Line(partition, replica) is { } next && next != current)
+                {
+                    // A rolling update replaced this attempt and drained it: the line goes on with its successor.
+                    run = next;
+                    continue;
+                }
+
                 return results;
             }
-            catch (Exception ex) when (cancellation.IsCancellationRequested)
+            catch (Exception ex) when (current.Cancellation.IsCancellationRequested)
             {
-                Record(attempts, Outcome(current, AttemptStatus.Abandoned, "abandoned by the cluster", ex, started));
+                Record(attempts, Outcome(current, replica, AttemptStatus.Abandoned, "abandoned by the cluster", ex));
+                if (Line(partition, replica) is { } next && next != current && !_abort.IsCancellationRequested)
+                {
+                    run = next;
+                    continue;
+                }
+
                 throw new PartitionFailedException(partition, attempts, "its attempt was abandoned before it produced results");
             }
             catch (Exception ex)
             {
                 var error = PartitionAttemptException.Describe(ex);
-                Record(attempts, Outcome(current, AttemptStatus.Failed, error, ex, started));
-                Log.AttemptFailed(_logger, partition, attempt, error);
-                Coordinator.ReportError(partition, attempt, error);
+                Record(attempts, Outcome(current, replica, AttemptStatus.Failed, error, ex));
+                Log.AttemptFailed(_logger, partition, current.Attempt.Launch.Attempt, error);
+                Coordinator.ReportError(partition, current.Attempt.Launch.Attempt, error);
+                if (Line(partition, replica) is { } next && next != current)
+                {
+                    // It died after a rolling update replaced it: its successor serves, nothing to re-launch.
+                    run = next;
+                    continue;
+                }
             }
             finally
             {
-                current.End();
-                lock (_gate)
-                {
-                    _attemptCancellations[partition] = null;
-                }
+                current.Attempt.End();
             }
 
             if (_stopping)
             {
                 throw new PartitionFailedException(partition, attempts, "its attempt failed while the cluster was stopping, so it was not re-launched");
             }
+
+            if (++failures >= _settings.Options.MaxAttempts)
+            {
+                break;
+            }
+
+            if (!await DelayRelaunchAsync(relaunchBackoff.Next()).ConfigureAwait(false))
+            {
+                // The cluster stopped or gave up while this replica waited to be re-launched: not a partition failure.
+                throw new PartitionFailedException(partition, attempts, "the cluster stopped while it waited to be re-launched");
+            }
+
+            run = Launch(partition, replica, version, [.. attempts]);
         }
 
-        var failure = new PartitionFailedException(partition, attempts);
-        Coordinator.MarkFailed(partition, $"gave up after {attempts.Count} attempts; last error: {attempts[^1].Error}");
+        var failure = new PartitionFailedException(partition, attempts, Replicas > 1 ? $"replica {replica} failed all {attempts.Count} attempts" : null);
+        Coordinator.MarkReplicaFailed(partition, replica, $"gave up after {attempts.Count} attempts; last error: {attempts[^1].Error}");
         SignalNextAttempt(partition);
         Log.PartitionFailed(_logger, partition, attempts.Count);
         _firstFailure.TrySetResult(failure);
         PartitionFailed?.Invoke(failure);
         throw failure;
+    }
+
+    // On a runner with nodes, a replica's first launch waits (a little) until its lower siblings are placed, so the
+    // runner knows which nodes to avoid; replicas launched all at once would otherwise land wherever the engine likes.
+    private async Task WaitForSiblingPlacementAsync(int partition, int replica)
+    {
+        if (replica == 0 || !_settings.Options.Runner.PartitionsRunElsewhere)
+        {
+            return;
+        }
+
+        // Real time, not the cluster's clock: this waits for an engine outside the process, which a test clock does not drive.
+        var deadline = Environment.TickCount64 + (long)s_siblingPlacementWait.TotalMilliseconds;
+        while (!_stopping && Environment.TickCount64 < deadline)
+        {
+            var placed = true;
+            for (var sibling = 0; sibling < replica; sibling++)
+            {
+                placed &= Line(partition, sibling) is not { } line || line.Attempt.IsEnded || line.Attempt.Node is not null;
+            }
+
+            if (placed)
+            {
+                return;
+            }
+
+            await Task.Delay(50).ConfigureAwait(false);
+        }
     }
 
     private async Task<bool> DelayRelaunchAsync(TimeSpan delay)
@@ -212,12 +358,12 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
     }
 
     /// <summary>How an attempt ended, with the node it ran on: the runner's word, else the node it registered from.</summary>
-    private AttemptOutcome Outcome(PartitionAttempt<TRow, TResult> attempt, AttemptStatus status, string? error, Exception? exception, DateTimeOffset started)
+    private AttemptOutcome Outcome(LineRun run, int replica, AttemptStatus status, string? error, Exception? exception)
     {
-        var (partition, number) = (attempt.Launch.Partition, attempt.Launch.Attempt);
-        var entry = Coordinator.Directory.Current[partition];
-        var node = attempt.Node ?? (entry.Attempt == number ? entry.Node : null);
-        return new AttemptOutcome(partition, number, status, error, exception, started, _settings.Options.TimeProvider.GetUtcNow()) { Node = node };
+        var (partition, number) = (run.Attempt.Launch.Partition, run.Attempt.Launch.Attempt);
+        var registered = Coordinator.Directory.Current[partition].Replicas[replica];
+        var node = run.Attempt.Node ?? (registered.Attempt == number ? registered.Node : null);
+        return new AttemptOutcome(partition, number, status, error, exception, run.Started, _settings.Options.TimeProvider.GetUtcNow()) { Node = node, Replica = replica };
     }
 
     private void CountLaunch(int attempt)
@@ -225,7 +371,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         var cluster = ClusterMetrics.Cluster(_settings.ClusterId);
         var runner = new KeyValuePair<string, object?>(ClusterTelemetry.RunnerAttribute, _settings.Options.Runner.Name);
         ClusterMetrics.AttemptsStarted.Add(1, cluster, runner);
-        if (attempt > 0)
+        if (attempt >= Replicas)
         {
             ClusterMetrics.Relaunches.Add(1, cluster, runner);
         }
@@ -241,5 +387,24 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         }
 
         AttemptCompleted?.Invoke(outcome);
+    }
+
+    /// <summary>A server definition and its version number (0 for the one the cluster started with).</summary>
+    private sealed record ServerVersion(PartitionServerDefinition<TRow, TResult> Server, int Number);
+
+    /// <summary>One running attempt of a replica line, and (during a rolling update) the attempt coming in to replace it.</summary>
+    private sealed class LineRun(PartitionAttempt<TRow, TResult> attempt, CancellationTokenSource cancellation, ServerVersion version, DateTimeOffset started)
+    {
+        public PartitionAttempt<TRow, TResult> Attempt { get; } = attempt;
+
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+
+        public ServerVersion Version { get; } = version;
+
+        public DateTimeOffset Started { get; } = started;
+
+        public Task<IReadOnlyList<TResult>> Task { get; set; } = null!;
+
+        public LineRun? Incoming { get; set; }
     }
 }

@@ -109,7 +109,10 @@ internal static partial class AttemptEndpoints
                     options.Ports.Last,
                     options.AdvertisedHost,
                     (long)options.RegistrationTimeout.TotalMilliseconds,
-                    (long)options.DrainTimeout.TotalMilliseconds)),
+                    (long)options.DrainTimeout.TotalMilliseconds))
+            {
+                Replica = launch.Replica,
+            },
             ProtocolJson.Options);
     }
 

@@ -13,6 +13,9 @@ public sealed record AttemptOutcome(int Partition, int Attempt, AttemptStatus St
     /// <summary>The node (machine) the attempt ran on, when the runner or the worker's registration told it; otherwise null.</summary>
     public string? Node { get; init; }
 
+    /// <summary>Which replica of the partition the attempt served (0 with one replica per partition).</summary>
+    public int Replica { get; init; }
+
     /// <summary>How long the attempt ran.</summary>
     public TimeSpan Duration => Ended - Started;
 }

@@ -53,6 +53,14 @@ public sealed class PartitionAttempt<TRow, TResult> : IPlacementSink
         set => Volatile.Write(ref _node, value);
     }
 
+    /// <summary>
+    /// The nodes the partition's other replicas run on now (empty with one replica per partition, or while no sibling
+    /// is placed). A runner that chooses nodes avoids them while other nodes exist, so replicas do not share a machine.
+    /// </summary>
+    public IReadOnlyList<string> CurrentSiblingNodes => SiblingNodes?.Invoke() ?? [];
+
+    internal Func<IReadOnlyList<string>>? SiblingNodes { get; init; }
+
     /// <summary>Where the partition's rows come from (for logs and errors).</summary>
     public string RowSource => _dataset.DescribePartition(Launch.Partition);
 

@@ -13,6 +13,8 @@ public sealed class DirectorySnapshot
         Version = version;
         Partitions = partitions;
         ServingCount = partitions.Count(static p => p.State == PartitionState.Serving);
+        ServingReplicaCount = partitions.Sum(static p => p.ServingReplicas);
+        ReplicaCount = partitions.Sum(static p => p.Replicas.Length);
         Hosts = partitions
             .Where(static p => p.State == PartitionState.Serving)
             .ToImmutableSortedDictionary(static p => p.Partition, static p => p.Endpoint!);
@@ -30,7 +32,16 @@ public sealed class DirectorySnapshot
     /// <summary>How many partitions are serving.</summary>
     public int ServingCount { get; }
 
-    /// <summary>True when every partition is serving.</summary>
+    /// <summary>How many replicas serve, over every partition.</summary>
+    public int ServingReplicaCount { get; }
+
+    /// <summary>How many replicas the cluster runs, over every partition.</summary>
+    public int ReplicaCount { get; }
+
+    /// <summary>True when every replica of every partition is serving.</summary>
+    public bool IsFullStrength => ServingReplicaCount == ReplicaCount;
+
+    /// <summary>True when every partition is serving (at least one replica each).</summary>
     public bool IsComplete => ServingCount == Partitions.Length;
 
     /// <summary>Live endpoints by partition index (serving partitions only).</summary>

@@ -26,23 +26,37 @@ public sealed partial class PartitionDirectory
     private readonly List<Channel<PartitionChange>> _watchers = [];
     private readonly long[] _lastSeenTicks;
 
-    // Per partition, the attempt the driver launched or assigned last (-1: none announced, so any newer attempt may
-    // register, as a stand-alone coordinator allows). Written under the lock.
-    private readonly int[] _admitted;
+    // Per partition and replica, the attempt the driver launched or assigned last (-1: none announced, so any newer
+    // attempt may register, as a stand-alone coordinator allows). Attempt numbers are unique per partition across
+    // replicas, so an attempt number alone names its replica (_replicaOf). Written under the lock.
+    private readonly int[][] _admitted;
+    private readonly Dictionary<int, int>[] _replicaOf;
+
+    // The server version each admitted attempt runs, shown once it registers.
+    private readonly Dictionary<(int Partition, int Attempt), int> _versions = [];
     private DirectorySnapshot _current;
     private TaskCompletionSource _nextChange = NewSignal();
 
-    /// <summary>Creates a directory of <paramref name="partitionCount"/> pending partitions.</summary>
+    /// <summary>Creates a directory of <paramref name="partitionCount"/> pending partitions, one replica each.</summary>
     public PartitionDirectory(int partitionCount, TimeProvider? timeProvider = null, ILogger? logger = null)
+        : this(partitionCount, 1, timeProvider, logger)
+    {
+    }
+
+    /// <summary>Creates a directory of <paramref name="partitionCount"/> pending partitions of <paramref name="replicas"/> replicas each.</summary>
+    public PartitionDirectory(int partitionCount, int replicas, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(partitionCount);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(replicas);
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         var now = _time.GetUtcNow();
-        _current = new DirectorySnapshot(0, [.. Enumerable.Range(0, partitionCount).Select(i => new PartitionEntry(i, PartitionState.Pending, -1, null, null, now))]);
+        ImmutableArray<ReplicaEntry> pending = [.. Enumerable.Range(0, replicas).Select(r => new ReplicaEntry(r, PartitionState.Pending, -1, null, null, now))];
+        _current = new DirectorySnapshot(0, [.. Enumerable.Range(0, partitionCount).Select(i => PartitionEntry.FromReplicas(i, pending))]);
         _lastSeenTicks = new long[partitionCount];
-        _admitted = new int[partitionCount];
-        Array.Fill(_admitted, -1);
+        _admitted = [.. Enumerable.Range(0, partitionCount).Select(_ => Enumerable.Repeat(-1, replicas).ToArray())];
+        _replicaOf = [.. Enumerable.Range(0, partitionCount).Select(_ => new Dictionary<int, int>())];
+        ReplicaCount = replicas;
     }
 
     /// <summary>Raised after every change, outside the directory's lock. Handlers may run concurrently;
@@ -51,6 +65,9 @@ public sealed partial class PartitionDirectory
 
     /// <summary>The latest snapshot.</summary>
     public DirectorySnapshot Current => Volatile.Read(ref _current);
+
+    /// <summary>How many replicas every partition has.</summary>
+    public int ReplicaCount { get; }
 
     internal int WatcherCount
     {
@@ -64,33 +81,50 @@ public sealed partial class PartitionDirectory
     }
 
     /// <summary>
-    /// Admits an attempt the driver launched or assigned. From then on only that attempt of the partition may
-    /// register: a lower one is stale, a higher one was never launched. Admitting a lower attempt than one already
+    /// Admits an attempt the driver launched or assigned, for replica 0. From then on only that attempt of the replica
+    /// may register: a lower one is stale, a higher one was never launched. Admitting a lower attempt than one already
     /// admitted does nothing.
     /// </summary>
     /// <returns>False for an unknown partition or a lower attempt.</returns>
-    internal bool Admit(int partition, int attempt)
+    internal bool Admit(int partition, int attempt) => Admit(partition, 0, attempt, 0);
+
+    /// <summary>Admits an attempt of one replica, running server version <paramref name="version"/>.</summary>
+    /// <returns>False for an unknown partition or replica, or a lower attempt than the replica's admitted one.</returns>
+    internal bool Admit(int partition, int replica, int attempt, int version, bool reinstate = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(attempt);
         lock (_gate)
         {
-            if ((uint)partition >= (uint)_admitted.Length || attempt < _admitted[partition])
+            if ((uint)partition >= (uint)_admitted.Length || (uint)replica >= (uint)ReplicaCount || (!reinstate && attempt < _admitted[partition][replica]))
             {
                 return false;
             }
 
-            _admitted[partition] = attempt;
+            _admitted[partition][replica] = attempt;
+            _replicaOf[partition][attempt] = replica;
+            _versions[(partition, attempt)] = version;
             return true;
         }
     }
 
-    /// <summary>The attempt of a partition the driver admitted last, or -1 when none was announced.</summary>
+    /// <summary>The attempt of a partition the driver admitted last (any replica), or -1 when none was announced.</summary>
     internal int AdmittedAttempt(int partition)
     {
         lock (_gate)
         {
-            return (uint)partition < (uint)_admitted.Length ? _admitted[partition] : -1;
+            return (uint)partition < (uint)_admitted.Length ? _admitted[partition].Max() : -1;
         }
+    }
+
+    // Under the lock: which replica an attempt belongs to; -1 when the driver admitted attempts but not this one.
+    private int ReplicaOf(int partition, int attempt)
+    {
+        if (_replicaOf[partition].TryGetValue(attempt, out var replica))
+        {
+            return replica;
+        }
+
+        return _admitted[partition].All(static a => a < 0) ? 0 : -1;
     }
 
     /// <summary>Registers an attempt's endpoint, following the directory's rules.</summary>
@@ -112,31 +146,39 @@ public sealed partial class PartitionDirectory
             }
 
             var entry = _current[partition];
-            if (entry.State is PartitionState.Failed or PartitionState.Stopped)
+            var replicaIndex = ReplicaOf(partition, attempt);
+            var replica = replicaIndex < 0 ? null : entry.Replicas[replicaIndex];
+            var admitted = replicaIndex < 0 ? _admitted[partition].Max() : _admitted[partition][replicaIndex];
+            if (entry.State is PartitionState.Failed or PartitionState.Stopped || replica?.State is PartitionState.Failed or PartitionState.Stopped)
             {
                 outcome = new RegistrationOutcome(RegistrationResult.Closed, entry, null, _current.Version);
             }
-            else if (attempt < entry.Attempt || attempt < _admitted[partition])
+            else if (replica is null)
+            {
+                outcome = new RegistrationOutcome(attempt < admitted ? RegistrationResult.StaleAttempt : RegistrationResult.NotLaunched, entry, null, _current.Version);
+            }
+            else if (attempt < replica.Attempt || attempt < admitted)
             {
                 outcome = new RegistrationOutcome(RegistrationResult.StaleAttempt, entry, null, _current.Version);
             }
-            else if (_admitted[partition] >= 0 && attempt > _admitted[partition])
+            else if (admitted >= 0 && attempt > admitted)
             {
                 outcome = new RegistrationOutcome(RegistrationResult.NotLaunched, entry, null, _current.Version);
             }
-            else if (attempt == entry.Attempt && entry.State == PartitionState.Serving && entry.Endpoint == endpoint)
+            else if (attempt == replica.Attempt && replica.State == PartitionState.Serving && replica.Endpoint == endpoint)
             {
                 outcome = new RegistrationOutcome(RegistrationResult.AlreadyRegistered, entry, null, _current.Version);
             }
             else
             {
-                var kind = entry.Endpoint is null ? PartitionChangeKind.Registered
-                    : attempt > entry.Attempt || entry.Endpoint != endpoint ? PartitionChangeKind.Replaced
+                var kind = replica.Endpoint is null ? PartitionChangeKind.Registered
+                    : attempt > replica.Attempt || replica.Endpoint != endpoint ? PartitionChangeKind.Replaced
                     : PartitionChangeKind.Recovered;
-                var updated = entry with { State = PartitionState.Serving, Attempt = attempt, Endpoint = endpoint, Node = node, Since = _time.GetUtcNow() };
+                var updated = replica with { State = PartitionState.Serving, Attempt = attempt, Endpoint = endpoint, Node = node, Since = _time.GetUtcNow(), Version = _versions.GetValueOrDefault((partition, attempt), replica.Version) };
                 Volatile.Write(ref _lastSeenTicks[partition], updated.Since.UtcTicks);
-                change = Apply(kind, entry, updated);
-                outcome = new RegistrationOutcome(RegistrationResult.Accepted, updated, entry.Endpoint is null ? null : entry, change.Snapshot.Version);
+                change = Apply(kind, entry, replicaIndex, updated);
+                var replaced = replica.Endpoint is null ? null : new PartitionEntry(partition, replica.State, replica.Attempt, replica.Endpoint, replica.LastError, replica.Since) { Node = replica.Node };
+                outcome = new RegistrationOutcome(RegistrationResult.Accepted, change.Current, replaced, change.Snapshot.Version);
             }
         }
 
@@ -145,55 +187,61 @@ public sealed partial class PartitionDirectory
     }
 
     /// <summary>
-    /// Records an error reported by an attempt. A serving partition whose current (or a newer) attempt
+    /// Records an error reported by an attempt. A serving replica whose current (or a newer) attempt
     /// reports an error is no longer live and becomes <see cref="PartitionState.Lost"/>.
     /// </summary>
     /// <returns>False when the report was ignored (unknown partition or stale attempt).</returns>
     internal bool ReportError(int partition, int attempt, string message)
     {
         ArgumentException.ThrowIfNullOrEmpty(message);
-        return Update(partition, attempt, PartitionChangeKind.ErrorReported, entry => entry with
+        return Update(partition, attempt, PartitionChangeKind.ErrorReported, replica => replica.State == PartitionState.Serving && attempt > replica.Attempt
+            // A newer attempt started next to a serving one (a rolling update) and failed: the serving one stays.
+            ? replica with { LastError = message }
+            : replica with
         {
             Attempt = attempt,
             LastError = message,
-            State = entry.State == PartitionState.Serving ? PartitionState.Lost : entry.State,
-            Since = entry.State == PartitionState.Serving ? _time.GetUtcNow() : entry.Since,
+            State = replica.State == PartitionState.Serving ? PartitionState.Lost : replica.State,
+            Since = replica.State == PartitionState.Serving ? _time.GetUtcNow() : replica.Since,
         });
     }
 
     /// <summary>Marks a serving attempt lost (its process died, or it stopped answering health checks).</summary>
-    /// <returns>False when the partition was not serving that attempt.</returns>
+    /// <returns>False when the replica was not serving that attempt.</returns>
     internal bool MarkLost(int partition, int attempt, string reason)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
-        return Update(partition, attempt, PartitionChangeKind.Lost, entry =>
-            entry.State == PartitionState.Serving && entry.Attempt == attempt
-                ? entry with { State = PartitionState.Lost, LastError = reason, Since = _time.GetUtcNow() }
+        return Update(partition, attempt, PartitionChangeKind.Lost, replica =>
+            replica.State == PartitionState.Serving && replica.Attempt == attempt
+                ? replica with { State = PartitionState.Lost, LastError = reason, Since = _time.GetUtcNow() }
                 : null);
     }
 
     /// <summary>Marks a lost attempt serving again after it answered a health check.</summary>
-    /// <returns>False when the partition was not lost at that attempt.</returns>
+    /// <returns>False when the replica was not lost at that attempt.</returns>
     internal bool MarkRecovered(int partition, int attempt)
     {
-        return Update(partition, attempt, PartitionChangeKind.Recovered, entry =>
-            entry.State == PartitionState.Lost && entry.Attempt == attempt && entry.Endpoint is not null
-                ? entry with { State = PartitionState.Serving, Since = _time.GetUtcNow() }
+        return Update(partition, attempt, PartitionChangeKind.Recovered, replica =>
+            replica.State == PartitionState.Lost && replica.Attempt == attempt && replica.Endpoint is not null
+                ? replica with { State = PartitionState.Serving, Since = _time.GetUtcNow() }
                 : null);
     }
 
-    /// <summary>Marks a partition failed for good: its last allowed attempt failed.</summary>
-    internal bool MarkFailed(int partition, string reason)
+    /// <summary>Marks every replica of a partition failed for good: its last allowed attempt failed.</summary>
+    internal bool MarkFailed(int partition, string reason) => MarkFailed(partition, replica: null, reason);
+
+    /// <summary>Marks one replica (or, with null, every replica) failed for good.</summary>
+    internal bool MarkFailed(int partition, int? replica, string reason)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
-        return Update(partition, attempt: null, PartitionChangeKind.Failed, entry =>
+        return UpdateAll(partition, replica, PartitionChangeKind.Failed, entry =>
             entry.State == PartitionState.Failed ? null : entry with { State = PartitionState.Failed, LastError = reason, Since = _time.GetUtcNow() });
     }
 
     /// <summary>Marks a partition stopped (shut down with its cluster).</summary>
     internal bool MarkStopped(int partition)
     {
-        return Update(partition, attempt: null, PartitionChangeKind.Stopped, entry =>
+        return UpdateAll(partition, replica: null, PartitionChangeKind.Stopped, entry =>
             entry.State is PartitionState.Stopped or PartitionState.Failed ? null : entry with { State = PartitionState.Stopped, Since = _time.GetUtcNow() });
     }
 
@@ -201,7 +249,7 @@ public sealed partial class PartitionDirectory
     internal void Touch(int partition, int attempt)
     {
         var snapshot = Current;
-        if ((uint)partition < (uint)snapshot.PartitionCount && snapshot[partition].Attempt == attempt)
+        if ((uint)partition < (uint)snapshot.PartitionCount && snapshot[partition].Replicas.Any(r => r.Attempt == attempt))
         {
             Volatile.Write(ref _lastSeenTicks[partition], _time.GetUtcNow().UtcTicks);
         }
@@ -272,7 +320,8 @@ public sealed partial class PartitionDirectory
         }
     }
 
-    private bool Update(int partition, int? attempt, PartitionChangeKind kind, Func<PartitionEntry, PartitionEntry?> transform)
+    // Changes the replica that runs <attempt>, following the rules: a stale or never-launched attempt changes nothing.
+    private bool Update(int partition, int attempt, PartitionChangeKind kind, Func<ReplicaEntry, ReplicaEntry?> transform)
     {
         PartitionChange? change;
         lock (_gate)
@@ -283,24 +332,62 @@ public sealed partial class PartitionDirectory
             }
 
             var entry = _current[partition];
-            if (attempt < entry.Attempt || (_admitted[partition] >= 0 && attempt > _admitted[partition]) || transform(entry) is not { } updated || updated == entry)
+            var index = ReplicaOf(partition, attempt);
+            if (index < 0)
             {
                 return false;
             }
 
-            change = Apply(kind, entry, updated);
+            var replica = entry.Replicas[index];
+            var admitted = _admitted[partition][index];
+            if (attempt < replica.Attempt || (admitted >= 0 && attempt > admitted) || transform(replica) is not { } updated || updated == replica)
+            {
+                return false;
+            }
+
+            change = Apply(kind, entry, index, updated);
         }
 
         Raise(change);
         return true;
     }
 
-    // Called under the lock: swap the snapshot, wake waiters and feed watchers in version order.
-    private PartitionChange Apply(PartitionChangeKind kind, PartitionEntry previous, PartitionEntry updated)
+    // Changes one replica, or every replica when <replica> is null, in one version per replica changed.
+    private bool UpdateAll(int partition, int? replica, PartitionChangeKind kind, Func<ReplicaEntry, ReplicaEntry?> transform)
     {
-        var snapshot = new DirectorySnapshot(_current.Version + 1, _current.Partitions.SetItem(updated.Partition, updated));
+        var changes = new List<PartitionChange>();
+        lock (_gate)
+        {
+            if ((uint)partition >= (uint)_current.PartitionCount || replica is { } r && (uint)r >= (uint)ReplicaCount)
+            {
+                return false;
+            }
+
+            for (var index = 0; index < ReplicaCount; index++)
+            {
+                if ((replica is null || replica == index) && transform(_current[partition].Replicas[index]) is { } updated)
+                {
+                    changes.Add(Apply(kind, _current[partition], index, updated));
+                }
+            }
+        }
+
+        foreach (var change in changes)
+        {
+            Raise(change);
+        }
+
+        return changes.Count > 0;
+    }
+
+    // Called under the lock: swap the snapshot, wake waiters and feed watchers in version order.
+    private PartitionChange Apply(PartitionChangeKind kind, PartitionEntry previous, int replica, ReplicaEntry updated)
+    {
+        var before = previous.Replicas[replica];
+        var partitionEntry = PartitionEntry.FromReplicas(previous.Partition, previous.Replicas.SetItem(replica, updated));
+        var snapshot = new DirectorySnapshot(_current.Version + 1, _current.Partitions.SetItem(previous.Partition, partitionEntry));
         Volatile.Write(ref _current, snapshot);
-        var change = new PartitionChange(kind, previous, updated, snapshot);
+        var change = new PartitionChange(kind, previous, partitionEntry, snapshot) { Replica = updated, PreviousReplica = before };
         foreach (var watcher in _watchers)
         {
             watcher.Writer.TryWrite(change);
@@ -319,7 +406,7 @@ public sealed partial class PartitionDirectory
             return;
         }
 
-        Log.Changed(_logger, change.Partition, change.Kind, change.Current.Attempt, change.Snapshot.Version);
+        Log.Changed(_logger, change.Partition, change.Kind, change.Attempt, change.Snapshot.Version);
         SafeEvents.Raise(Changed, this, change, ex => Log.HandlerFailed(_logger, change.Partition, change.Kind, ex));
     }
 

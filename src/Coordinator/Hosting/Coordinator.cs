@@ -43,7 +43,7 @@ public sealed partial class Coordinator : IAsyncDisposable
 
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger<Coordinator>();
-        var directory = new PartitionDirectory(options.PartitionCount, options.TimeProvider, logger);
+        var directory = new PartitionDirectory(options.PartitionCount, options.Replicas, options.TimeProvider, logger);
         KestrelApp.TryParseBindAddress(options.BindAddress, out var bindAddress);
 
         var builder = KestrelApp.CreateBuilder("Partitioned.Coordinator", loggerFactory, bindAddress, options.Port, drainTimeout: TimeSpan.FromSeconds(2));
@@ -88,6 +88,27 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// </summary>
     /// <returns>False for an unknown partition, or an attempt lower than one already admitted.</returns>
     public bool AdmitAttempt(int partition, int attempt) => Directory.Admit(partition, attempt);
+
+    /// <summary>
+    /// Admits an attempt of one replica of a partition, running version <paramref name="version"/> of the server.
+    /// Attempt numbers must be unique per partition across its replicas: the number alone then names the replica when
+    /// the attempt registers, reports or is health-checked.
+    /// </summary>
+    /// <param name="partition">The partition index.</param>
+    /// <param name="replica">The replica index, below <see cref="CoordinatorOptions.Replicas"/>.</param>
+    /// <param name="attempt">The attempt number.</param>
+    /// <param name="version">The server version it runs (shown in the directory once it registers).</param>
+    /// <returns>False for an unknown partition or replica, or an attempt lower than the replica's admitted one.</returns>
+    public bool AdmitAttempt(int partition, int replica, int attempt, int version) => Directory.Admit(partition, replica, attempt, version);
+
+    /// <summary>
+    /// Admits again an older attempt of a replica after its successor was given up before it registered (a failed
+    /// rolling update): the older attempt, still serving, keeps its place.
+    /// </summary>
+    public bool ReinstateAttempt(int partition, int replica, int attempt, int version) => Directory.Admit(partition, replica, attempt, version, reinstate: true);
+
+    /// <summary>Marks one replica of a partition failed for good; the partition serves on while another replica does.</summary>
+    public bool MarkReplicaFailed(int partition, int replica, string reason) => Directory.MarkFailed(partition, replica, reason);
 
     /// <summary>Marks a partition failed for good (its last allowed attempt failed); it takes no more registrations in this run.</summary>
     public bool MarkFailed(int partition, string reason) => Directory.MarkFailed(partition, reason);

@@ -141,6 +141,9 @@ internal static class CoordinatorEndpoints
                 p.Endpoint?.ToString(),
                 directory.GetLastSeen(p.Partition),
                 p.LastError,
-                p.Node))]);
+                p.Node)
+            {
+                Replicas = [.. p.Replicas.Select(static r => new ReplicaStatus(r.Replica, r.State.ToString().ToLowerInvariant(), r.Attempt < 0 ? null : r.Attempt, r.Endpoint?.ToString(), r.LastError, r.Node, r.Version))],
+            })]);
     }
 }

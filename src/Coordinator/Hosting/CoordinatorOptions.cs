@@ -10,6 +10,9 @@ public sealed class CoordinatorOptions
     /// <summary>How many partitions the cluster has. Required.</summary>
     public required int PartitionCount { get; init; }
 
+    /// <summary>How many replicas (servers) every partition runs. Default 1.</summary>
+    public int Replicas { get; init; } = 1;
+
     /// <summary>The cluster's secret; every <c>/v1</c> route requires it. Required.</summary>
     public required ClusterToken Token { get; init; }
 
@@ -48,6 +51,7 @@ public sealed class CoordinatorOptions
     {
         var validation = new OptionsValidation(nameof(CoordinatorOptions));
         validation.Require(PartitionCount > 0, $"{nameof(PartitionCount)} must be at least 1 (was {PartitionCount}).");
+        validation.Require(Replicas >= 1, $"{nameof(Replicas)} must be at least 1 (was {Replicas}).");
         validation.Require(Token is not null, $"{nameof(Token)} is required: pass ClusterToken.Create().");
         validation.RequireBindAddress(nameof(BindAddress), BindAddress);
         validation.RequirePort(nameof(Port), Port);

@@ -14,8 +14,8 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly HttpClient _http;
     private readonly CancellationTokenSource _stop = new();
-    private readonly int[] _failures;
-    private readonly int[] _failureAttempts;
+    // Failed checks in a row, per (partition, attempt): attempt numbers are unique per partition across replicas.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Partition, int Attempt), int> _failures = new();
     private Task _loop = Task.CompletedTask;
 
     public PartitionHealthMonitor(PartitionDirectory directory, CoordinatorOptions options, ILogger logger)
@@ -23,8 +23,6 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
         _directory = directory;
         _options = options;
         _logger = logger;
-        _failures = new int[options.PartitionCount];
-        _failureAttempts = new int[options.PartitionCount];
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
         {
             Timeout = options.HealthCheckTimeout,
@@ -54,14 +52,22 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
                 continue;
             }
 
-            var checks = _directory.Current.Partitions
-                .Where(static p => p.Endpoint is not null && p.State is PartitionState.Serving or PartitionState.Lost)
-                .Select(p => CheckAsync(p, cancellationToken));
-            await Task.WhenAll(checks).ConfigureAwait(false);
+            var targets = _directory.Current.Partitions
+                .SelectMany(static p => p.Replicas.Where(static r => r.Endpoint is not null && r.State is PartitionState.Serving or PartitionState.Lost).Select(r => (p.Partition, Replica: r)))
+                .ToList();
+            foreach (var key in _failures.Keys)
+            {
+                if (!targets.Exists(c => c.Partition == key.Partition && c.Replica.Attempt == key.Attempt))
+                {
+                    _failures.TryRemove(key, out _);
+                }
+            }
+
+            await Task.WhenAll(targets.Select(c => CheckAsync(c.Partition, c.Replica, cancellationToken))).ConfigureAwait(false);
         }
     }
 
-    private async Task CheckAsync(PartitionEntry entry, CancellationToken cancellationToken)
+    private async Task CheckAsync(int partition, ReplicaEntry entry, CancellationToken cancellationToken)
     {
         string? failure;
         try
@@ -78,10 +84,9 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
             failure = ex is TaskCanceledException ? $"health check timed out after {_options.HealthCheckTimeout.TotalSeconds:0.#} s" : $"health check failed: {ex.Message}";
         }
 
-        var partition = entry.Partition;
         if (failure is null)
         {
-            _failures[partition] = 0;
+            _failures.TryRemove((partition, entry.Attempt), out _);
             _directory.Touch(partition, entry.Attempt);
             if (entry.State == PartitionState.Lost && _directory.MarkRecovered(partition, entry.Attempt))
             {
@@ -91,13 +96,7 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
             return;
         }
 
-        if (_failureAttempts[partition] != entry.Attempt)
-        {
-            _failureAttempts[partition] = entry.Attempt;
-            _failures[partition] = 0;
-        }
-
-        var count = ++_failures[partition];
+        var count = _failures.AddOrUpdate((partition, entry.Attempt), 1, static (_, n) => n + 1);
         Log.CheckFailed(_logger, partition, entry.Attempt, count, failure);
         // Checked again: a stop may have suspended checks while this one was under way.
         if (count >= _options.UnhealthyThreshold && entry.State == PartitionState.Serving && !Suspended

@@ -20,4 +20,8 @@ public sealed record AttemptLaunchResponse(
     int PartitionCount,
     string Server,
     JsonElement? Settings,
-    AttemptServerOptions ServerOptions);
+    AttemptServerOptions ServerOptions)
+{
+    /// <summary>Which replica of the partition the attempt serves (0 when the cluster runs one replica per partition).</summary>
+    public int Replica { get; init; }
+}

@@ -8,4 +8,8 @@ namespace Partitioned.Coordination.Protocol;
 /// <param name="LastSeen">When a health check last succeeded (or the registration time), or null.</param>
 /// <param name="LastError">The last error reported for this partition, or null.</param>
 /// <param name="Node">The node (machine) the registered attempt runs on, or null.</param>
-public sealed record PartitionStatus(int Partition, string State, int? Attempt, string? Endpoint, DateTimeOffset? LastSeen, string? LastError, string? Node = null);
+public sealed record PartitionStatus(int Partition, string State, int? Attempt, string? Endpoint, DateTimeOffset? LastSeen, string? LastError, string? Node = null)
+{
+    /// <summary>The partition's replicas (one when the cluster runs one replica per partition); the partition serves while one does.</summary>
+    public IReadOnlyList<ReplicaStatus>? Replicas { get; init; }
+}

@@ -148,6 +148,7 @@ internal sealed partial class WorkerSession
             {
                 Server = ToServerOptions(launchData.ServerOptions),
                 Node = environment.Node,
+                Replica = launchData.Replica,
             };
 
             await definition.Accept(new WorkerAttemptRun(launch, client, loggerFactory, logger, run.Token), settings).ConfigureAwait(false);

@@ -69,7 +69,8 @@ internal sealed partial class HeadNodeIngress
             {
                 // Checked under the lock that replays take too: a newer attempt registered after this check replays
                 // whatever this pull takes, and one registered before it makes this pull take nothing.
-                stale = ask.Attempt < directory.Current[ask.Partition].Attempt;
+                var replicas = directory.Current[ask.Partition].Replicas;
+                stale = !replicas.Any(r => r.Attempt == ask.Attempt) && replicas.Any(r => r.Attempt > ask.Attempt);
                 taken = stale ? [] : queue.Take(ask.Max);
                 foreach (var request in taken)
                 {

@@ -82,14 +82,16 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     {
         var upTo = change.Kind switch
         {
-            PartitionChangeKind.Lost or PartitionChangeKind.ErrorReported => change.Current.Attempt,
-            PartitionChangeKind.Replaced => change.Current.Attempt - 1,
+            PartitionChangeKind.Lost or PartitionChangeKind.ErrorReported => change.Attempt,
+            PartitionChangeKind.Replaced => change.Attempt - 1,
             PartitionChangeKind.Failed => int.MaxValue,
             _ => -1,
         };
         if (upTo >= 0)
         {
-            Replay(change.Partition, upTo);
+            // Attempt numbers are unique per partition across replicas: a serving sibling keeps what it holds.
+            var live = change.Snapshot[change.Partition].Replicas.Where(static r => r.State == PartitionState.Serving).Select(static r => r.Attempt).ToHashSet();
+            Replay(change.Partition, upTo, live);
         }
     }
 
@@ -143,14 +145,14 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         }
     }
 
-    private void Replay(int partition, int upToAttempt)
+    private void Replay(int partition, int upToAttempt, HashSet<int> live)
     {
         var replayed = 0;
         lock (_gate)
         {
             foreach (var request in _pending.Values)
             {
-                if (request.State == IngressRequest.Held && request.HeldByPartition == partition && request.HeldByAttempt <= upToAttempt)
+                if (request.State == IngressRequest.Held && request.HeldByPartition == partition && request.HeldByAttempt <= upToAttempt && !live.Contains(request.HeldByAttempt))
                 {
                     PutBack(request);
                     replayed++;

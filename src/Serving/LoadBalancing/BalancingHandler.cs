@@ -3,23 +3,26 @@ using System.Net.Sockets;
 namespace Partitioned.Serving;
 
 /// <summary>
-/// Client-side load balancing: each request goes to the partition the balancer picks. A connection that cannot
-/// be made (nothing was sent) is retried once on another partition; anything else is the caller's to handle.
+/// Client-side load balancing: each request goes to the partition replica the balancer picks. A connection that
+/// cannot be made (nothing was sent) is retried once on another replica; with <c>idempotent</c>, so is a request whose
+/// replica failed before answering. Anything else is the caller's to handle.
 /// </summary>
-internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHandler inner) : DelegatingHandler(inner)
+internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHandler inner, bool idempotent = false) : DelegatingHandler(inner)
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = request.RequestUri!.PathAndQuery.TrimStart('/');
-        var excluded = -1;
+        Uri? failed = null;
         for (var attempt = 1; ; attempt++)
         {
-            if (!balancer.TryPick(out var partition, out var endpoint, excluded))
+            if (!balancer.TryPick(excluding: -1, failed, out var host))
             {
-                throw new HttpRequestException("No partition is live: every partition is lost, failed, stopped or not yet registered.");
+                throw new HttpRequestException(failed is null
+                    ? "No partition is live: every partition is lost, failed, stopped or not yet registered."
+                    : $"The partition replica at {failed} failed, and no other replica is live to send the request to.");
             }
 
-            request.RequestUri = new Uri(endpoint, path);
+            request.RequestUri = new Uri(host.Endpoint, path);
             var reached = false;
             try
             {
@@ -27,13 +30,13 @@ internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHa
                 reached = true;
                 return response;
             }
-            catch (HttpRequestException ex) when (attempt == 1 && IsConnectFailure(ex) && !cancellationToken.IsCancellationRequested)
+            catch (HttpRequestException ex) when (attempt == 1 && (IsConnectFailure(ex) || (idempotent && IsResendable(request))) && !cancellationToken.IsCancellationRequested)
             {
-                excluded = partition;
+                failed = host.Endpoint;
             }
             finally
             {
-                balancer.Complete(partition, reached, endpoint);
+                balancer.Complete(host, reached);
             }
         }
     }
@@ -42,4 +45,7 @@ internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHa
     internal static bool IsConnectFailure(HttpRequestException exception) =>
         exception.HttpRequestError == HttpRequestError.ConnectionError
         || exception.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
+
+    // A body held in memory (or JSON serialised again on each send) can be sent again; a stream may have been read already.
+    private static bool IsResendable(HttpRequestMessage request) => request.Content is null or ByteArrayContent or ReadOnlyMemoryContent or System.Net.Http.Json.JsonContent;
 }

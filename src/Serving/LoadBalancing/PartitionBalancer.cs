@@ -3,9 +3,10 @@ using Partitioned.Coordination;
 namespace Partitioned.Serving;
 
 /// <summary>
-/// Picks a live partition for each request by a policy (see <see cref="LoadBalancingPolicies"/>), skipping
-/// partitions the coordinator does not list as serving and, for a moment, those a request just failed to reach.
-/// The gateway uses it; so can a caller that talks to partitions directly (<see cref="CreateClient"/>).
+/// Picks a live partition replica for each request by a policy (see <see cref="LoadBalancingPolicies"/>), skipping
+/// replicas the coordinator does not list as serving and, for a moment, those a request just failed to reach.
+/// With several replicas per partition, every serving replica is a candidate of its own.
+/// The gateway uses it; so can a caller that talks to partitions directly (<see cref="CreateClient(HttpMessageHandler?)"/>).
 /// </summary>
 public sealed class PartitionBalancer
 {
@@ -13,9 +14,12 @@ public sealed class PartitionBalancer
 
     private readonly PartitionDirectory _directory;
     private readonly TimeProvider _time;
+    private readonly int _replicas;
+
+    // Outstanding requests per replica slot (partition * replicas + replica): the policies compare replicas.
     private readonly int[] _outstanding;
     private readonly (Uri? Endpoint, long Until)[] _suspects;
-    private readonly Func<IReadOnlyList<(int Partition, Uri Endpoint)>, int> _choose;
+    private readonly Func<IReadOnlyList<Host>, int> _choose;
     private LiveHosts _cache = new(-1, []);
     private int _next;
 
@@ -29,8 +33,9 @@ public sealed class PartitionBalancer
         ArgumentNullException.ThrowIfNull(directory);
         _directory = directory;
         _time = timeProvider ?? TimeProvider.System;
-        _outstanding = new int[directory.Current.PartitionCount];
-        _suspects = new (Uri?, long)[directory.Current.PartitionCount];
+        _replicas = directory.ReplicaCount;
+        _outstanding = new int[directory.Current.PartitionCount * _replicas];
+        _suspects = new (Uri?, long)[_outstanding.Length];
         Policy = policy;
         _choose = policy switch
         {
@@ -44,70 +49,106 @@ public sealed class PartitionBalancer
     /// <summary>The policy's name.</summary>
     public string Policy { get; }
 
-    /// <summary>Requests outstanding per partition (sent through this balancer, not yet answered).</summary>
-    public IReadOnlyList<int> Outstanding => _outstanding;
+    /// <summary>Requests outstanding per partition (sent through this balancer, not yet answered), over its replicas.</summary>
+    public IReadOnlyList<int> Outstanding =>
+        [.. Enumerable.Range(0, _outstanding.Length / _replicas).Select(p => Enumerable.Range(p * _replicas, _replicas).Sum(slot => Volatile.Read(ref _outstanding[slot])))];
 
     /// <summary>
-    /// Picks a partition, or returns false when none is live. Call <see cref="Complete"/> when the request ends,
-    /// passing whether the partition could be reached.
+    /// Picks a partition replica, or returns false when none is live. Call <see cref="Complete(int, bool, Uri?)"/> when the request ends,
+    /// passing whether the partition could be reached and the endpoint picked.
     /// </summary>
+    /// <param name="partition">The partition picked.</param>
+    /// <param name="endpoint">The endpoint of the replica picked.</param>
+    /// <param name="excluding">A partition not to pick (one a request just failed on), or -1.</param>
     public bool TryPick(out int partition, out Uri endpoint, int excluding = -1)
+    {
+        var picked = TryPick(excluding, excludingEndpoint: null, out var host);
+        (partition, endpoint) = (host.Partition, host.Endpoint);
+        return picked;
+    }
+
+    /// <summary>Picks a replica other than <paramref name="excludingEndpoint"/> and outside partition <paramref name="excluding"/>.</summary>
+    internal bool TryPick(int excluding, Uri? excludingEndpoint, out Host host)
     {
         var live = Live();
         var now = _time.GetTimestamp();
 
         // The common case: nobody suspect and nobody excluded, so every live host is a candidate, as cached.
-        if (excluding < 0 && Volatile.Read(ref _suspicionEnds) <= now)
+        if (excluding < 0 && excludingEndpoint is null && Volatile.Read(ref _suspicionEnds) <= now)
         {
-            return Choose(live, out partition, out endpoint);
+            return Choose(live, out host);
         }
 
-        var candidates = new List<(int Partition, Uri Endpoint)>(live.Length);
-        foreach (var host in live)
+        var candidates = new List<Host>(live.Length);
+        foreach (var candidate in live)
         {
-            if (host.Partition != excluding && !IsSuspect(host.Partition, host.Endpoint, now))
+            if (candidate.Partition != excluding && candidate.Endpoint != excludingEndpoint && !IsSuspect(candidate, now))
             {
-                candidates.Add(host);
+                candidates.Add(candidate);
             }
         }
 
-        // Every live partition is suspect: better to try one than to refuse outright.
+        // Every live replica is suspect: better to try one than to refuse outright.
         if (candidates.Count == 0)
         {
-            candidates.AddRange(live.Where(h => h.Partition != excluding));
+            candidates.AddRange(live.Where(h => h.Partition != excluding && h.Endpoint != excludingEndpoint));
         }
 
-        return Choose(candidates, out partition, out endpoint);
+        return Choose(candidates, out host);
     }
 
-    private bool Choose(IReadOnlyList<(int Partition, Uri Endpoint)> candidates, out int partition, out Uri endpoint)
+    /// <summary>Picks a serving replica of <paramref name="partition"/> other than <paramref name="excludingEndpoint"/>.</summary>
+    internal bool TryPickReplica(int partition, Uri? excludingEndpoint, out Host host)
+    {
+        var now = _time.GetTimestamp();
+        var candidates = Live().Where(h => h.Partition == partition && h.Endpoint != excludingEndpoint).ToList();
+        var healthy = candidates.Where(h => !IsSuspect(h, now)).ToList();
+        return Choose(healthy.Count > 0 ? healthy : candidates, out host);
+    }
+
+    private bool Choose(IReadOnlyList<Host> candidates, out Host host)
     {
         if (candidates.Count == 0)
         {
-            partition = -1;
-            endpoint = null!;
+            host = new Host(-1, -1, null!);
             return false;
         }
 
-        (partition, endpoint) = candidates[candidates.Count == 1 ? 0 : _choose(candidates)];
-        Interlocked.Increment(ref _outstanding[partition]);
+        host = candidates[candidates.Count == 1 ? 0 : _choose(candidates)];
+        Interlocked.Increment(ref _outstanding[host.Slot(_replicas)]);
         return true;
     }
 
     /// <summary>
-    /// Ends a request picked with <see cref="TryPick"/>; <paramref name="reached"/> false sets the partition's
-    /// endpoint aside for a moment (a re-launched attempt on a new endpoint is not held back by its predecessor's failure).
+    /// Ends a request picked with <see cref="TryPick(out int, out Uri, int)"/>; <paramref name="reached"/> false sets the
+    /// replica's endpoint aside for a moment (a re-launched attempt on a new endpoint is not held back by its predecessor's failure).
     /// </summary>
     public void Complete(int partition, bool reached, Uri? endpoint = null)
     {
-        Interlocked.Decrement(ref _outstanding[partition]);
+        var replica = 0;
+        endpoint ??= _directory.Current[partition].Endpoint;
+        foreach (var host in Live())
+        {
+            if (host.Partition == partition && host.Endpoint == endpoint)
+            {
+                replica = host.Replica;
+                break;
+            }
+        }
+
+        Complete(new Host(partition, replica, endpoint!), reached);
+    }
+
+    internal void Complete(Host host, bool reached)
+    {
+        var slot = host.Slot(_replicas);
+        Interlocked.Decrement(ref _outstanding[slot]);
         if (!reached)
         {
-            var suspectEndpoint = endpoint ?? _directory.Current[partition].Endpoint;
             var until = _time.GetTimestamp() + (long)(s_suspicion.TotalSeconds * _time.TimestampFrequency);
             lock (_suspects)
             {
-                _suspects[partition] = (suspectEndpoint, until);
+                _suspects[slot] = (host.Endpoint, until);
                 if (until > _suspicionEnds)
                 {
                     Volatile.Write(ref _suspicionEnds, until);
@@ -116,12 +157,12 @@ public sealed class PartitionBalancer
         }
     }
 
-    private bool IsSuspect(int partition, Uri endpoint, long now)
+    private bool IsSuspect(Host host, long now)
     {
         lock (_suspects)
         {
-            var (suspectEndpoint, until) = _suspects[partition];
-            return until > now && suspectEndpoint == endpoint;
+            var (suspectEndpoint, until) = _suspects[host.Slot(_replicas)];
+            return until > now && suspectEndpoint == host.Endpoint;
         }
     }
 
@@ -129,14 +170,22 @@ public sealed class PartitionBalancer
     /// An <see cref="HttpClient"/> that sends each request to a partition this balancer picks: relative URIs such as
     /// <c>serve/hello</c> resolve against the chosen partition's base address. The caller disposes it.
     /// </summary>
-    public HttpClient CreateClient(HttpMessageHandler? inner = null) =>
-        new(new BalancingHandler(this, inner ?? new SocketsHttpHandler()))
+    public HttpClient CreateClient(HttpMessageHandler? inner = null) => CreateClient(inner, idempotent: false);
+
+    /// <summary>
+    /// Like <see cref="CreateClient(HttpMessageHandler?)"/>; with <paramref name="idempotent"/> true, a request whose
+    /// replica failed before answering is sent once more to another replica (of any partition: requests through a
+    /// balancer are not bound to a partition). Use it only for idempotent services
+    /// (<see cref="ServiceOptions.Idempotent"/>): the failed replica may have processed the request.
+    /// </summary>
+    public HttpClient CreateClient(HttpMessageHandler? inner, bool idempotent) =>
+        new(new BalancingHandler(this, inner ?? new SocketsHttpHandler(), idempotent))
         {
             BaseAddress = new Uri("http://partitions.invalid/"),
         };
 
     // One immutable object, published whole: a version can never be paired with another version's hosts.
-    private (int Partition, Uri Endpoint)[] Live()
+    private Host[] Live()
     {
         var snapshot = _directory.Current;
         var cache = Volatile.Read(ref _cache);
@@ -145,17 +194,23 @@ public sealed class PartitionBalancer
             return cache.Hosts;
         }
 
-        var live = new LiveHosts(snapshot.Version, [.. snapshot.Hosts.Select(static h => (h.Key, h.Value))]);
+        var live = new LiveHosts(snapshot.Version, [.. snapshot.Partitions.SelectMany(static p => p.Replicas.Where(static r => r.State == PartitionState.Serving).Select(r => new Host(p.Partition, r.Replica, r.Endpoint!)))]);
         Volatile.Write(ref _cache, live);
         return live.Hosts;
     }
 
-    private sealed record LiveHosts(long Version, (int Partition, Uri Endpoint)[] Hosts);
+    /// <summary>One serving replica a request can go to.</summary>
+    internal readonly record struct Host(int Partition, int Replica, Uri Endpoint)
+    {
+        public int Slot(int replicas) => (Partition * replicas) + Replica;
+    }
 
-    private int RoundRobin(IReadOnlyList<(int Partition, Uri Endpoint)> candidates) =>
+    private sealed record LiveHosts(long Version, Host[] Hosts);
+
+    private int RoundRobin(IReadOnlyList<Host> candidates) =>
         (int)((uint)Interlocked.Increment(ref _next) % (uint)candidates.Count);
 
-    private int LeastOutstanding(IReadOnlyList<(int Partition, Uri Endpoint)> candidates)
+    private int LeastOutstanding(IReadOnlyList<Host> candidates)
     {
         // Start at a rotating offset so ties do not all land on the lowest partition.
         var start = RoundRobin(candidates);
@@ -163,7 +218,7 @@ public sealed class PartitionBalancer
         for (var i = 1; i < candidates.Count; i++)
         {
             var index = (start + i) % candidates.Count;
-            if (Volatile.Read(ref _outstanding[candidates[index].Partition]) < Volatile.Read(ref _outstanding[candidates[best].Partition]))
+            if (Volatile.Read(ref _outstanding[candidates[index].Slot(_replicas)]) < Volatile.Read(ref _outstanding[candidates[best].Slot(_replicas)]))
             {
                 best = index;
             }
@@ -172,7 +227,7 @@ public sealed class PartitionBalancer
         return best;
     }
 
-    private int PowerOfTwoChoices(IReadOnlyList<(int Partition, Uri Endpoint)> candidates)
+    private int PowerOfTwoChoices(IReadOnlyList<Host> candidates)
     {
         var first = Random.Shared.Next(candidates.Count);
         var second = Random.Shared.Next(candidates.Count - 1);
@@ -181,6 +236,6 @@ public sealed class PartitionBalancer
             second++;
         }
 
-        return Volatile.Read(ref _outstanding[candidates[second].Partition]) < Volatile.Read(ref _outstanding[candidates[first].Partition]) ? second : first;
+        return Volatile.Read(ref _outstanding[candidates[second].Slot(_replicas)]) < Volatile.Read(ref _outstanding[candidates[first].Slot(_replicas)]) ? second : first;
     }
 }

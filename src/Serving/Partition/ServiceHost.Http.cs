@@ -37,6 +37,12 @@ internal sealed partial class ServiceHost<TRequest, TReply>
     private async Task ServeHttpAsync(HttpContext context)
     {
         var response = context.Response;
+        if (Options.Idempotent)
+        {
+            // Tells the gateway and balancers that a request of this service may be sent again to another replica.
+            response.Headers[ServingWire.IdempotentHeader] = "true";
+        }
+
         if (JsonMediaType.Refusal(context.Request.ContentType) is { } refusal)
         {
             await ProblemResponse.RefuseAsync(response, Name, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", refusal).ConfigureAwait(false);

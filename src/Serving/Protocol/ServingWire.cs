@@ -10,6 +10,9 @@ namespace Partitioned.Serving;
 /// </summary>
 internal static class ServingWire
 {
+    /// <summary>Set to "true" on every answer of a service with <see cref="ServiceOptions.Idempotent"/>.</summary>
+    public const string IdempotentHeader = "Partitioned-Idempotent";
+
     /// <summary>The content type of every body serving nodes send each other (shared: never changed after creation).</summary>
     public static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 

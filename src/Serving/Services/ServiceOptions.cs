@@ -27,6 +27,15 @@ public sealed record ServiceOptions
     /// <summary>The largest request body accepted; a larger one is answered 413. Default 1 MiB.</summary>
     public long MaxRequestBodySize { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// True when handling a request twice does no harm (a lookup, a prediction, a search). Then the gateway and the
+    /// client-side balancer send a request whose partition replica died before answering once more to another replica
+    /// (within the gateway's deadline), so a replica that dies under load fails no request. False (default): such a
+    /// request is answered 502, because it may or may not have been processed. Partitions mark the answers of an
+    /// idempotent service with the <c>Partitioned-Idempotent: true</c> header, which is how the gateway learns it.
+    /// </summary>
+    public bool Idempotent { get; init; }
+
     /// <summary>How request and reply bodies are read and written. Default: camelCase names (matched case-insensitively),
     /// and strict reading: a missing required property, a null where the type allows none, a wrong type (a number sent
     /// as a string included), a property the type does not have or one given twice is a 400, never a silent default.</summary>

@@ -8,6 +8,8 @@ public sealed record SlowRequest(int Ms);
 
 public sealed record WhoReply(int Partition, int Attempt);
 
+public sealed record VersionReply(string Version, int Partition, int Replica, int Attempt, int ProcessId);
+
 public sealed record BatchReply(int FooLength, int BatchSize);
 
 public sealed record FaultRequest(string Mode);

@@ -11,8 +11,14 @@ public sealed class ServingTestServer(ServingTestSettings settings) : PartitionS
 {
     private List<int> _rows = [];
 
-    protected override async ValueTask InitializeAsync(IAsyncEnumerable<int> rows, CancellationToken cancellationToken) =>
+    protected override async ValueTask InitializeAsync(IAsyncEnumerable<int> rows, CancellationToken cancellationToken)
+    {
         _rows = await rows.ToListAsync(cancellationToken);
+        if (settings.FailInit)
+        {
+            throw new InvalidOperationException($"version {settings.Version} is broken on purpose");
+        }
+    }
 
     protected override void MapRoutes(IEndpointRouteBuilder app) =>
         app.MapGet("/info", () => new ServerInfo(Context.ClusterId, Context.Partition, Context.Attempt, _rows.Count, Environment.ProcessId));
@@ -43,6 +49,19 @@ public sealed class ServingTestServer(ServingTestSettings settings) : PartitionS
                 return new HelloReply(r.Foo.Length);
             },
             new ServiceOptions { MaxRequestBodySize = limit, Deadline = TimeSpan.FromMinutes(2) }));
+        // The same handler twice: "version" may be sent again to another replica, "version-once" may not.
+        foreach (var (name, idempotent) in new[] { ("version", true), ("version-once", false) })
+        {
+            features.AddService(ServiceDefinition.Create(
+                name,
+                async (SlowRequest r, CancellationToken ct) =>
+                {
+                    await Task.Delay(r.Ms, ct);
+                    return new VersionReply(settings.Version, Context.Partition, Context.Replica, Context.Attempt, Environment.ProcessId);
+                },
+                new ServiceOptions { MaxRequestBodySize = limit, Idempotent = idempotent, Concurrency = 64, Deadline = TimeSpan.FromSeconds(30) }));
+        }
+
         features.AddService(ServiceDefinition.Create("faulty", new FaultyHandler(), new ServiceOptions { MaxRequestBodySize = limit }));
         features.AddService(ServiceDefinition.Create("route", new RouteHandler(() => Context.Partition), new ServiceOptions { MaxRequestBodySize = limit }));
     }

@@ -18,6 +18,12 @@ public sealed record ServingTestSettings
     /// <summary>Batch delay of the "batch" service.</summary>
     public TimeSpan BatchDelay { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>The version the "version" services answer with (rolling-update tests roll out another).</summary>
+    public string Version { get; init; } = "v1";
+
+    /// <summary>True: the server fails while it initialises (a broken new version).</summary>
+    public bool FailInit { get; init; }
+
     /// <summary>Body limit of every service.</summary>
     public long MaxRequestBodySize { get; init; } = 64 * 1024;
 }

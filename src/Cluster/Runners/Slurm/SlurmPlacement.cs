@@ -4,15 +4,18 @@ namespace Partitioned.Clustering;
 /// Where a partition's next attempt may run: Spark's exclude-on-failure for Slurm. A node on which an attempt of the
 /// partition died is avoided for its next attempts while other usable nodes exist (within <see cref="SlurmRunnerOptions.NodeList"/>
 /// and outside <see cref="SlurmRunnerOptions.ExcludeNodes"/>); with no other node left, the attempt may go back there.
+/// Likewise, the nodes the partition's other replicas run on are avoided while other usable nodes exist, so replicas
+/// land on different machines.
 /// </summary>
 internal sealed class SlurmPlacement(SlurmTools tools, SlurmRunnerOptions options)
 {
     /// <summary>The <c>--exclude</c> host list for an attempt whose partition made <paramref name="previous"/> attempts, or null for none.</summary>
     /// <exception cref="InvalidOperationException">Slurm could not list or expand the nodes.</exception>
-    public async Task<string?> ExcludeAsync(IReadOnlyList<AttemptOutcome> previous, CancellationToken cancellationToken)
+    public async Task<string?> ExcludeAsync(IReadOnlyList<AttemptOutcome> previous, CancellationToken cancellationToken, IReadOnlyList<string>? siblings = null)
     {
         var failed = previous.Where(static a => a.Status == AttemptStatus.Failed && a.Node is not null).Select(static a => a.Node!).ToHashSet(StringComparer.Ordinal);
-        if (failed.Count == 0 && options.NodeList is null)
+        var taken = (siblings ?? []).ToHashSet(StringComparer.Ordinal);
+        if (failed.Count == 0 && taken.Count == 0 && options.NodeList is null)
         {
             return options.ExcludeNodes;
         }
@@ -29,6 +32,12 @@ internal sealed class SlurmPlacement(SlurmTools tools, SlurmRunnerOptions option
         if (others.Any())
         {
             excluded.UnionWith(failed);
+
+            // Siblings' nodes come second: a node where this partition died is worse than one where its sibling lives.
+            if (others.Any(n => !taken.Contains(n.Key)))
+            {
+                excluded.UnionWith(taken);
+            }
         }
 
         return excluded.Count == 0 ? null : string.Join(',', excluded.Order(StringComparer.Ordinal));

@@ -67,7 +67,7 @@ public sealed partial class SlurmRunner : IPartitionRunner, IWorkerEngine
         string? exclude;
         try
         {
-            exclude = await _placement.ExcludeAsync(attempt.PreviousAttempts, cancellationToken).ConfigureAwait(false);
+            exclude = await _placement.ExcludeAsync(attempt.PreviousAttempts, cancellationToken, attempt.CurrentSiblingNodes).ConfigureAwait(false);
         }
         catch (InvalidOperationException ex) when (Options.NodeList is null)
         {

@@ -104,6 +104,7 @@ internal sealed partial class WorkerSupervisor(IWorkerEngine engine, WorkerOptio
         environment[WorkerProtocol.ClusterIdVariable] = launch.ClusterId;
         environment[WorkerProtocol.PartitionVariable] = launch.Partition.ToString(CultureInfo.InvariantCulture);
         environment[WorkerProtocol.AttemptVariable] = launch.Attempt.ToString(CultureInfo.InvariantCulture);
+        environment[WorkerProtocol.ReplicaVariable] = launch.Replica.ToString(CultureInfo.InvariantCulture);
         environment[WorkerProtocol.ServerVariable] = server;
         environment[WorkerProtocol.ParentPidVariable] = engine.WorkerIsChildProcess ? Environment.ProcessId.ToString(CultureInfo.InvariantCulture) : "0";
         environment[WorkerProtocol.LogLevelVariable] = options.WorkerLogLevel.ToString();
