@@ -301,6 +301,7 @@ public sealed partial class PartitionDirectory
         var snapshot = new DirectorySnapshot(_current.Version + 1, _current.Partitions.SetItem(updated.Partition, updated));
         Volatile.Write(ref _current, snapshot);
         var change = new PartitionChange(kind, previous, updated, snapshot);
+        Remember(change);
         foreach (var watcher in _watchers)
         {
             watcher.Writer.TryWrite(change);

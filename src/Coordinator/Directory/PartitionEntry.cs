@@ -1,4 +1,8 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Coordination;
+#endif
 
 /// <summary>One partition in a <see cref="DirectorySnapshot"/>. Immutable.</summary>
 /// <param name="Partition">The partition index.</param>

@@ -1,6 +1,10 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 using Partitioned.Coordination;
 
 namespace Partitioned.Serving;
+#endif
 
 /// <summary>
 /// Picks a live partition for each request by a policy (see <see cref="LoadBalancingPolicies"/>), skipping
