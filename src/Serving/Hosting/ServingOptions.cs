@@ -11,6 +11,13 @@ public sealed record ServingOptions
     /// <summary>The IP address the front listens on. Default <c>127.0.0.1</c>.</summary>
     public string BindAddress { get; init; } = "127.0.0.1";
 
+    /// <summary>
+    /// How partitions take work from the head node (head-node mode only). Default <see cref="HeadNodeTransport.GrpcStream"/>:
+    /// one gRPC bidi stream per partition and service. <see cref="HeadNodeTransport.HttpLongPoll"/> keeps the JSON long
+    /// polls, for partitions that speak HTTP/1.1 only (a partition server written in another language).
+    /// </summary>
+    public HeadNodeTransport HeadNodeTransport { get; init; } = HeadNodeTransport.GrpcStream;
+
     /// <summary>The front's port; 0 (default) for any free port.</summary>
     public int Port { get; init; }
 
