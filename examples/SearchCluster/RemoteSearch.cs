@@ -22,7 +22,18 @@ public static class RemoteSearch
             return 2;
         }
 
-        await using var client = await PartitionedClient.ConnectAsync(new Uri(options.Client!), key, cancellationToken: cancellationToken);
+        PartitionedClient client;
+        try
+        {
+            client = await PartitionedClient.ConnectAsync(new Uri(options.Client!), key, cancellationToken: cancellationToken);
+        }
+        catch (Exception ex) when (ex is ClusterGoneException or TimeoutException)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return 1;
+        }
+
+        await using var _ = client;
         Console.WriteLine($"Connected to {client.CoordinatorAddress}: {client.Directory.Current.ServingCount} of {client.Directory.Current.PartitionCount} partitions serving (directory version {client.Directory.Current.Version})");
         client.Directory.Changed += (_, change) => Console.WriteLine($"  partition {change.Partition}: {change.Kind} (attempt {change.Current.Attempt}, {change.Current.State})");
         var search = new DistributedSearch(async (path, token) => (await client.ScatterGetAsync<SearchReply>(path, new ScatterOptions { RequireAll = true }, cancellationToken: token)).Values);
