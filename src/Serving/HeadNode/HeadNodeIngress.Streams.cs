@@ -103,14 +103,10 @@ internal sealed partial class HeadNodeIngress
 
             if (taken.Count == 0)
             {
-                Task wake = await Task.WhenAny(woken, credit > 0 ? arrival : woken, reading).ConfigureAwait(false);
-                await wake.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                if (credit > 0 && arrival.IsCompleted)
-                {
-                    // Let requests that arrive at the same moment join this batch (a thread-pool turn).
-                    await Task.Yield();
-                }
-
+                // No yield to gather a batch here (the long poll does one): under load requests queue while the
+                // previous batch is written, so batches form by themselves, and one connection gains a thread-pool turn.
+                // The call's end completes the reader, so cancellation ends this wait too.
+                await Task.WhenAny(woken, credit > 0 ? arrival : woken, reading).ConfigureAwait(false);
                 continue;
             }
 
