@@ -44,6 +44,16 @@ internal sealed partial class HeadNodeIngress
         }
         finally
         {
+            lock (_gate)
+            {
+                // A wake this stream took as it closed must not strand a waiting request: pass it on.
+                stream.Close();
+                if (queue.Count > 0)
+                {
+                    queue.WakeParked();
+                }
+            }
+
             // The partition closed its side, or went away: the reader ends with the call.
             await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
@@ -76,7 +86,6 @@ internal sealed partial class HeadNodeIngress
             var woken = stream.Woken;
             var credit = stream.Credit;
             List<IngressRequest> taken = [];
-            Task arrival;
             bool stale;
             lock (_gate)
             {
@@ -93,7 +102,11 @@ internal sealed partial class HeadNodeIngress
                     }
                 }
 
-                arrival = queue.Arrival;
+                if (!stale && taken.Count == 0 && credit > 0)
+                {
+                    // Idle with room: wait for an arrival in line with the other idle streams, not all woken at once.
+                    stream.Park(queue);
+                }
             }
 
             if (stale)
@@ -106,7 +119,7 @@ internal sealed partial class HeadNodeIngress
                 // No yield to gather a batch here (the long poll does one): under load requests queue while the
                 // previous batch is written, so batches form by themselves, and one connection gains a thread-pool turn.
                 // The call's end completes the reader, so cancellation ends this wait too.
-                await Task.WhenAny(woken, credit > 0 ? arrival : woken, reading).ConfigureAwait(false);
+                await Task.WhenAny(woken, reading).ConfigureAwait(false);
                 continue;
             }
 
@@ -164,11 +177,38 @@ internal sealed partial class HeadNodeIngress
     }
 
     /// <summary>The credit a partition granted on its stream, and a signal for "credit came or the stream ended".</summary>
-    private sealed class PartitionStream(int partition, int attempt)
+    private sealed class PartitionStream(int partition, int attempt) : IParkedStream
     {
         private readonly Lock _gate = new();
         private TaskCompletionSource _woken = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _credit;
+
+        // Both under the ingress's lock: parked at most once at a time, and never again once closed.
+        private bool _parked;
+        private bool _closed;
+
+        public void Park(IngressQueue queue)
+        {
+            if (!_parked && !_closed)
+            {
+                _parked = true;
+                queue.Park(this);
+            }
+        }
+
+        public bool TryUnpark()
+        {
+            _parked = false;
+            if (_closed)
+            {
+                return false;
+            }
+
+            Wake();
+            return true;
+        }
+
+        public void Close() => _closed = true;
 
         public int Partition { get; } = partition;
 

@@ -26,7 +26,7 @@ public sealed partial class PackageTests(ITestOutputHelper output) : IDisposable
 
         var clustering = Directory.GetFiles(feed, "Partitioned.Clustering.*.nupkg").Should().ContainSingle().Subject;
         var version = Regex.Match(Path.GetFileName(clustering), @"Partitioned\.Clustering\.(.+)\.nupkg").Groups[1].Value;
-        foreach (var package in (string[])["Coordination", "Server", "Clustering", "Serving", "Parquet"])
+        foreach (var package in (string[])["Coordination", "Server", "Clustering", "Serving", "Parquet", "Client"])
         {
             File.Exists(Path.Combine(feed, $"Partitioned.{package}.{version}.snupkg")).Should().BeTrue($"Partitioned.{package} ships its symbols");
             using var zip = ZipFile.OpenRead(Path.Combine(feed, $"Partitioned.{package}.{version}.nupkg"));
