@@ -74,7 +74,9 @@ public sealed partial class Coordinator : IAsyncDisposable
         var access = new CoordinatorAccess(options.Token, options.ClientKeys);
         builder.Services.AddSingleton(directory);
         builder.Services.AddSingleton(access);
-        builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
+        // No catch-all for unknown gRPC services: it would match every two-segment path, so a known JSON route called
+        // with the wrong method would get 404 instead of routing's 405.
+        builder.Services.AddGrpc(grpc => grpc.IgnoreUnknownServices = true);
         var app = builder.Build();
         CoordinatorEndpoints.UseNotFoundProblems(app);
         app.UseMethodNotAllowedProblems();

@@ -67,7 +67,9 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
                 listen.Protocols = HttpProtocols.Http2;
                 streams = listen;
             }));
-            builder.Services.AddGrpc();
+            // No catch-all for unknown gRPC services: it would match every two-segment path, so a known JSON route called
+            // with the wrong method would get 404 instead of routing's 405.
+            builder.Services.AddGrpc(grpc => grpc.IgnoreUnknownServices = true);
             builder.Services.AddSingleton(this);
         }
 

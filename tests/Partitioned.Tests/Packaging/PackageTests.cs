@@ -57,6 +57,7 @@ public sealed partial class PackageTests(ITestOutputHelper output) : IDisposable
               <packageSources>
                 <clear />
                 <add key="local" value="{feed}" />
+                <add key="dependencies" value="{s_dependencies}" />
               </packageSources>
             </configuration>
             """);
@@ -104,6 +105,11 @@ public sealed partial class PackageTests(ITestOutputHelper output) : IDisposable
         process.ExitCode.Should().Be(0, text.ToString());
         return text.ToString();
     }
+
+    // The packages' own dependencies (Grpc.AspNetCore.Server, Grpc.Net.Client, Google.Protobuf), as nuget.org would give
+    // them: from this machine's NuGet cache, where the solution's restore put them. Offline, like the rest of the test.
+    private static readonly string s_dependencies = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
     [GeneratedRegex(@"<!-- quick-start -->\s*```csharp\n(.*?)```\s*<!-- /quick-start -->", RegexOptions.Singleline)]
     private static partial Regex QuickStartBlock();
