@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using V1 = Partitioned.Protocol.V1;
 
 namespace Partitioned.Coordination;
@@ -8,7 +9,7 @@ namespace Partitioned.Coordination;
 /// stream that starts with a snapshot (or resumes after a version) and then sends every change in version order.
 /// The cluster token or a client key opens it; both only read.
 /// </summary>
-internal sealed class DirectoryGrpcService(PartitionDirectory directory, CoordinatorAccess access) : V1.PartitionDirectory.PartitionDirectoryBase
+internal sealed class DirectoryGrpcService(PartitionDirectory directory, CoordinatorAccess access, IHostApplicationLifetime lifetime) : V1.PartitionDirectory.PartitionDirectoryBase
 {
     public override Task<V1.DirectorySnapshot> GetSnapshot(V1.GetSnapshotRequest request, ServerCallContext context)
     {
@@ -26,11 +27,15 @@ internal sealed class DirectoryGrpcService(PartitionDirectory directory, Coordin
 
         // Resuming only makes sense within this directory: another id means the coordinator restarted, so versions restart too.
         long? after = request.HasResumeAfterVersion && request.DirectoryId == directory.Id ? request.ResumeAfterVersion : null;
-        var (reset, changes) = directory.Subscribe(after, context.CancellationToken);
+
+        // A watch ends when the coordinator stops (clients reconnect and resume), so a stop never waits out the drain timeout.
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var cancellationToken = call.Token;
+        var (reset, changes) = directory.Subscribe(after, cancellationToken);
         long last;
         if (reset is not null)
         {
-            await responseStream.WriteAsync(new V1.DirectoryEvent { Snapshot = DirectoryMessages.ToMessage(directory.Id, reset) }, context.CancellationToken).ConfigureAwait(false);
+            await responseStream.WriteAsync(new V1.DirectoryEvent { Snapshot = DirectoryMessages.ToMessage(directory.Id, reset) }, cancellationToken).ConfigureAwait(false);
             last = reset.Version;
         }
         else
@@ -49,10 +54,10 @@ internal sealed class DirectoryGrpcService(PartitionDirectory directory, Coordin
                 }
 
                 last = change.Snapshot.Version;
-                await responseStream.WriteAsync(new V1.DirectoryEvent { Change = DirectoryMessages.ToMessage(change) }, context.CancellationToken).ConfigureAwait(false);
+                await responseStream.WriteAsync(new V1.DirectoryEvent { Change = DirectoryMessages.ToMessage(change) }, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The client went away or the coordinator is stopping: the stream just ends.
         }

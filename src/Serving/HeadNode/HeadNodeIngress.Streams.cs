@@ -1,6 +1,8 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Partitioned.Coordination;
 using V1 = Partitioned.Protocol.V1;
 
@@ -17,7 +19,12 @@ internal sealed partial class HeadNodeIngress
     internal async Task ServeStreamAsync(IAsyncStreamReader<V1.PartitionMessage> input, IServerStreamWriter<V1.IngressMessage> output, ServerCallContext context)
     {
         Authorize(context);
-        var cancellationToken = context.CancellationToken;
+
+        // The stream lives as long as the head node: when it stops, streams end, so its stop does not wait out the
+        // drain timeout for them; partitions then send the answers they still owe by HTTP through the coordinator.
+        var stopping = context.GetHttpContext().RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stopping);
+        var cancellationToken = call.Token;
         if (!await input.MoveNext(cancellationToken).ConfigureAwait(false) || input.Current.Hello is not { } hello)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The first message of a head-node stream must carry a hello (service, partition, attempt)."));

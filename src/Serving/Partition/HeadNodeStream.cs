@@ -23,12 +23,23 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
         var backoff = new Shared.RetryBackoff(s_firstBackoff, s_maxBackoff);
         var client = new V1.HeadNode.HeadNodeClient(channel);
         var headers = new Metadata { { "authorization", "Bearer " + streamKey } };
+
+        // While no stream is open, answers go straight to the coordinator by HTTP (the outbox's pull-under-way mode),
+        // so an answer is never left waiting for a stream that may not come back (the head node stopping, say).
+        var direct = false;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
                 using var call = client.Serve(headers, cancellationToken: cancellationToken);
-                await StreamAsync(call, service, replyTo, cancellationToken).ConfigureAwait(false);
+                await StreamAsync(call, service, replyTo, () =>
+                {
+                    if (direct)
+                    {
+                        service.Outbox.EndPull();
+                        direct = false;
+                    }
+                }, cancellationToken).ConfigureAwait(false);
                 backoff.Reset();
             }
             catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.InvalidArgument)
@@ -49,6 +60,12 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
             }
             finally
             {
+                if (!direct)
+                {
+                    service.Outbox.BeginPull();
+                    direct = true;
+                }
+
                 // Answers the stream could not carry go on their own.
                 foreach (var reply in service.Outbox.TakeWaiting())
                 {
@@ -58,7 +75,7 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
         }
     }
 
-    private async Task StreamAsync(AsyncDuplexStreamingCall<V1.PartitionMessage, V1.IngressMessage> call, IServiceEndpoint service, Uri replyTo, CancellationToken cancellationToken)
+    private async Task StreamAsync(AsyncDuplexStreamingCall<V1.PartitionMessage, V1.IngressMessage> call, IServiceEndpoint service, Uri replyTo, Action opened, CancellationToken cancellationToken)
     {
         // Credit granted and not yet used by requests that came down.
         var outstanding = 0;
@@ -106,6 +123,10 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
                 try
                 {
                     await call.RequestStream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+                    if (message.Hello is not null)
+                    {
+                        opened();
+                    }
                 }
                 catch
                 {
