@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Builds the given project (default: the solution) and appends every RS0016 symbol to its project's PublicAPI.Unshipped.txt.
+# Builds a project and appends every symbol RS0016 reports ("not part of the declared public API") to that project's
+# PublicAPI.Unshipped.txt. Review the diff: an API change is a reviewed change.
+# Usage: scripts/add-public-api.sh path/to/Project.csproj
 set -euo pipefail
-target="${1:-PartitionServer.sln}"
-dotnet build "$target" 2>&1 | grep "error RS0016" | python3 -c '
-import re, sys, os
-seen = {}
+project="$1"
+dotnet build "$project" --no-incremental 2>&1 | python3 -c '
+import re, sys, os, collections
+found = collections.defaultdict(set)
 for line in sys.stdin:
-    m = re.search(r"Symbol \x27(.+?)\x27 is not part of the declared public API.*\[(.+?\.csproj)\]", line)
+    m = re.search(r"error RS0016: Symbol \x27(.*)\x27 is not part of the declared public API.*\[(.*\.csproj)\]", line)
     if m:
-        seen.setdefault(os.path.join(os.path.dirname(m.group(2)), "PublicAPI.Unshipped.txt"), set()).add(m.group(1))
-for path, symbols in seen.items():
-    existing = open(path).read().splitlines()
-    with open(path, "a") as f:
-        for s in sorted(symbols - set(existing)):
-            f.write(s + "\n")
-    print(path, len(symbols))
+        found[os.path.join(os.path.dirname(m.group(2)), "PublicAPI.Unshipped.txt")].add(m.group(1))
+for path, symbols in found.items():
+    with open(path) as f:
+        existing = f.read().splitlines()
+    merged = sorted(set(existing[1:]) | symbols) if existing and existing[0].startswith("#nullable") else sorted(set(existing) | symbols)
+    with open(path, "w") as f:
+        f.write("#nullable enable\n" + "\n".join(s for s in merged if s) + "\n")
+    print(f"{path}: +{len(symbols)}")
 '

@@ -10,13 +10,13 @@ if (PartitionWorker.IsWorkerProcess)
     return await PartitionWorker.RunAsync(BenchServer.Definition);
 }
 
-// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
+// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [remote-watch] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
 //                          [--only <target name part>] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
 //                          [--no-slurm] (lifecycle: skip the Slurm runner, which starts the local Slurm cluster as root)
 //                          [--r2r-worker <published app>] (lifecycle: also the process runner with this ReadyToRun build as the worker)
 var benchFolder = Option("--bench-folder") ?? "bench";
 var outFolder = Option("--out") ?? Path.Combine(benchFolder, "results");
-var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas");
+var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas") && !args.Contains("remote-watch");
 var settings = new BenchSettings(
     benchFolder,
     Option("--python") ?? "/usr/bin/python3",
@@ -95,6 +95,12 @@ if (settings.Lifecycle)
         recovery.Add(await RecoveryBenchmark.WorkerKillAsync(slurm.Runner));
         recovery.Add(await RecoveryBenchmark.NodeKillAsync(slurm.Runner, slurm.KillNodeAsync, slurm.StartNodeAsync));
     }
+}
+
+if (runAll || args.Contains("remote-watch"))
+{
+    Console.WriteLine("Remote client (Partitioned.Client over gRPC Watch):");
+    recovery.Add(await RemoteWatchBenchmark.RunAsync());
 }
 
 var json = Path.Combine(outFolder, "results.json");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Partitioned.Clustering;
+using Partitioned.Coordination;
 using Partitioned.Server;
 using SearchCluster;
 
@@ -16,6 +17,12 @@ if (SearchOptions.Parse(args, out var error) is not { } options)
     return error is { Length: > 0 } ? 2 : 0;
 }
 
+// Client mode: query a search cluster another process runs, with the client key it printed.
+if (options.Client is not null)
+{
+    return await RemoteSearch.RunAsync(options);
+}
+
 // 1. The corpus, and its global statistics, computed here once and shipped to every partition as settings.
 var documents = options.CorpusFolder is { } folder ? Corpus.LoadFolder(folder) : Corpus.Generate(options.Documents);
 var clock = Stopwatch.StartNew();
@@ -28,7 +35,11 @@ using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConso
 await using var placement = await ClusterPlacement.CreateAsync(options, loggerFactory);
 var server = SearchServer.Definition.WithSettings(new SearchSettings(statistics));
 clock.Restart();
-await using var cluster = await Cluster.StartAsync(PartitionedDataset.FromCollection(documents, options.Partitions), server, placement.Options);
+
+// Serving: a read-only client key lets other processes search the partitions directly (--client); no key, no remote client.
+var clientKey = options.Serve ? ClientKey.Create() : null;
+var clusterOptions = clientKey is null ? placement.Options : placement.Options with { ClientKeys = [clientKey] };
+await using var cluster = await Cluster.StartAsync(PartitionedDataset.FromCollection(documents, options.Partitions), server, clusterOptions);
 Console.WriteLine($"Cluster {cluster.Id}: {cluster.Hosts.Count} partitions serving after {clock.ElapsedMilliseconds} ms " +
     $"({placement.Options.Runner.Name} runner: start, stream documents, build indexes, register)");
 var summaries = (await cluster.ScatterGetAsync<IndexSummary>("stats", new ScatterOptions { RequireAll = true })).Values;
@@ -74,6 +85,9 @@ if (options.Serve)
             ? Results.Problem(detail: problem, statusCode: StatusCodes.Status400BadRequest, title: "Bad search request")
             : Results.Ok(await search.SearchAsync(q!, count, cancellationToken)));
     Console.WriteLine($"Serving http://127.0.0.1:{options.Port}/search?q=galaxy+telescope&k=5 until Ctrl+C");
+
+    // The example prints the key so a second terminal can use it; a real deployment hands it over through a secret store.
+    Console.WriteLine($"Search from another process: {RemoteSearch.KeyVariable}={clientKey!.Value} dotnet run --project examples/SearchCluster -- --client {cluster.CoordinatorAddress}");
     await app.RunAsync();
 }
 

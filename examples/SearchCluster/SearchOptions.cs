@@ -21,7 +21,10 @@ public sealed record SearchOptions
           --slurm-conf FILE  with --runner slurm: the cluster's slurm.conf (default: $SLURM_CONF or Slurm's own)
           --host ADDRESS     with --runner slurm: this machine's name or address as the nodes reach it
                              (default: its host name)
-          --serve            after the queries, serve GET /search?q=...&k=... until Ctrl+C
+          --serve            after the queries, serve GET /search?q=...&k=... until Ctrl+C, and print the coordinator's
+                             address and a client key for --client
+          --client ADDRESS   client mode: search the cluster whose coordinator is at ADDRESS from this process,
+                             with the key in PARTITIONED_CLIENT_KEY (runs the queries, starts no cluster)
           --port N           port for --serve (default 5080)
         """;
 
@@ -46,6 +49,9 @@ public sealed record SearchOptions
     public string? Host { get; init; }
 
     public bool Serve { get; init; }
+
+    /// <summary>Client mode: the coordinator address of a running search cluster to query from this process.</summary>
+    public string? Client { get; init; }
 
     public int Port { get; init; } = 5080;
 
@@ -115,6 +121,12 @@ public sealed record SearchOptions
                     break;
                 case "--host":
                     options = options with { Host = value };
+                    break;
+                case "--client" when Uri.TryCreate(value, UriKind.Absolute, out var client) && client.Scheme is "http" or "https":
+                    options = options with { Client = value };
+                    break;
+                case "--client":
+                    problem = $"--client must be the coordinator's http address, such as http://127.0.0.1:41234/ (was '{value}').";
                     break;
                 default:
                     problem = $"Unknown option {name}.";

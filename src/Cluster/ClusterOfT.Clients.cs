@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using Partitioned.Shared;
 
@@ -37,10 +36,6 @@ public sealed partial class Cluster<TRow, TResult>
     public Task<ScatterResult<T>> ScatterGetAsync<T>(string relativePath, ScatterOptions? options = null, JsonSerializerOptions? jsonOptions = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(relativePath);
-        var json = jsonOptions ?? ProtocolJson.Options;
-        return ScatterAsync(
-            async (_, client, token) => (await client.GetFromJsonAsync<T>(relativePath.TrimStart('/'), json, token).ConfigureAwait(false))!,
-            options,
-            cancellationToken);
+        return Run.Clients.ScatterGetAsync<T>(relativePath, options ?? new ScatterOptions(), jsonOptions ?? ProtocolJson.Options, cancellationToken);
     }
 }

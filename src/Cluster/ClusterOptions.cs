@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Partitioned.Coordination;
 using Partitioned.Server;
 using Partitioned.Shared;
 
@@ -47,6 +48,19 @@ public sealed record ClusterOptions
     /// <summary>The coordinator's port; 0 (default) for any free port.</summary>
     public int CoordinatorPort { get; init; }
 
+    /// <summary>
+    /// Read-only keys the cluster issues to clients in other processes (<c>Partitioned.Client</c>): a key lists the
+    /// partitions, follows the directory and reaches the partitions' <c>/app</c> and <c>/serve</c> routes, but cannot
+    /// register, report failures, shut anything down or use worker routes. Default none. See docs/remote-clients.md.
+    /// </summary>
+    public IReadOnlyList<ClientKey> ClientKeys { get; init; } = [];
+
+    /// <summary>
+    /// The port of the coordinator's HTTP/2-only listener for the gRPC directory service; 0 (the default) lets the OS
+    /// choose, -1 turns it off. Clients find it through <c>GET /v1/client</c>.
+    /// </summary>
+    public int CoordinatorGrpcPort { get; init; }
+
     /// <summary>How often the coordinator health-checks partitions. Default 1 s.</summary>
     public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -84,6 +98,8 @@ public sealed record ClusterOptions
         validation.Require(StopTimeout > TimeSpan.Zero, $"{nameof(StopTimeout)} must be positive (was {StopTimeout}).");
         validation.RequireBindAddress(nameof(CoordinatorBindAddress), CoordinatorBindAddress);
         validation.RequirePort(nameof(CoordinatorPort), CoordinatorPort);
+        validation.Require(CoordinatorGrpcPort == -1 || CoordinatorGrpcPort is >= 0 and <= 65535, $"{nameof(CoordinatorGrpcPort)} must be -1 (off), 0 (any free port) or a port up to 65535 (was {CoordinatorGrpcPort}).");
+        validation.Require(ClientKeys is not null && ClientKeys.All(static k => k is not null), $"{nameof(ClientKeys)} must not be null or hold null keys.");
         validation.Require(HealthCheckInterval > TimeSpan.Zero, $"{nameof(HealthCheckInterval)} must be positive (was {HealthCheckInterval}).");
         validation.Require(HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive (was {HealthCheckTimeout}).");
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");

@@ -32,8 +32,8 @@ public sealed class RunningProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <c>dotnet dll args</c>.</summary>
-    public static RunningProcess Start(string dll, string arguments)
+    /// <summary>Starts <c>dotnet dll args</c>, with extra environment variables (secrets go here, never in arguments).</summary>
+    public static RunningProcess Start(string dll, string arguments, IDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet", $"\"{dll}\" {arguments}")
         {
@@ -43,6 +43,11 @@ public sealed class RunningProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         return new RunningProcess(Process.Start(start)!);
     }
 
@@ -72,6 +77,9 @@ public sealed class RunningProcess : IAsyncDisposable
         using var kill = Process.Start("kill", $"-{signal} {_process.Id}");
         kill.WaitForExit();
     }
+
+    /// <summary>Closes the process's standard input (a test client takes that as the end of its session).</summary>
+    public void CloseInput() => _process.StandardInput.Close();
 
     public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
     {

@@ -1,4 +1,8 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Clustering;
+#endif
 
 /// <summary>Counts requests in flight and lets a stop wait until none are left.</summary>
 internal sealed class InFlightCounter

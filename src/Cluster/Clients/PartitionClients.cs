@@ -1,16 +1,22 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 using Partitioned.Coordination;
 
 namespace Partitioned.Clustering;
+#endif
 
 /// <summary>
-/// The HTTP clients of one cluster run: one per partition (following re-launches), scatter-gather over them,
-/// and the control client that sends shutdowns. All share one connection pool, disposed with the run.
+/// The HTTP clients of one cluster run (or of one remote client): one per partition (following re-launches) and
+/// scatter-gather over them; on the driver also the control client that sends shutdowns (PartitionClients.Control.cs).
+/// All share one connection pool, disposed with the owner.
 /// </summary>
-internal sealed class PartitionClients : IDisposable
+/// <remarks>Compiled into both Partitioned.Clustering and Partitioned.Client (a linked source file).</remarks>
+internal sealed partial class PartitionClients : IDisposable
 {
-    private static readonly TimeSpan s_controlTimeout = TimeSpan.FromSeconds(5);
-
     private readonly PartitionDirectory _directory;
     private readonly TimeSpan _timeout;
     private readonly SocketsHttpHandler _pool = new()
@@ -20,17 +26,14 @@ internal sealed class PartitionClients : IDisposable
     };
 
     private readonly HttpClient?[] _clients;
-    private readonly HttpClient _control;
     private readonly InFlightCounter _inFlight = new();
     private readonly ReplicaPicker _picker = new(TimeProvider.System);
 
-    public PartitionClients(PartitionDirectory directory, ClusterToken token, TimeSpan timeout)
+    public PartitionClients(PartitionDirectory directory, TimeSpan timeout)
     {
         _directory = directory;
         _timeout = timeout;
         _clients = new HttpClient?[directory.Current.PartitionCount];
-        _control = new HttpClient(_pool, disposeHandler: false) { Timeout = s_controlTimeout };
-        _control.DefaultRequestHeaders.Authorization = token.CreateAuthorizationHeader();
     }
 
     /// <summary>The client of one partition, with <see cref="HttpClient.BaseAddress"/> at its <c>/app/</c>.</summary>
@@ -79,20 +82,6 @@ internal sealed class PartitionClients : IDisposable
         return result;
     }
 
-    /// <summary>Asks a partition server to shut down. Returns null when it accepted, otherwise why not.</summary>
-    public async Task<string?> RequestShutdownAsync(Uri endpoint, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var response = await _control.PostAsync(new Uri(endpoint, "control/shutdown"), content: null, cancellationToken).ConfigureAwait(false);
-            return response.IsSuccessStatusCode ? null : $"shutdown answered {(int)response.StatusCode} {response.ReasonPhrase}";
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return $"shutdown request failed: {ex.Message}";
-        }
-    }
-
     /// <summary>
     /// Waits (up to <paramref name="timeout"/>) for requests the driver's own code sent through partition clients
     /// to finish: disposing a client cancels its pending requests, and a graceful stop should not.
@@ -109,9 +98,22 @@ internal sealed class PartitionClients : IDisposable
     public void Dispose()
     {
         IsDisposed = true;
-        _control.Dispose();
+        DisposeControl();
         _pool.Dispose();
     }
+
+    /// <summary><c>GET</c>s a path relative to <c>/app/</c> on every partition and reads each answer as JSON.</summary>
+    public Task<ScatterResult<T>> ScatterGetAsync<T>(string relativePath, ScatterOptions options, JsonSerializerOptions json, CancellationToken cancellationToken)
+    {
+        var path = relativePath.TrimStart('/');
+        return ScatterAsync(
+            async (_, client, token) => (await client.GetFromJsonAsync<T>(path, json, token).ConfigureAwait(false))!,
+            options,
+            cancellationToken);
+    }
+
+    // The driver's control client goes with the pool (PartitionClients.Control.cs); a remote client has none.
+    partial void DisposeControl();
 
     private async Task<PartitionReply<T>> QueryOneAsync<T>(int partition, Func<int, HttpClient, CancellationToken, Task<T>> query, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -1,7 +1,11 @@
 using System.Net.Sockets;
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 using Partitioned.Coordination;
 
 namespace Partitioned.Clustering;
+#endif
 
 /// <summary>
 /// Sends a partition's requests to wherever the partition lives now: when a re-launched attempt registered a

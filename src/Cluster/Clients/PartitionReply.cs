@@ -1,4 +1,8 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Clustering;
+#endif
 
 /// <summary>One partition's answer to a scatter-gather query: a value or an error.</summary>
 /// <typeparam name="T">The answer type.</typeparam>

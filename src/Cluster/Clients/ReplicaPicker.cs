@@ -1,6 +1,10 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 using Partitioned.Coordination;
 
 namespace Partitioned.Clustering;
+#endif
 
 /// <summary>
 /// Spreads a partition's requests over its serving replicas (round robin), and sets aside for a moment a replica

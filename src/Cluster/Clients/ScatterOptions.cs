@@ -1,4 +1,8 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Clustering;
+#endif
 
 /// <summary>How a scatter-gather query runs.</summary>
 public sealed record ScatterOptions

@@ -1,6 +1,10 @@
 using System.Collections;
 
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Clustering;
+#endif
 
 /// <summary>Every queried partition's reply to a scatter-gather query, in partition order.</summary>
 /// <typeparam name="T">The answer type.</typeparam>

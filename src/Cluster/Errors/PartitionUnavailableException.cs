@@ -1,6 +1,10 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 using Partitioned.Coordination;
 
 namespace Partitioned.Clustering;
+#endif
 
 /// <summary>A request was addressed to a partition that has no live endpoint (it is lost, failed, stopped or not yet registered).</summary>
 public sealed class PartitionUnavailableException : PartitionedException

@@ -1,6 +1,10 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 using Partitioned.Coordination;
 
 namespace Partitioned.Clustering;
+#endif
 
 /// <summary>A scatter-gather query with <see cref="ScatterOptions.RequireAll"/> had partitions that failed. The message names each and why.</summary>
 public sealed class ScatterFailedException : PartitionedException

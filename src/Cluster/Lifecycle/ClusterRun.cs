@@ -63,6 +63,8 @@ internal sealed partial class ClusterRun<TRow, TResult>
                 BindAddress = options.CoordinatorBindAddress,
                 AdvertisedHost = options.CoordinatorAdvertisedHost,
                 Port = options.CoordinatorPort,
+                GrpcPort = options.CoordinatorGrpcPort,
+                ClientKeys = options.ClientKeys,
                 HealthCheckInterval = options.HealthCheckInterval,
                 HealthCheckTimeout = options.HealthCheckTimeout,
                 UnhealthyThreshold = options.UnhealthyThreshold,

@@ -1,6 +1,10 @@
 using System.Collections.Immutable;
 
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Coordination;
+#endif
 
 /// <summary>
 /// An immutable, versioned view of every partition. Each change to the directory produces a new snapshot

@@ -1,4 +1,8 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Coordination;
+#endif
 
 /// <summary>One change of the directory: the entry before and after, and the whole directory after.</summary>
 /// <param name="Kind">What happened (to the replica in <see cref="Replica"/>).</param>

@@ -1,4 +1,8 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Coordination;
+#endif
 
 /// <summary>What happened to a partition in a <see cref="PartitionChange"/>.</summary>
 public enum PartitionChangeKind

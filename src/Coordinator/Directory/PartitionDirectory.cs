@@ -388,6 +388,7 @@ public sealed partial class PartitionDirectory
         var snapshot = new DirectorySnapshot(_current.Version + 1, _current.Partitions.SetItem(previous.Partition, partitionEntry));
         Volatile.Write(ref _current, snapshot);
         var change = new PartitionChange(kind, previous, partitionEntry, snapshot) { Replica = updated, PreviousReplica = before };
+        Remember(change);
         foreach (var watcher in _watchers)
         {
             watcher.Writer.TryWrite(change);

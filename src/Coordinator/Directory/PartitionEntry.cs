@@ -1,6 +1,10 @@
 using System.Collections.Immutable;
 
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Coordination;
+#endif
 
 /// <summary>
 /// One partition in a <see cref="DirectorySnapshot"/>. Immutable. With several replicas, the partition-level fields

@@ -1,4 +1,8 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Coordination;
+#endif
 
 /// <summary>Where a partition stands in the coordinator's directory.</summary>
 public enum PartitionState

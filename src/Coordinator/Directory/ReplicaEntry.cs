@@ -1,4 +1,8 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Coordination;
+#endif
 
 /// <summary>One replica of a partition in a <see cref="DirectorySnapshot"/>: its own attempt line. Immutable.</summary>
 /// <param name="Replica">The replica index, from 0 to the cluster's replica count minus 1.</param>

@@ -1,4 +1,7 @@
+using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -19,17 +22,24 @@ public sealed partial class Coordinator : IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _stopping;
 
-    private Coordinator(WebApplication app, PartitionDirectory directory, PartitionHealthMonitor health, Uri address, ILogger logger)
+    private Coordinator(WebApplication app, PartitionDirectory directory, PartitionHealthMonitor health, Uri address, Uri? grpcAddress, ILogger logger)
     {
         _app = app;
         Directory = directory;
         _health = health;
         Address = address;
+        GrpcAddress = grpcAddress;
         _logger = logger;
     }
 
     /// <summary>The address the coordinator listens on (port resolved), which partitions register with.</summary>
     public Uri Address { get; }
+
+    /// <summary>
+    /// The coordinator's HTTP/2-only listener, serving the gRPC directory service (<c>protos/partitioned/v1/directory.proto</c>)
+    /// to clients holding the token or a client key; null when <see cref="CoordinatorOptions.GrpcPort"/> is -1.
+    /// </summary>
+    public Uri? GrpcAddress { get; }
 
     /// <summary>The partition directory this coordinator serves.</summary>
     public PartitionDirectory Directory { get; }
@@ -48,18 +58,46 @@ public sealed partial class Coordinator : IAsyncDisposable
 
         var builder = KestrelApp.CreateBuilder("Partitioned.Coordinator", loggerFactory, bindAddress, options.Port, drainTimeout: TimeSpan.FromSeconds(2));
 
+        // Cleartext HTTP/2 (gRPC without TLS) needs an HTTP/2-only listener: Kestrel does not negotiate h2c on one
+        // that also speaks HTTP/1.1, and the JSON protocol stays on HTTP/1.1 for every existing peer.
+        ListenOptions? grpcListener = null;
+        if (options.GrpcPort >= 0)
+        {
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(bindAddress, options.GrpcPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                grpcListener = listen;
+            }));
+        }
+
         // Extra routes (CoordinatorOptions.Endpoints) find the directory by injection.
+        var access = new CoordinatorAccess(options.Token, options.ClientKeys);
         builder.Services.AddSingleton(directory);
+        builder.Services.AddSingleton(access);
+        // No catch-all for unknown gRPC services: it would match every two-segment path, so a known JSON route called
+        // with the wrong method would get 404 instead of routing's 405.
+        builder.Services.AddGrpc(grpc => grpc.IgnoreUnknownServices = true);
         var app = builder.Build();
         CoordinatorEndpoints.UseNotFoundProblems(app);
         app.UseMethodNotAllowedProblems();
-        CoordinatorEndpoints.Map(app, directory, options);
+        Uri? grpcAddress = null;
+        CoordinatorEndpoints.Map(app, directory, options, access, () => grpcAddress);
+        app.MapGrpcService<DirectoryGrpcService>();
 
         Uri address;
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             address = KestrelApp.GetBoundAddress(app, options.AdvertisedHost);
+            if (grpcListener is { IPEndPoint: { } bound })
+            {
+                // Kestrel writes the port it bound back into the listen options; the host is the one peers dial.
+                grpcAddress = new UriBuilder(address) { Port = bound.Port }.Uri;
+                if (address.Port == bound.Port)
+                {
+                    throw new InvalidOperationException("The coordinator's gRPC listener reported the JSON listener's port.");
+                }
+            }
         }
         catch
         {
@@ -70,7 +108,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         var health = new PartitionHealthMonitor(directory, options, loggerFactory.CreateLogger<PartitionHealthMonitor>());
         health.Start();
         Log.Started(logger, address, options.PartitionCount);
-        return new Coordinator(app, directory, health, address, logger);
+        return new Coordinator(app, directory, health, address, grpcAddress, logger);
     }
 
     /// <summary>

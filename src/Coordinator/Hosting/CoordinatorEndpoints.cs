@@ -6,17 +6,24 @@ using Partitioned.Shared;
 
 namespace Partitioned.Coordination;
 
-/// <summary>The coordinator's routes. Every one under <c>/v1</c> requires the cluster token.</summary>
+/// <summary>
+/// The coordinator's routes. Every one under <c>/v1</c> requires the cluster token, except the read-only ones
+/// (<c>GET /v1/hosts</c>, <c>/v1/status</c>, <c>/v1/client</c>), which also take a client key.
+/// </summary>
 internal static class CoordinatorEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, PartitionDirectory directory, CoordinatorOptions options)
+    public static void Map(IEndpointRouteBuilder app, PartitionDirectory directory, CoordinatorOptions options, CoordinatorAccess access, Func<Uri?> grpcAddress)
     {
-        var v1 = app.MapGroup("/v1").AddEndpointFilter(new ClusterTokenFilter(options.Token));
+        var read = app.MapGroup("/v1").AddEndpointFilter(new CoordinatorAccessFilter(access, allowClientKeys: true));
+        read.MapGet("/hosts", () => Results.Json(ToHosts(directory.Current), ProtocolJson.Options));
+        read.MapGet("/status", () => Results.Json(ToStatus(directory), ProtocolJson.Options));
+        read.MapGet("/client", () => Results.Json(
+            new ClientDiscoveryResponse(directory.Id, directory.Current.Version, directory.Current.PartitionCount, grpcAddress()?.ToString()),
+            ProtocolJson.Options));
 
+        var v1 = app.MapGroup("/v1").AddEndpointFilter(new CoordinatorAccessFilter(access, allowClientKeys: false));
         v1.MapPost("/register", (HttpRequest request, CancellationToken cancellationToken) => RegisterAsync(request, directory, cancellationToken));
         v1.MapPost("/failures", (HttpRequest request, CancellationToken cancellationToken) => ReportFailureAsync(request, directory, cancellationToken));
-        v1.MapGet("/hosts", () => Results.Json(ToHosts(directory.Current), ProtocolJson.Options));
-        v1.MapGet("/status", () => Results.Json(ToStatus(directory), ProtocolJson.Options));
 
         foreach (var map in options.Endpoints)
         {
@@ -35,7 +42,7 @@ internal static class CoordinatorEndpoints
         if (context.Response.StatusCode == StatusCodes.Status404NotFound && !context.Response.HasStarted && context.GetEndpoint() is null)
         {
             await Problems.NotFound(
-                $"No coordinator route {context.Request.Method} {context.Request.Path}. Routes: POST /v1/register, POST /v1/failures, GET /v1/hosts, GET /v1/status.")
+                $"No coordinator route {context.Request.Method} {context.Request.Path}. Routes: POST /v1/register, POST /v1/failures, GET /v1/hosts, GET /v1/status, GET /v1/client.")
                 .ExecuteAsync(context).ConfigureAwait(false);
         }
     });

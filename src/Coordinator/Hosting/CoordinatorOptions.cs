@@ -16,6 +16,19 @@ public sealed class CoordinatorOptions
     /// <summary>The cluster's secret; every <c>/v1</c> route requires it. Required.</summary>
     public required ClusterToken Token { get; init; }
 
+    /// <summary>
+    /// Read-only keys for clients in other processes (see <see cref="ClientKey"/>). Default none: only the cluster token
+    /// opens the coordinator.
+    /// </summary>
+    public IReadOnlyList<ClientKey> ClientKeys { get; init; } = [];
+
+    /// <summary>
+    /// The port of the coordinator's HTTP/2-only listener, which serves the gRPC directory service (cleartext HTTP/2
+    /// needs a listener of its own: Kestrel does not negotiate h2c on a listener that also speaks HTTP/1.1). 0 (the
+    /// default) lets the OS choose; <c>GET /v1/client</c> says which. -1 turns the gRPC listener off.
+    /// </summary>
+    public int GrpcPort { get; init; }
+
     /// <summary>The IP address to listen on. Default <c>127.0.0.1</c>; use <c>0.0.0.0</c> for partitions on other machines.</summary>
     public string BindAddress { get; init; } = "127.0.0.1";
 
@@ -55,6 +68,8 @@ public sealed class CoordinatorOptions
         validation.Require(Token is not null, $"{nameof(Token)} is required: pass ClusterToken.Create().");
         validation.RequireBindAddress(nameof(BindAddress), BindAddress);
         validation.RequirePort(nameof(Port), Port);
+        validation.Require(GrpcPort == -1 || GrpcPort is >= 0 and <= 65535, $"{nameof(GrpcPort)} must be -1 (off), 0 (any free port) or a port up to 65535 (was {GrpcPort}).");
+        validation.Require(ClientKeys is not null && ClientKeys.All(static k => k is not null), $"{nameof(ClientKeys)} must not be null or hold null keys.");
         validation.Require(HealthCheckInterval > TimeSpan.Zero, $"{nameof(HealthCheckInterval)} must be positive (was {HealthCheckInterval}).");
         validation.Require(HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive (was {HealthCheckTimeout}).");
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");

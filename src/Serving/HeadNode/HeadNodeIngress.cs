@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
@@ -31,6 +34,9 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     private Task _sweeper = Task.CompletedTask;
     private long _nextId;
 
+    // Opens the partitions' request streams; handed out only through the coordinator's token-protected /v1/serving.
+    private readonly ClusterToken _streamKey = ClusterToken.Create();
+
     public HeadNodeIngress(ServingOptions options, ILoggerFactory loggerFactory, TimeProvider time)
     {
         _options = options;
@@ -42,19 +48,47 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
 
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The HTTP/2-only listener partitions hold their request streams to, or null with the long-poll transport.</summary>
+    public Uri? StreamAddress { get; private set; }
+
     /// <summary>Starts taking client requests; partitions of the cluster with <paramref name="directory"/> serve them.</summary>
     public async Task StartAsync(PartitionDirectory directory, CancellationToken cancellationToken)
     {
         _directory = directory;
         KestrelApp.TryParseBindAddress(_options.BindAddress, out var address);
         var builder = KestrelApp.CreateBuilder("Partitioned.HeadNode", _loggerFactory, address, _options.Port, drainTimeout: _options.Deadline);
+        ListenOptions? streams = null;
+        if (_options.HeadNodeTransport == HeadNodeTransport.GrpcStream)
+        {
+            // Partitions' streams on a listener of their own: cleartext HTTP/2 needs an HTTP/2-only endpoint, and the
+            // client-facing /serve routes stay HTTP/1.1 and HTTP/2 as before.
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                streams = listen;
+            }));
+            // No catch-all for unknown gRPC services: it would match every two-segment path, so a known JSON route called
+            // with the wrong method would get 404 instead of routing's 405.
+            builder.Services.AddGrpc(grpc => grpc.IgnoreUnknownServices = true);
+            builder.Services.AddSingleton(this);
+        }
+
         var app = builder.Build();
         app.UseMethodNotAllowedProblems();
         app.MapPost("/serve/{name}", ServeAsync);
+        if (streams is not null)
+        {
+            app.MapGrpcService<HeadNodeStreamService>();
+        }
+
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             Address = KestrelApp.GetBoundAddress(app, advertisedHost: null);
+            if (streams is { IPEndPoint: { } bound })
+            {
+                StreamAddress = new UriBuilder(Address) { Port = bound.Port }.Uri;
+            }
         }
         catch
         {
@@ -69,7 +103,10 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     /// <summary>The routes partitions call, mapped into the coordinator's token-protected <c>/v1</c> group.</summary>
     public void MapPartitionRoutes(IEndpointRouteBuilder v1)
     {
-        v1.MapGet("/serving", () => Results.Json(new HeadNodeInfo([.. _queues.Keys]), ProtocolJson.Options));
+        v1.MapGet("/serving", () => _options.HeadNodeTransport == HeadNodeTransport.GrpcStream && StreamAddress is null
+            // The ingress starts once every partition serves: until its stream listener is up, partitions ask again.
+            ? Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Head node starting", detail: "The head node's stream listener is not up yet; ask again.")
+            : Results.Json(new HeadNodeInfo([.. _queues.Keys], StreamAddress?.ToString(), StreamAddress is null ? null : _streamKey.Value), ProtocolJson.Options));
         v1.MapPost("/serving/{service}/pull", (Delegate)PullAsync);
         v1.MapPost("/serving/replies", (Delegate)RepliesAsync);
     }

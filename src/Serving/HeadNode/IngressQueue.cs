@@ -9,6 +9,7 @@ internal sealed class IngressQueue(int capacity)
     private readonly LinkedList<IngressRequest> _waiting = new();
     private TaskCompletionSource _arrived = NewSignal();
     private bool _watched;
+    private readonly Queue<IParkedStream> _parked = new();
 
     /// <summary>Completes when a request arrives (take the task under the lock, await it outside).</summary>
     public Task Arrival
@@ -72,9 +73,29 @@ internal sealed class IngressQueue(int capacity)
         return arrival.IsCompleted;
     }
 
+    /// <summary>
+    /// Parks an idle stream (one with credit and nothing to send) until a request arrives. Each arrival wakes one parked
+    /// stream, the one idle longest, instead of every waiter: with several partitions, one request wakes one writer.
+    /// Called under the ingress's lock, as every other member.
+    /// </summary>
+    public void Park(IParkedStream stream) => _parked.Enqueue(stream);
+
+    /// <summary>Wakes the next parked stream that is still open (a stream that closed passes its wake on this way).</summary>
+    public void WakeParked()
+    {
+        while (_parked.TryDequeue(out var stream))
+        {
+            if (stream.TryUnpark())
+            {
+                return;
+            }
+        }
+    }
+
     // Under load nobody waits (pulls find work at once): then arrivals cost no allocation.
     private void Signal()
     {
+        WakeParked();
         if (!_watched)
         {
             return;

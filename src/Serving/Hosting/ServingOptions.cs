@@ -11,6 +11,13 @@ public sealed record ServingOptions
     /// <summary>The IP address the front listens on. Default <c>127.0.0.1</c>.</summary>
     public string BindAddress { get; init; } = "127.0.0.1";
 
+    /// <summary>
+    /// How partitions take work from the head node (head-node mode only). Default <see cref="HeadNodeTransport.GrpcStream"/>:
+    /// one gRPC bidi stream per partition and service. <see cref="HeadNodeTransport.HttpLongPoll"/> keeps the JSON long
+    /// polls, for partitions that speak HTTP/1.1 only (a partition server written in another language).
+    /// </summary>
+    public HeadNodeTransport HeadNodeTransport { get; init; } = HeadNodeTransport.GrpcStream;
+
     /// <summary>The front's port; 0 (default) for any free port.</summary>
     public int Port { get; init; }
 
@@ -38,6 +45,7 @@ public sealed record ServingOptions
         validation.Require(LoadBalancingPolicies.All.Contains(LoadBalancing), $"{nameof(LoadBalancing)} must be one of {string.Join(", ", LoadBalancingPolicies.All)} (was '{LoadBalancing}').");
         validation.Require(Mode != ServingMode.HeadNode || Services is { Count: > 0 }, $"{nameof(Services)} must name at least one service in head-node mode.");
         validation.Require(Services is null || Services.Distinct(StringComparer.Ordinal).Count() == Services.Count, $"{nameof(Services)} names a service twice; names must be unique.");
+        validation.Require(Enum.IsDefined(HeadNodeTransport), $"{nameof(HeadNodeTransport)} must be {nameof(HeadNodeTransport.GrpcStream)} or {nameof(HeadNodeTransport.HttpLongPoll)} (was {(int)HeadNodeTransport}).");
         validation.Require(Deadline > TimeSpan.Zero, $"{nameof(Deadline)} must be positive (was {Deadline}).");
         validation.Require(QueueCapacity >= 1, $"{nameof(QueueCapacity)} must be at least 1 (was {QueueCapacity}).");
         validation.Require(MaxRequestBodySize is >= 1 and <= RequestBody.MaxLimit, $"{nameof(MaxRequestBodySize)} must be between 1 byte and 1 GiB (was {MaxRequestBodySize}).");

@@ -1,6 +1,10 @@
 using System.Net.Sockets;
 
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Serving;
+#endif
 
 /// <summary>
 /// Client-side load balancing: each request goes to the partition replica the balancer picks. A connection that

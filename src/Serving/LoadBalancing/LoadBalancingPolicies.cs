@@ -1,4 +1,8 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Serving;
+#endif
 
 /// <summary>The built-in load-balancing policies, chosen by name (for example from configuration).</summary>
 public static class LoadBalancingPolicies

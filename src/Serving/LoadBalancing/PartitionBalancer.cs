@@ -1,6 +1,10 @@
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 using Partitioned.Coordination;
 
 namespace Partitioned.Serving;
+#endif
 
 /// <summary>
 /// Picks a live partition replica for each request by a policy (see <see cref="LoadBalancingPolicies"/>), skipping
@@ -176,7 +180,7 @@ public sealed class PartitionBalancer
     /// Like <see cref="CreateClient(HttpMessageHandler?)"/>; with <paramref name="idempotent"/> true, a request whose
     /// replica failed before answering is sent once more to another replica (of any partition: requests through a
     /// balancer are not bound to a partition). Use it only for idempotent services
-    /// (<see cref="ServiceOptions.Idempotent"/>): the failed replica may have processed the request.
+    /// (<c>ServiceOptions.Idempotent</c>): the failed replica may have processed the request.
     /// </summary>
     public HttpClient CreateClient(HttpMessageHandler? inner, bool idempotent) =>
         new(new BalancingHandler(this, inner ?? new SocketsHttpHandler(), idempotent))

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Partitioned.Shared;
 
@@ -10,7 +11,7 @@ namespace Partitioned.Serving;
 /// partition hosts, pull batches of them (long poll), queue them here, and answer through the reply router.
 /// Pulls only as many as the local queue has room for; stops pulling when the partition starts stopping.
 /// </summary>
-internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient coordinator, ILogger logger)
+internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient coordinator, ILogger logger, ILogger streamLogger)
 {
     private static readonly TimeSpan s_firstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(1);
@@ -24,7 +25,35 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
             Log.Pulling(logger, service.Name);
         }
 
+        if (info is { GrpcAddress: { } address, StreamKey: { } key })
+        {
+            // One HTTP/2 connection carries every service's stream; pings find a dead ingress when no request flows.
+            using var handler = new SocketsHttpHandler
+            {
+                KeepAlivePingDelay = TimeSpan.FromSeconds(5),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+                EnableMultipleHttp2Connections = true,
+            };
+            using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = false });
+            var stream = new HeadNodeStream(feature, channel, key, streamLogger);
+            await Task.WhenAll(pulled.Select(service => FinishAsync(service, stream.RunAsync(service, cancellationToken)))).ConfigureAwait(false);
+            return;
+        }
+
         await Task.WhenAll(pulled.Select(service => PullLoopAsync(service, cancellationToken))).ConfigureAwait(false);
+    }
+
+    private static async Task FinishAsync(IServiceEndpoint service, Task streaming)
+    {
+        try
+        {
+            await streaming.ConfigureAwait(false);
+        }
+        finally
+        {
+            // No more requests come: answers still to come go out on their own.
+            service.Outbox.Close();
+        }
     }
 
     /// <summary>
@@ -42,6 +71,13 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
                 if (response.StatusCode == HttpStatusCode.NotFound)
                 {
                     return null;
+                }
+
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                {
+                    // The head node is starting (it starts once every partition serves): expected, so no warning.
+                    await Task.Delay(backoff.Next(), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    continue;
                 }
 
                 response.EnsureSuccessStatusCode();

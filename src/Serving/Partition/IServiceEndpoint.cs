@@ -16,6 +16,9 @@ internal interface IServiceEndpoint
     /// <summary>Completes when <see cref="PullRoom"/> may have grown (a request finished).</summary>
     Task WaitForPullRoomAsync(CancellationToken cancellationToken);
 
+    /// <summary>Completes when a request finished and so freed room (arm it before reading <see cref="PullRoom"/>).</summary>
+    Task RoomFreed { get; }
+
     /// <summary>Answers to head-node requests, waiting for the next pull.</summary>
     IngressOutbox Outbox { get; }
 

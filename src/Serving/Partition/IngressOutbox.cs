@@ -12,6 +12,7 @@ internal sealed class IngressOutbox(IReplyChannel router) : IReplyChannel
 {
     private readonly ConcurrentQueue<(Uri ReplyTo, WireReply Reply)> _waiting = new();
     private int _pullsUnderWay;
+    private TaskCompletionSource? _signal;
 
     public void Send(Uri replyTo, WireReply reply)
     {
@@ -22,6 +23,7 @@ internal sealed class IngressOutbox(IReplyChannel router) : IReplyChannel
         }
 
         _waiting.Enqueue((replyTo, reply));
+        Signal();
 
         // A pull may have started (and taken what was waiting) between the check above and the enqueue.
         if (Volatile.Read(ref _pullsUnderWay) > 0)
@@ -44,6 +46,46 @@ internal sealed class IngressOutbox(IReplyChannel router) : IReplyChannel
     }
 
     public void EndPull() => Interlocked.Decrement(ref _pullsUnderWay);
+
+    /// <summary>
+    /// Completes when an answer was queued after this call (a head-node stream's writer arms it, then takes what
+    /// waits, then waits on it: an answer queued in between is not missed).
+    /// </summary>
+    public Task Waiting
+    {
+        get
+        {
+            var signal = Volatile.Read(ref _signal);
+            if (signal is not null)
+            {
+                return signal.Task;
+            }
+
+            var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return (Interlocked.CompareExchange(ref _signal, created, null) ?? created).Task;
+        }
+    }
+
+    /// <summary>Takes every answer waiting, for a head-node stream to send (without counting as a pull).</summary>
+    public List<WireReply> TakeWaiting()
+    {
+        var replies = new List<WireReply>();
+        while (_waiting.TryDequeue(out var item))
+        {
+            replies.Add(item.Reply);
+        }
+
+        return replies;
+    }
+
+    // The common case (no stream writer waits) costs one read.
+    private void Signal()
+    {
+        if (Volatile.Read(ref _signal) is not null && Interlocked.Exchange(ref _signal, null) is { } signal)
+        {
+            signal.TrySetResult();
+        }
+    }
 
     /// <summary>From now on every answer goes straight to the router (the puller stopped), and so do those waiting.</summary>
     public void Close()

@@ -81,6 +81,17 @@ internal sealed partial class ServiceHost<TRequest, TReply> : IServiceEndpoint, 
         await signal.Task.WaitAsync(TimeSpan.FromMilliseconds(250), _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
+    public Task RoomFreed
+    {
+        get
+        {
+            lock (_roomGate)
+            {
+                return (_roomFreed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+    }
+
     public IngressOutbox Outbox { get; private set; } = null!;
 
     public void Start(ServingFeature feature)

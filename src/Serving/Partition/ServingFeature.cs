@@ -65,7 +65,7 @@ internal sealed class ServingFeature : IPartitionFeature
             service.Start(this);
         }
 
-        var puller = new HeadNodePuller(this, _coordinator, context.LoggerFactory.CreateLogger<HeadNodePuller>());
+        var puller = new HeadNodePuller(this, _coordinator, context.LoggerFactory.CreateLogger<HeadNodePuller>(), context.LoggerFactory.CreateLogger<HeadNodeStream>());
         _puller = Task.Run(() => puller.RunAsync(_services, context.Stopping), CancellationToken.None);
         return Task.CompletedTask;
     }

@@ -39,15 +39,21 @@ public sealed partial class PackedFeed : IDisposable
         }
     }
 
-    /// <summary>A NuGet.config that sees the feed and nothing else.</summary>
+    /// <summary>A NuGet.config that sees the feed and the packages' own dependencies, and nothing else.</summary>
     public Task WriteNuGetConfigAsync(string folder) => File.WriteAllTextAsync(Path.Combine(folder, "NuGet.config"), $"""
         <configuration>
           <packageSources>
             <clear />
             <add key="local" value="{Feed}" />
+            <add key="dependencies" value="{s_dependencies}" />
           </packageSources>
         </configuration>
         """);
+
+    // The packages' own dependencies (Grpc.AspNetCore.Server, Grpc.Net.Client, Google.Protobuf), as nuget.org would give
+    // them: from this machine's NuGet cache, where the solution's restore put them. Offline, like the rest of the test.
+    private static readonly string s_dependencies = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
     public void Dispose()
     {

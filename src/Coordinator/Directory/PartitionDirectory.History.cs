@@ -1,0 +1,60 @@
+using System.Threading.Channels;
+
+namespace Partitioned.Coordination;
+
+public sealed partial class PartitionDirectory
+{
+    /// <summary>How many recent changes the directory keeps so a watcher that lost its stream can resume.</summary>
+    internal const int HistoryCapacity = 1024;
+
+    // The most recent changes, oldest first, at most HistoryCapacity. Written under the lock (by Apply).
+    private readonly Queue<PartitionChange> _history = new();
+
+    /// <summary>Identifies this directory instance: versions are only comparable between watchers of the same id.</summary>
+    public string Id { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>
+    /// Subscribes to changes after <paramref name="afterVersion"/>. When that version is still in the retained history
+    /// (or is the current version), the returned stream starts with the retained changes after it and continues with
+    /// new ones, so the caller misses and repeats nothing; otherwise (null, too old, or from the future) it gets the
+    /// current snapshot to start from, and the stream holds every change after that snapshot.
+    /// </summary>
+    internal (DirectorySnapshot? Reset, IAsyncEnumerable<PartitionChange> Changes) Subscribe(long? afterVersion, CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateUnbounded<PartitionChange>(new UnboundedChannelOptions { SingleReader = true });
+        DirectorySnapshot? reset = null;
+        lock (_gate)
+        {
+            var oldest = _history.TryPeek(out var first) ? first.Snapshot.Version - 1 : _current.Version;
+            if (afterVersion is { } after && after >= oldest && after <= _current.Version)
+            {
+                foreach (var change in _history)
+                {
+                    if (change.Snapshot.Version > after)
+                    {
+                        channel.Writer.TryWrite(change);
+                    }
+                }
+            }
+            else
+            {
+                reset = _current;
+            }
+
+            _watchers.Add(channel);
+        }
+
+        return (reset, ReadWatchAsync(channel, cancellationToken));
+    }
+
+    // Called under the lock, by Apply.
+    private void Remember(PartitionChange change)
+    {
+        if (_history.Count == HistoryCapacity)
+        {
+            _history.Dequeue();
+        }
+
+        _history.Enqueue(change);
+    }
+}
