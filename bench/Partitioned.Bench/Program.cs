@@ -11,7 +11,7 @@ if (PartitionWorker.IsWorkerProcess)
 }
 
 // Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [remote-watch] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
-//                          [--only <target name part>] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
+//                          [--only <target name part>[,<part>...]] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
 //                          [--no-slurm] (lifecycle: skip the Slurm runner, which starts the local Slurm cluster as root)
 //                          [--r2r-worker <published app>] (lifecycle: also the process runner with this ReadyToRun build as the worker)
 var benchFolder = Option("--bench-folder") ?? "bench";

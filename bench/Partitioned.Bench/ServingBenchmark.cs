@@ -25,7 +25,9 @@ internal static class ServingBenchmark
         ];
         if (settings.Only is { } only)
         {
-            targets = [.. targets.Where(t => t.Name.Contains(only, StringComparison.OrdinalIgnoreCase) || t.Name == Report.Baseline)];
+            // A comma-separated list of name parts: targets measured side by side with the baseline in one run.
+            var parts = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            targets = [.. targets.Where(t => t.Name == Report.Baseline || parts.Any(part => t.Name.Contains(part, StringComparison.OrdinalIgnoreCase)))];
         }
 
         var rows = new List<ServingRow>();
