@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 
 namespace Partitioned.Client;
 
@@ -18,9 +16,8 @@ namespace Partitioned.Client;
 public sealed class PartitionDirectory
 {
     private readonly Lock _gate = new();
-    private readonly List<Channel<PartitionChange>> _watchers = [];
+    private readonly DirectoryFeed _feed = new();
     private DirectorySnapshot _current;
-    private TaskCompletionSource _nextChange = NewSignal();
 
     internal PartitionDirectory(string id, DirectorySnapshot initial)
     {
@@ -47,39 +44,11 @@ public sealed class PartitionDirectory
     /// Streams every change made after the call, in version order, until <paramref name="cancellationToken"/> fires.
     /// Each change carries the full snapshot after it.
     /// </summary>
-    public IAsyncEnumerable<PartitionChange> WatchAsync(CancellationToken cancellationToken = default)
-    {
-        var channel = Channel.CreateUnbounded<PartitionChange>(new UnboundedChannelOptions { SingleReader = true });
-        lock (_gate)
-        {
-            _watchers.Add(channel);
-        }
-
-        return ReadAsync(channel, cancellationToken);
-    }
+    public IAsyncEnumerable<PartitionChange> WatchAsync(CancellationToken cancellationToken = default) => _feed.Subscribe([], cancellationToken);
 
     /// <summary>Waits until <paramref name="condition"/> holds for the current snapshot, and returns that snapshot.</summary>
-    public async Task<DirectorySnapshot> WaitUntilAsync(Func<DirectorySnapshot, bool> condition, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(condition);
-        while (true)
-        {
-            Task next;
-            DirectorySnapshot snapshot;
-            lock (_gate)
-            {
-                snapshot = _current;
-                next = _nextChange.Task;
-            }
-
-            if (condition(snapshot))
-            {
-                return snapshot;
-            }
-
-            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task<DirectorySnapshot> WaitUntilAsync(Func<DirectorySnapshot, bool> condition, CancellationToken cancellationToken) =>
+        _feed.WaitUntilAsync(() => Current, condition, cancellationToken);
 
     /// <summary>Applies one change from the stream. Returns false (and changes nothing) when it is not the next version.</summary>
     internal bool Apply(PartitionChangeKind kind, PartitionEntry entry, int replica, long version)
@@ -149,14 +118,7 @@ public sealed class PartitionDirectory
             Replica = replica < updated.Replicas.Length ? updated.Replicas[replica] : null,
             PreviousReplica = replica < previous.Replicas.Length ? previous.Replicas[replica] : null,
         };
-        foreach (var watcher in _watchers)
-        {
-            watcher.Writer.TryWrite(change);
-        }
-
-        var signal = _nextChange;
-        _nextChange = NewSignal();
-        signal.TrySetResult();
+        _feed.Publish(change);
         return change;
     }
 
@@ -170,26 +132,6 @@ public sealed class PartitionDirectory
         PartitionState.Stopped => PartitionChangeKind.Stopped,
         _ => PartitionChangeKind.ErrorReported,
     };
-
-    private async IAsyncEnumerable<PartitionChange> ReadAsync(Channel<PartitionChange> channel, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var change in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                yield return change;
-            }
-        }
-        finally
-        {
-            lock (_gate)
-            {
-                _watchers.Remove(channel);
-            }
-        }
-    }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Records compare their replicas' arrays by reference: compare the replicas themselves.
     private static bool Same(PartitionEntry a, PartitionEntry b) =>

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 
 namespace Partitioned.Coordination;
 
@@ -21,30 +20,17 @@ public sealed partial class PartitionDirectory
     /// </summary>
     internal (DirectorySnapshot? Reset, IAsyncEnumerable<PartitionChange> Changes) Subscribe(long? afterVersion, CancellationToken cancellationToken)
     {
-        var channel = Channel.CreateUnbounded<PartitionChange>(new UnboundedChannelOptions { SingleReader = true });
-        DirectorySnapshot? reset = null;
         lock (_gate)
         {
+            // Under the lock: no change is published between the backlog and the subscription.
             var oldest = _history.TryPeek(out var first) ? first.Snapshot.Version - 1 : _current.Version;
             if (afterVersion is { } after && after >= oldest && after <= _current.Version)
             {
-                foreach (var change in _history)
-                {
-                    if (change.Snapshot.Version > after)
-                    {
-                        channel.Writer.TryWrite(change);
-                    }
-                }
-            }
-            else
-            {
-                reset = _current;
+                return (null, _feed.Subscribe([.. _history.Where(change => change.Snapshot.Version > after)], cancellationToken));
             }
 
-            _watchers.Add(channel);
+            return (_current, _feed.Subscribe([], cancellationToken));
         }
-
-        return (reset, ReadWatchAsync(channel, cancellationToken));
     }
 
     // Called under the lock, by Apply.

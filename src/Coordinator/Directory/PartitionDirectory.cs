@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Partitioned.Shared;
@@ -23,7 +21,7 @@ public sealed partial class PartitionDirectory
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly List<Channel<PartitionChange>> _watchers = [];
+    private readonly DirectoryFeed _feed = new();
     private readonly long[] _lastSeenTicks;
 
     // Per partition and replica, the attempt the driver launched or assigned last (-1: none announced, so any newer
@@ -35,7 +33,6 @@ public sealed partial class PartitionDirectory
     // The server version each admitted attempt runs, shown once it registers.
     private readonly Dictionary<(int Partition, int Attempt), int> _versions = [];
     private DirectorySnapshot _current;
-    private TaskCompletionSource _nextChange = NewSignal();
 
     /// <summary>Creates a directory of <paramref name="partitionCount"/> pending partitions, one replica each.</summary>
     public PartitionDirectory(int partitionCount, TimeProvider? timeProvider = null, ILogger? logger = null)
@@ -69,16 +66,7 @@ public sealed partial class PartitionDirectory
     /// <summary>How many replicas every partition has.</summary>
     public int ReplicaCount { get; }
 
-    internal int WatcherCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _watchers.Count;
-            }
-        }
-    }
+    internal int WatcherCount => _feed.WatcherCount;
 
     /// <summary>
     /// Admits an attempt the driver launched or assigned, for replica 0. From then on only that attempt of the replica
@@ -268,57 +256,11 @@ public sealed partial class PartitionDirectory
     /// Each change carries the full snapshot, so a watcher never has to combine a read with the stream.
     /// Enumerate what this returns: the subscription ends when that enumeration ends.
     /// </summary>
-    public IAsyncEnumerable<PartitionChange> WatchAsync(CancellationToken cancellationToken = default)
-    {
-        var channel = Channel.CreateUnbounded<PartitionChange>(new UnboundedChannelOptions { SingleReader = true });
-        lock (_gate)
-        {
-            _watchers.Add(channel);
-        }
-
-        return ReadWatchAsync(channel, cancellationToken);
-    }
-
-    private async IAsyncEnumerable<PartitionChange> ReadWatchAsync(Channel<PartitionChange> channel, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var change in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                yield return change;
-            }
-        }
-        finally
-        {
-            lock (_gate)
-            {
-                _watchers.Remove(channel);
-            }
-        }
-    }
+    public IAsyncEnumerable<PartitionChange> WatchAsync(CancellationToken cancellationToken = default) => _feed.Subscribe([], cancellationToken);
 
     /// <summary>Waits until <paramref name="condition"/> holds for the current snapshot, and returns that snapshot.</summary>
-    public async Task<DirectorySnapshot> WaitUntilAsync(Func<DirectorySnapshot, bool> condition, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(condition);
-        while (true)
-        {
-            Task next;
-            DirectorySnapshot snapshot;
-            lock (_gate)
-            {
-                snapshot = _current;
-                next = _nextChange.Task;
-            }
-
-            if (condition(snapshot))
-            {
-                return snapshot;
-            }
-
-            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task<DirectorySnapshot> WaitUntilAsync(Func<DirectorySnapshot, bool> condition, CancellationToken cancellationToken) =>
+        _feed.WaitUntilAsync(() => Current, condition, cancellationToken);
 
     // Changes the replica that runs <attempt>, following the rules: a stale or never-launched attempt changes nothing.
     private bool Update(int partition, int attempt, PartitionChangeKind kind, Func<ReplicaEntry, ReplicaEntry?> transform)
@@ -389,14 +331,7 @@ public sealed partial class PartitionDirectory
         Volatile.Write(ref _current, snapshot);
         var change = new PartitionChange(kind, previous, partitionEntry, snapshot) { Replica = updated, PreviousReplica = before };
         Remember(change);
-        foreach (var watcher in _watchers)
-        {
-            watcher.Writer.TryWrite(change);
-        }
-
-        var signal = _nextChange;
-        _nextChange = NewSignal();
-        signal.TrySetResult();
+        _feed.Publish(change);
         return change;
     }
 
@@ -410,6 +345,4 @@ public sealed partial class PartitionDirectory
         Log.Changed(_logger, change.Partition, change.Kind, change.Attempt, change.Snapshot.Version);
         SafeEvents.Raise(Changed, this, change, ex => Log.HandlerFailed(_logger, change.Partition, change.Kind, ex));
     }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
