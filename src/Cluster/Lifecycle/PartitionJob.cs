@@ -327,7 +327,8 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
             var placed = true;
             for (var sibling = 0; sibling < replica; sibling++)
             {
-                placed &= Line(partition, sibling) is not { } line || line.Attempt.IsEnded || line.Attempt.Node is not null;
+                // A lower sibling not launched yet is not placed yet: its line starts concurrently with this one.
+                placed &= Line(partition, sibling) is { } line && (line.Attempt.IsEnded || line.Attempt.Node is not null);
             }
 
             if (placed)
