@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Partitioned.Coordination;
@@ -16,7 +15,6 @@ namespace Partitioned.Coordination;
 /// </remarks>
 public sealed class ClientKey
 {
-    private const int RandomBytes = 32;
     private readonly byte[] _utf8;
 
     private ClientKey(string value)
@@ -29,11 +27,7 @@ public sealed class ClientKey
     public string Value { get; }
 
     /// <summary>Creates a new random key (256 bits, URL-safe Base64).</summary>
-    public static ClientKey Create()
-    {
-        var bytes = RandomNumberGenerator.GetBytes(RandomBytes);
-        return new ClientKey(Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_'));
-    }
+    public static ClientKey Create() => new(Secrets.NewValue());
 
     /// <summary>Wraps a key chosen elsewhere (for example, read from configuration).</summary>
     /// <exception cref="ArgumentException">The value is empty, shorter than 16 characters, or has whitespace or control characters.</exception>
@@ -49,13 +43,7 @@ public sealed class ClientKey
     }
 
     /// <summary>Compares a presented secret with this key in constant time.</summary>
-    public bool Matches(ReadOnlySpan<char> presented)
-    {
-        var length = Encoding.UTF8.GetByteCount(presented);
-        var buffer = length <= 256 ? stackalloc byte[length] : new byte[length];
-        Encoding.UTF8.GetBytes(presented, buffer);
-        return CryptographicOperations.FixedTimeEquals(buffer, _utf8);
-    }
+    public bool Matches(ReadOnlySpan<char> presented) => Secrets.Matches(presented, _utf8);
 
     /// <summary>Returns a placeholder, never the key.</summary>
     public override string ToString() => "ClientKey(redacted)";

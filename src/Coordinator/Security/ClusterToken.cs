@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Partitioned.Coordination;
@@ -14,7 +13,6 @@ namespace Partitioned.Coordination;
 /// </remarks>
 public sealed class ClusterToken
 {
-    private const int RandomBytes = 32;
     private readonly byte[] _utf8;
 
     private ClusterToken(string value)
@@ -30,11 +28,7 @@ public sealed class ClusterToken
     public AuthenticationHeaderValue CreateAuthorizationHeader() => new("Bearer", Value);
 
     /// <summary>Creates a new random token (256 bits, URL-safe Base64).</summary>
-    public static ClusterToken Create()
-    {
-        var bytes = RandomNumberGenerator.GetBytes(RandomBytes);
-        return new ClusterToken(Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_'));
-    }
+    public static ClusterToken Create() => new(Secrets.NewValue());
 
     /// <summary>Wraps a token received from the driver (for example by a worker process).</summary>
     /// <exception cref="ArgumentException">The value is empty or shorter than 16 characters.</exception>
@@ -50,16 +44,7 @@ public sealed class ClusterToken
     }
 
     /// <summary>Compares a presented secret with this token in constant time.</summary>
-    public bool Matches(ReadOnlySpan<char> presented)
-    {
-        var length = Encoding.UTF8.GetByteCount(presented);
-        var buffer = length <= 256 ? stackalloc byte[length] : new byte[length];
-        Encoding.UTF8.GetBytes(presented, buffer);
-
-        // FixedTimeEquals returns early only on a length mismatch, which reveals nothing useful:
-        // every token this library creates has the same length.
-        return CryptographicOperations.FixedTimeEquals(buffer, _utf8);
-    }
+    public bool Matches(ReadOnlySpan<char> presented) => Secrets.Matches(presented, _utf8);
 
     /// <summary>Returns a placeholder, never the secret.</summary>
     public override string ToString() => "ClusterToken(redacted)";
