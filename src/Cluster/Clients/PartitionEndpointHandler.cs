@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using Partitioned.Shared;
 #if PARTITIONED_CLIENT
 namespace Partitioned.Client;
 #else
@@ -60,10 +60,7 @@ internal sealed class PartitionEndpointHandler(PartitionClients owner, Partition
 
     // Nothing was sent when no connection was made; an idempotent method may be sent again whatever happened.
     private static bool IsSafeToResend(HttpRequestMessage request, HttpRequestException exception) =>
-        exception.HttpRequestError == HttpRequestError.ConnectionError
-        || exception.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused }
-        || (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head || request.Method == HttpMethod.Put || request.Method == HttpMethod.Delete || request.Method == HttpMethod.Options)
-            && request.Content is null or ByteArrayContent or ReadOnlyMemoryContent or System.Net.Http.Json.JsonContent;
+        ResendRules.IsConnectFailure(exception) || ResendRules.IsIdempotentMethod(request.Method) && ResendRules.HasResendableBody(request);
 
     // The inner handler is shared by every partition's client and disposed by its owner.
     protected override void Dispose(bool disposing)

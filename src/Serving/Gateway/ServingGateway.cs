@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -27,10 +28,10 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly WebApplication _app;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Uri Endpoint, string Name), Uri> _targets = new();
+    private readonly ConcurrentDictionary<(Uri Endpoint, string Name), Uri> _targets = new();
 
     // Services known to be idempotent, learned from their answers' header.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _idempotent = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _idempotent = new(StringComparer.Ordinal);
 
     private ServingGateway(ServingOptions options, PartitionBalancer balancer, ILoggerFactory loggerFactory, WebApplication app)
     {
@@ -133,9 +134,9 @@ internal sealed partial class ServingGateway : IAsyncDisposable
                     using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
                     deadline.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(1, deadlineAt - Environment.TickCount64)));
                     using var response = await _upstream.SendAsync(request, deadline.Token).ConfigureAwait(false);
-                    if (response.Headers.NonValidated.Contains(ServingWire.IdempotentHeader) && !_idempotent.ContainsKey(name))
+                    if (response.Headers.NonValidated.Contains(ServingWire.IdempotentHeader))
                     {
-                        _idempotent[name] = true;
+                        _idempotent.TryAdd(name, true);
                     }
 
                     // Headers are copied as they came (no typed parsing), and the length is passed on, so the answer
@@ -160,7 +161,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
                     reached = true;
                     return;
                 }
-                catch (HttpRequestException ex) when (BalancingHandler.IsConnectFailure(ex) && tries < MaxTries && !context.RequestAborted.IsCancellationRequested)
+                catch (HttpRequestException ex) when (ResendRules.IsConnectFailure(ex) && tries < MaxTries && !context.RequestAborted.IsCancellationRequested)
                 {
                     // Nothing was sent: safe to try another partition.
                     Log.Unreachable(_logger, partition, endpoint, ex.Message);

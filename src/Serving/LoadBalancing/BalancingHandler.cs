@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using Partitioned.Shared;
 
 #if PARTITIONED_CLIENT
 namespace Partitioned.Client;
@@ -34,7 +34,7 @@ internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHa
                 reached = true;
                 return response;
             }
-            catch (HttpRequestException ex) when (attempt == 1 && (IsConnectFailure(ex) || (idempotent && IsResendable(request))) && !cancellationToken.IsCancellationRequested)
+            catch (HttpRequestException ex) when (attempt == 1 && (ResendRules.IsConnectFailure(ex) || (idempotent && ResendRules.HasResendableBody(request))) && !cancellationToken.IsCancellationRequested)
             {
                 failed = host.Endpoint;
             }
@@ -44,12 +44,4 @@ internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHa
             }
         }
     }
-
-    /// <summary>True when no connection was made, so the request was certainly not sent and is safe to send elsewhere.</summary>
-    internal static bool IsConnectFailure(HttpRequestException exception) =>
-        exception.HttpRequestError == HttpRequestError.ConnectionError
-        || exception.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
-
-    // A body held in memory (or JSON serialised again on each send) can be sent again; a stream may have been read already.
-    private static bool IsResendable(HttpRequestMessage request) => request.Content is null or ByteArrayContent or ReadOnlyMemoryContent or System.Net.Http.Json.JsonContent;
 }

@@ -1,0 +1,20 @@
+using System.Net.Sockets;
+
+namespace Partitioned.Shared;
+
+/// <summary>When a request that failed may be sent again to another replica: the one rule every client-side resend follows.</summary>
+internal static class ResendRules
+{
+    /// <summary>True when no connection was made, so the request was certainly not sent and is safe to send elsewhere.</summary>
+    public static bool IsConnectFailure(HttpRequestException exception) =>
+        exception.HttpRequestError == HttpRequestError.ConnectionError
+        || exception.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
+
+    /// <summary>A body held in memory (or JSON serialised again on each send) can be sent again; a stream may have been read already.</summary>
+    public static bool HasResendableBody(HttpRequestMessage request) =>
+        request.Content is null or ByteArrayContent or ReadOnlyMemoryContent or System.Net.Http.Json.JsonContent;
+
+    /// <summary>The HTTP methods that are idempotent by definition.</summary>
+    public static bool IsIdempotentMethod(HttpMethod method) =>
+        method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Put || method == HttpMethod.Delete || method == HttpMethod.Options;
+}
