@@ -39,10 +39,21 @@ internal sealed class CoordinatorWatch : IDriverLink
         }
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Stops asking and waits for a question in flight, so the caller may then dispose the client the questions go
+    /// through. Idempotent.
+    /// </summary>
+    public async Task StopAsync()
     {
         _stop.Cancel();
-        _loop.Wait(TimeSpan.FromSeconds(1));
+        await _loop.ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        // The worker awaited StopAsync before disposing the client; this only covers a watch that was never started
+        // or a caller that returned early. It does not wait: the loop ends on the cancelled token by itself.
+        _stop.Cancel();
         _stop.Dispose();
         _gone.Dispose();
     }
@@ -72,6 +83,11 @@ internal sealed class CoordinatorWatch : IDriverLink
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The worker finished.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The client was disposed under a question in flight: the worker is finishing and no longer needs the answer.
+            // (StopAsync before disposing the client avoids this; a crash here would turn a clean exit into exit code 134.)
         }
     }
 }

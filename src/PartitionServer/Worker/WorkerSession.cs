@@ -173,6 +173,15 @@ internal sealed partial class WorkerSession
         {
             return (WorkerExitCodes.AttemptFailed, PartitionAttemptException.Describe(ex), who);
         }
+        finally
+        {
+            // The watch asks through the client: it stops before the client is disposed (the using above), or a check
+            // due in between would use a disposed client.
+            if (link is CoordinatorWatch watch)
+            {
+                await watch.StopAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     private static async Task ReportStopAsync(WorkerEnvironment environment, ClusterToken token, int attempt, IDriverLink link, ILogger logger)
