@@ -54,6 +54,15 @@ public sealed class PartitionContext
     /// <summary>The coordinator's address.</summary>
     public Uri Coordinator { get; }
 
+    /// <summary>
+    /// Labels this attempt announces when it registers; the directory shows them on its replica (and so do the
+    /// coordinator's status, its gRPC directory and remote clients). Set them in <c>InitializeAsync</c> or a feature's
+    /// start: later changes are not sent. At most 32; keys of 1 to 128 ASCII letters, digits, '-', '_', '.' and '/'
+    /// (prefix your own, as in <c>myapp/shard-range</c>; <c>partitioned.</c> keys belong to this library); values up
+    /// to 4,096 characters. Labels that break these rules fail the attempt before it registers.
+    /// </summary>
+    public IDictionary<string, string> Labels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>This server's own base address, once it listens (null before).</summary>
     public Uri? Endpoint { get; internal set; }
 

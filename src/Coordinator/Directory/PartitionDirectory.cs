@@ -120,7 +120,8 @@ public sealed partial class PartitionDirectory
     /// <param name="attempt">The attempt number.</param>
     /// <param name="endpoint">Where its server listens.</param>
     /// <param name="node">The node it runs on, if it said.</param>
-    internal RegistrationOutcome Register(int partition, int attempt, Uri endpoint, string? node = null)
+    /// <param name="labels">The labels it announced, if any (already checked).</param>
+    internal RegistrationOutcome Register(int partition, int attempt, Uri endpoint, string? node = null, IReadOnlyDictionary<string, string>? labels = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentOutOfRangeException.ThrowIfNegative(attempt);
@@ -162,7 +163,16 @@ public sealed partial class PartitionDirectory
                 var kind = replica.Endpoint is null ? PartitionChangeKind.Registered
                     : attempt > replica.Attempt || replica.Endpoint != endpoint ? PartitionChangeKind.Replaced
                     : PartitionChangeKind.Recovered;
-                var updated = replica with { State = PartitionState.Serving, Attempt = attempt, Endpoint = endpoint, Node = node, Since = _time.GetUtcNow(), Version = _versions.GetValueOrDefault((partition, attempt), replica.Version) };
+                var updated = replica with
+                {
+                    State = PartitionState.Serving,
+                    Attempt = attempt,
+                    Endpoint = endpoint,
+                    Node = node,
+                    Since = _time.GetUtcNow(),
+                    Version = _versions.GetValueOrDefault((partition, attempt), replica.Version),
+                    Labels = labels is null or { Count: 0 } ? ReplicaEntry.EmptyLabels : new Dictionary<string, string>(labels, StringComparer.Ordinal),
+                };
                 Volatile.Write(ref _lastSeenTicks[partition], updated.Since.UtcTicks);
                 change = Apply(kind, entry, replicaIndex, updated);
                 var replaced = replica.Endpoint is null ? null : new PartitionEntry(partition, replica.State, replica.Attempt, replica.Endpoint, replica.LastError, replica.Since) { Node = replica.Node };

@@ -19,6 +19,14 @@ public sealed record ReplicaEntry(int Replica, PartitionState State, int Attempt
     /// <summary>The version of the server definition the replica's latest attempt runs (0 until a rolling update).</summary>
     public int Version { get; init; }
 
+    /// <summary>
+    /// The labels the registered attempt announced (<c>PartitionContext.Labels</c>); empty when none. For example
+    /// the serving layer names the services that may be sent again to another replica.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = EmptyLabels;
+
+    internal static IReadOnlyDictionary<string, string> EmptyLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>The endpoint when it is live, otherwise null.</summary>
     public Uri? LiveEndpoint => State == PartitionState.Serving ? Endpoint : null;
 }

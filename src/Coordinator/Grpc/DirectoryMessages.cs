@@ -48,7 +48,7 @@ internal static class DirectoryMessages
         };
         foreach (var replica in entry.Replicas)
         {
-            message.Replicas.Add(new V1.ReplicaEntry
+            var replicaMessage = new V1.ReplicaEntry
             {
                 Replica = replica.Replica,
                 State = ToMessage(replica.State),
@@ -58,7 +58,13 @@ internal static class DirectoryMessages
                 SinceUnixMs = replica.Since.ToUnixTimeMilliseconds(),
                 Node = replica.Node ?? string.Empty,
                 Version = replica.Version,
-            });
+            };
+            foreach (var (key, value) in replica.Labels)
+            {
+                replicaMessage.Labels[key] = value;
+            }
+
+            message.Replicas.Add(replicaMessage);
         }
 
         return message;

@@ -70,7 +70,12 @@ internal static class CoordinatorEndpoints
             return Problems.BadRequest("node must be a node name of 1 to 255 characters without control characters, or absent.");
         }
 
-        var outcome = directory.Register(registration.Partition, registration.Attempt, endpoint, registration.Node);
+        if (PartitionLabels.Check(registration.Labels) is { Count: > 0 } labelProblems)
+        {
+            return Problems.BadRequest(string.Join(" ", labelProblems));
+        }
+
+        var outcome = directory.Register(registration.Partition, registration.Attempt, endpoint, registration.Node, registration.Labels);
         return outcome.Result switch
         {
             RegistrationResult.Accepted or RegistrationResult.AlreadyRegistered => Results.Json(
@@ -150,7 +155,10 @@ internal static class CoordinatorEndpoints
                 p.LastError,
                 p.Node)
             {
-                Replicas = [.. p.Replicas.Select(static r => new ReplicaStatus(r.Replica, r.State.ToString().ToLowerInvariant(), r.Attempt < 0 ? null : r.Attempt, r.Endpoint?.ToString(), r.LastError, r.Node, r.Version))],
+                Replicas = [.. p.Replicas.Select(static r => new ReplicaStatus(r.Replica, r.State.ToString().ToLowerInvariant(), r.Attempt < 0 ? null : r.Attempt, r.Endpoint?.ToString(), r.LastError, r.Node, r.Version)
+                {
+                    Labels = r.Labels.Count == 0 ? null : r.Labels,
+                })],
             })]);
     }
 }

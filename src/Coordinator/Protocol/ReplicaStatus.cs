@@ -8,4 +8,8 @@ namespace Partitioned.Coordination.Protocol;
 /// <param name="LastError">The replica's last error, or null.</param>
 /// <param name="Node">The node (machine) its registered attempt runs on, or null.</param>
 /// <param name="Version">The version of the server definition it runs (0 until a rolling update).</param>
-public sealed record ReplicaStatus(int Replica, string State, int? Attempt, string? Endpoint, string? LastError, string? Node, int Version);
+public sealed record ReplicaStatus(int Replica, string State, int? Attempt, string? Endpoint, string? LastError, string? Node, int Version)
+{
+    /// <summary>The labels its registered attempt announced, or null when none.</summary>
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+}

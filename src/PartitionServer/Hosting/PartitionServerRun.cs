@@ -65,6 +65,12 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
                 await feature.StartAsync(context, cancellationToken).ConfigureAwait(false);
             }
 
+            // Checked here, so a bad label fails the attempt with its own message rather than as a refused registration.
+            if (PartitionLabels.Check(context.Labels) is { Count: > 0 } labelProblems)
+            {
+                throw new InvalidOperationException("PartitionContext.Labels: " + string.Join(" ", labelProblems));
+            }
+
             _phase = "listening";
             var app = await ListenAsync(cancellationToken).ConfigureAwait(false);
             await using (app.ConfigureAwait(false))
@@ -76,7 +82,10 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
 
                 // Only now, with Kestrel accepting connections, does the coordinator learn the address.
                 _phase = "registration";
-                var registration = new RegistrationRequest(_launch.Partition, _launch.Attempt, address.ToString(), _launch.Node ?? Environment.MachineName);
+                var registration = new RegistrationRequest(_launch.Partition, _launch.Attempt, address.ToString(), _launch.Node ?? Environment.MachineName)
+                {
+                    Labels = context.Labels.Count == 0 ? null : new Dictionary<string, string>(context.Labels, StringComparer.Ordinal),
+                };
                 var accepted = await coordinator.RegisterAsync(registration, _launch.Server.RegistrationTimeout, cancellationToken).ConfigureAwait(false);
                 Log.Registered(_logger, address, accepted.Version);
 

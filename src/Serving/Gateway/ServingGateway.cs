@@ -20,6 +20,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     private const int MaxTries = 3;
 
     private readonly ServingOptions _options;
+    private readonly PartitionDirectory _directory;
     private readonly PartitionBalancer _balancer;
 
     // An invoker, not an HttpClient: the gateway needs no base address or default headers, and enforces its own
@@ -30,13 +31,14 @@ internal sealed partial class ServingGateway : IAsyncDisposable
 
     private readonly ConcurrentDictionary<(Uri Endpoint, string Name), Uri> _targets = new();
 
-    // Services known to be idempotent, learned from their answers' header.
+    // Services known to be idempotent, learned from their answers' header (replicas also announce them in a label).
     private readonly ConcurrentDictionary<string, bool> _idempotent = new(StringComparer.Ordinal);
 
-    private ServingGateway(ServingOptions options, PartitionBalancer balancer, ILoggerFactory loggerFactory, WebApplication app)
+    private ServingGateway(ServingOptions options, PartitionDirectory directory, ILoggerFactory loggerFactory, WebApplication app)
     {
         _options = options;
-        _balancer = balancer;
+        _directory = directory;
+        _balancer = new PartitionBalancer(directory, options.LoadBalancing);
         _logger = loggerFactory.CreateLogger<ServingGateway>();
         _app = app;
         _upstream = new HttpMessageInvoker(new SocketsHttpHandler
@@ -56,7 +58,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
         KestrelApp.TryParseBindAddress(options.BindAddress, out var address);
         var builder = KestrelApp.CreateBuilder("Partitioned.Gateway", loggerFactory, address, options.Port, drainTimeout: options.Deadline);
         var app = builder.Build();
-        var gateway = new ServingGateway(options, new PartitionBalancer(directory, options.LoadBalancing), loggerFactory, app);
+        var gateway = new ServingGateway(options, directory, loggerFactory, app);
         app.UseMethodNotAllowedProblems();
         app.MapPost("/serve/{name}", gateway.RelayAsync);
         try
@@ -167,7 +169,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
                     Log.Unreachable(_logger, partition, endpoint, ex.Message);
                     excluded = endpoint;
                 }
-                catch (HttpRequestException ex) when (!resent && _idempotent.ContainsKey(name) && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested && Environment.TickCount64 < deadlineAt)
+                catch (HttpRequestException ex) when (!resent && IsIdempotent(name, host) && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested && Environment.TickCount64 < deadlineAt)
                 {
                     // The replica died holding the request; the service is idempotent, so another replica gets it, once.
                     Log.Resending(_logger, partition, endpoint, ex.Message);
@@ -204,6 +206,27 @@ internal sealed partial class ServingGateway : IAsyncDisposable
         {
             body.Return();
         }
+    }
+
+    // The replica's registration label says so from the start; an answer's header says so too (and covers a partition
+    // server whose label was too long to announce).
+    private bool IsIdempotent(string name, PartitionBalancer.Host host)
+    {
+        if (_idempotent.ContainsKey(name))
+        {
+            return true;
+        }
+
+        var snapshot = _directory.Current;
+        if ((uint)host.Partition >= (uint)snapshot.PartitionCount || (uint)host.Replica >= (uint)snapshot[host.Partition].Replicas.Length)
+        {
+            return false;
+        }
+
+        var replica = snapshot[host.Partition].Replicas[host.Replica];
+        return replica.Endpoint == host.Endpoint
+            && replica.Labels.TryGetValue(ServingWire.IdempotentLabel, out var services)
+            && services.Split(',').Contains(name, StringComparer.Ordinal);
     }
 
     // The upstream URI of a service on an endpoint, built once: parsing a Uri per request is measurable at 30k req/s.

@@ -7,6 +7,8 @@ internal interface IServiceEndpoint
 {
     string Name { get; }
 
+    ServiceOptions Options { get; }
+
     /// <summary>
     /// How many more requests a head-node puller should take now: enough to keep every handler slot busy (and the
     /// next batch ready), no more, so work is spread over partitions and a dying attempt holds little.

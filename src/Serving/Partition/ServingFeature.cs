@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Partitioned.Server;
+using Partitioned.Shared;
 
 namespace Partitioned.Serving;
 
@@ -13,7 +14,7 @@ namespace Partitioned.Serving;
 /// routes other nodes use (<c>/control/serving/...</c>), the reply router, the forwarding router and, when a
 /// head node runs, the puller.
 /// </summary>
-internal sealed class ServingFeature : IPartitionFeature
+internal sealed partial class ServingFeature : IPartitionFeature
 {
     private readonly Dictionary<string, IServiceEndpoint> _services = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IRemotelyCompleted> _awaitingRemote = new(StringComparer.Ordinal);
@@ -63,6 +64,17 @@ internal sealed class ServingFeature : IPartitionFeature
         foreach (var service in _services.Values)
         {
             service.Start(this);
+        }
+
+        var idempotent = string.Join(',', _services.Values.Where(static s => s.Options.Idempotent).Select(static s => s.Name).Order(StringComparer.Ordinal));
+        if (idempotent.Length > PartitionLabels.MaxValueLength)
+        {
+            // Too many to announce: the gateway still learns each from its answers' header.
+            Log.IdempotentLabelTooLong(context.Logger, idempotent.Length, PartitionLabels.MaxValueLength);
+        }
+        else if (idempotent.Length > 0)
+        {
+            context.Labels[ServingWire.IdempotentLabel] = idempotent;
         }
 
         var puller = new HeadNodePuller(this, _coordinator, context.LoggerFactory.CreateLogger<HeadNodePuller>(), context.LoggerFactory.CreateLogger<HeadNodeStream>());
@@ -133,5 +145,11 @@ internal sealed class ServingFeature : IPartitionFeature
     {
         var known = _services.Count == 0 ? "none" : string.Join(", ", _services.Keys.Order(StringComparer.Ordinal));
         return ProblemResponse.WriteAsync(response, StatusCodes.Status404NotFound, "Unknown service", $"No service named '{name}' on this partition. Services: {known}.");
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 470, Level = LogLevel.Warning, Message = "The idempotent services' names take {Length} characters, more than a label holds ({Limit}): they are not announced at registration, so the gateway learns each from its first answer.")]
+        public static partial void IdempotentLabelTooLong(ILogger logger, int length, int limit);
     }
 }

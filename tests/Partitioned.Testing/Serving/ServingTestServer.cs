@@ -10,18 +10,25 @@ namespace Partitioned.Testing;
 public sealed class ServingTestServer(ServingTestSettings settings) : PartitionServer<int, int>
 {
     private List<int> _rows = [];
+    private int _versionsInFlight;
 
     protected override async ValueTask InitializeAsync(IAsyncEnumerable<int> rows, CancellationToken cancellationToken)
     {
         _rows = await rows.ToListAsync(cancellationToken);
+        Context.Labels["test/rows"] = _rows.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (settings.FailInit)
         {
             throw new InvalidOperationException($"version {settings.Version} is broken on purpose");
         }
     }
 
-    protected override void MapRoutes(IEndpointRouteBuilder app) =>
+    protected override void MapRoutes(IEndpointRouteBuilder app)
+    {
         app.MapGet("/info", () => new ServerInfo(Context.ClusterId, Context.Partition, Context.Attempt, _rows.Count, Environment.ProcessId));
+
+        // How many "version" or "version-once" requests this server holds now (a test kills it while it holds some).
+        app.MapGet("/versions-in-flight", () => Volatile.Read(ref _versionsInFlight));
+    }
 
     protected override void ConfigureFeatures(PartitionFeatures features)
     {
@@ -56,7 +63,16 @@ public sealed class ServingTestServer(ServingTestSettings settings) : PartitionS
                 name,
                 async (SlowRequest r, CancellationToken ct) =>
                 {
-                    await Task.Delay(r.Ms, ct);
+                    Interlocked.Increment(ref _versionsInFlight);
+                    try
+                    {
+                        await Task.Delay(r.Ms, ct);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _versionsInFlight);
+                    }
+
                     return new VersionReply(settings.Version, Context.Partition, Context.Replica, Context.Attempt, Environment.ProcessId);
                 },
                 new ServiceOptions { MaxRequestBodySize = limit, Idempotent = idempotent, Concurrency = 64, Deadline = TimeSpan.FromSeconds(30) }));

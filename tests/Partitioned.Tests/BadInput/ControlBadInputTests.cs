@@ -54,6 +54,15 @@ public sealed class ControlBadInputTests(ITestOutputHelper output) : IAsyncLifet
             BadInputCase.Bytes("invalid UTF-8 in the endpoint", Splice("""{"partition":0,"attempt":1,"endpoint":"http://127.0.0.1:8/""", [0xFF], "\"}"), 400, "not valid UTF-8", "0xFF"),
             BadInputCase.Of("a lone surrogate in the endpoint", """{"partition":0,"attempt":1,"endpoint":"http://127.0.0.1:8/\ud800"}""", 400, "$.endpoint", "unpaired surrogate"),
             BadInputCase.Of("an extra field (ignored: a newer peer may send fields an older one does not know)", """{"partition":0,"attempt":0,"endpoint":"http://127.0.0.1:9/","zone":"b"}""", 200),
+            BadInputCase.Of("labels as a list", """{"partition":0,"attempt":1,"endpoint":"http://127.0.0.1:8/","labels":["a"]}""", 400, "$.labels"),
+            BadInputCase.Of("a number for a label's value", """{"partition":0,"attempt":1,"endpoint":"http://127.0.0.1:8/","labels":{"a":5}}""", 400, "$.labels.a", "expected String"),
+            BadInputCase.Of("a label key with a space", """{"partition":0,"attempt":1,"endpoint":"http://127.0.0.1:8/","labels":{"my key":"v"}}""", 400, "label key 'my key'", "ASCII letters"),
+            BadInputCase.Of("an empty label key", """{"partition":0,"attempt":1,"endpoint":"http://127.0.0.1:8/","labels":{"":"v"}}""", 400, "label key ''"),
+            BadInputCase.Of("a null label value", """{"partition":0,"attempt":1,"endpoint":"http://127.0.0.1:8/","labels":{"a":null}}""", 400, "label 'a' has no value"),
+            BadInputCase.Of("a control character in a label value", """{"partition":0,"attempt":1,"endpoint":"http://127.0.0.1:8/","labels":{"a":"x\u0007"}}""", 400, "label 'a'", "control characters"),
+            BadInputCase.Of("a label value over 4,096 characters", """{"partition":0,"attempt":1,"endpoint":"http://127.0.0.1:8/","labels":{"a":""" + "\"" + new string('x', 4097) + "\"}}", 400, "label 'a'", "at most 4096", "4097"),
+            BadInputCase.Of("33 labels", """{"partition":0,"attempt":1,"endpoint":"http://127.0.0.1:8/","labels":{""" + string.Join(',', Enumerable.Range(0, 33).Select(i => $"\"k{i}\":\"v\"")) + "}}", 400, "at most 32 labels", "were 33"),
+            BadInputCase.Of("a label given twice", """{"partition":0,"attempt":1,"endpoint":"http://127.0.0.1:8/","labels":{"a":"1","a":"2"}}""", 400, "$.labels.a", "duplicate"),
         ];
 
         await BadInputAssertions.RunAsync(_http, "v1/register", corpus, output);
@@ -63,9 +72,13 @@ public sealed class ControlBadInputTests(ITestOutputHelper output) : IAsyncLifet
         var unlaunched = await _http.PostAsJsonAsync("v1/register", new { partition = 0, attempt = 1, endpoint = "http://127.0.0.1:8/" });
         unlaunched.StatusCode.Should().Be(HttpStatusCode.Conflict, "nobody launched attempt 1 yet");
         _cluster.Directory.Admit(0, 1).Should().BeTrue();
-        var next = await _http.PostAsJsonAsync("v1/register", new { partition = 0, attempt = 1, endpoint = "http://127.0.0.1:8/" });
+        var labels = new Dictionary<string, string> { ["myapp/range"] = "a-m", ["zone"] = string.Empty };
+        var next = await _http.PostAsJsonAsync("v1/register", new { partition = 0, attempt = 1, endpoint = "http://127.0.0.1:8/", labels });
         next.StatusCode.Should().Be(HttpStatusCode.OK);
         _cluster.Directory.Current[0].Attempt.Should().Be(1, "a good registration after the corpus is taken");
+        _cluster.Directory.Current[0].Replicas[0].Labels.Should().Equal(labels, "the directory keeps the labels the attempt announced");
+        var status = await _http.GetStringAsync("v1/status");
+        status.Should().Contain("\"labels\":{\"myapp/range\":\"a-m\",\"zone\":\"\"}", "the status shows them");
     }
 
     [Fact]

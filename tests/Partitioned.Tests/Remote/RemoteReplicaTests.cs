@@ -44,7 +44,8 @@ public sealed class RemoteReplicaTests(ITestOutputHelper output) : IDisposable
             for (var replica = 0; replica < 2; replica++)
             {
                 coordinator.AdmitAttempt(partition, replica, attempt: replica, version: 0).Should().BeTrue();
-                directory.Register(partition, replica, Endpoint(partition, replica)).Result.Should().Be(RegistrationResult.Accepted);
+                var labels = new Dictionary<string, string> { ["test/where"] = $"{partition}.{replica}" };
+                directory.Register(partition, replica, Endpoint(partition, replica), labels: labels).Result.Should().Be(RegistrationResult.Accepted);
             }
         }
 
@@ -54,6 +55,8 @@ public sealed class RemoteReplicaTests(ITestOutputHelper output) : IDisposable
         {
             client.Directory.Current[partition].Replicas.Select(static r => (r.Replica, r.State.ToString(), r.Attempt, r.Endpoint))
                 .Should().Equal(directory.Current[partition].Replicas.Select(static r => (r.Replica, r.State.ToString(), r.Attempt, r.Endpoint)));
+            client.Directory.Current[partition].Replicas.Select(static r => r.Labels["test/where"])
+                .Should().Equal([$"{partition}.0", $"{partition}.1"], "the labels each replica announced travel with the gRPC directory");
         }
 
         directory.MarkLost(1, 1, "replica 1 of partition 1 went silent");

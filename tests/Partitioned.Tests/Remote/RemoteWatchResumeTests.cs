@@ -30,9 +30,13 @@ public sealed class RemoteWatchResumeTests(ITestOutputHelper output) : IDisposab
         await using var client = await RemoteApi.PartitionedClient.ConnectAsync(coordinator.Address, key.Value, new RemoteApi.PartitionedClientOptions { GrpcAddress = proxy.Address });
         var seen = new List<long>();
         using var stop = new CancellationTokenSource();
+
+        // Subscribed here, before the first change (WatchAsync subscribes when called): inside Task.Run the call could
+        // come after the registrations below and miss them.
+        var changes = client.Directory.WatchAsync(stop.Token);
         var watching = Task.Run(async () =>
         {
-            await foreach (var change in client.Directory.WatchAsync(stop.Token))
+            await foreach (var change in changes)
             {
                 seen.Add(change.Snapshot.Version);
             }

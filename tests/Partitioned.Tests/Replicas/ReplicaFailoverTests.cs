@@ -73,6 +73,33 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output) : IDisposable
         failed.Count.Should().BeLessThanOrEqualTo(loops, "only requests under way at the dead replica fail; later ones go to live replicas");
     }
 
+    [Fact]
+    public async Task KillNine_ReplicaHoldingTheFirstRequestsEver_IdempotentService_EveryRequestIsAnswered200()
+    {
+        await using var serving = await StartAsync();
+
+        // Each replica announced its idempotent services (and the server's own label) when it registered: the gateway
+        // knows before any answer, so even the very first requests are covered.
+        foreach (var replica in serving.Cluster.Directory.Current.Partitions.SelectMany(static p => p.Replicas))
+        {
+            replica.Labels.Should().Contain(ServingWire.IdempotentLabel, "version").And.Contain("test/rows", "4");
+        }
+
+        using var client = new HttpClient { BaseAddress = serving.Address, Timeout = TimeSpan.FromSeconds(60) };
+        var requests = Enumerable.Range(0, 8).Select(_ => client.PostAsJsonAsync("serve/version", new { ms = 3000 })).ToList();
+        var victim = serving.Cluster.Directory.Current[1].Replicas[0];
+        using var direct = new HttpClient { BaseAddress = new Uri(victim.Endpoint!, "app/") };
+        await Eventually.TrueAsync(async () => await direct.GetFromJsonAsync<int>("versions-in-flight") > 0, "the replica holds some of the first requests", TimeSpan.FromSeconds(30));
+        var info = (await direct.GetFromJsonAsync<ServerInfo>("info"))!;
+        ReplicaProcesses.Kill(info.ProcessId);
+
+        var answers = await Task.WhenAll(requests);
+        var statuses = answers.Select(static a => (int)a.StatusCode).ToList();
+        output.WriteLine(string.Join(", ", statuses));
+        statuses.Should().OnlyContain(s => s == 200, "no answer had come back yet, and still the gateway knew the service is idempotent");
+        _logging.Logs.Text.Should().Contain("goes to another replica");
+    }
+
     private async Task<ServingCluster<int, int>> StartAsync() =>
         await ServingCluster.StartAsync(
             TestClusters.Integers(8, 2),
