@@ -14,5 +14,8 @@ internal sealed partial class PartitionJob<TRow, TResult>
 
         [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "Partition {Partition} failed for good after {Attempts} attempts.")]
         public static partial void PartitionFailed(ILogger logger, int partition, int attempts);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Partition {Partition} attempt {Attempt} died while a rolling update started its successor; attempt {Successor} takes its place.")]
+        public static partial void SuccessorAdopted(ILogger logger, int partition, int attempt, int successor);
     }
 }

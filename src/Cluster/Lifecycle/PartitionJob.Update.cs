@@ -103,10 +103,24 @@ internal sealed partial class PartitionJob<TRow, TResult>
 
         // The new attempt serves and took the replica's place in the directory, so no new request goes to the old one:
         // the line follows the new attempt, and the old one drains what it holds and stops.
+        bool movedOn;
         lock (_gate)
         {
-            _lines[partition][replica] = incoming;
+            // The line moved on only if the old attempt died, the line adopted the new one, and that died too (and
+            // was re-launched with the old version) between its registration and now.
+            movedOn = _lines[partition][replica] != old && _lines[partition][replica] != incoming;
+            if (!movedOn)
+            {
+                _lines[partition][replica] = incoming;
+                incoming.Adopted = false;
+            }
+
             old.Incoming = null;
+        }
+
+        if (movedOn)
+        {
+            throw new RollingUpdateException(partition, replica, version.Number, replaced, "the new attempt died right after it registered (its predecessor had died too), so the replica was re-launched with the old version");
         }
 
         if (await shutdown(oldEndpoint, cancellationToken).ConfigureAwait(false) is { } problem)
@@ -129,16 +143,31 @@ internal sealed partial class PartitionJob<TRow, TResult>
     }
 
     // The new version failed: stop it, and give the replica's place back to the old attempt, which never stopped serving.
+    // If the old one died meanwhile, its line adopted the new attempt (and may have re-launched the old version since):
+    // then the line records the failure and re-launches the old version (decided before the cancel, so the line knows
+    // why its attempt ends), and the old attempt, being dead, is not reinstated.
     private async Task GiveUpIncomingAsync(int partition, int replica, LineRun old, LineRun incoming, string error)
     {
-        await incoming.Cancellation.CancelAsync().ConfigureAwait(false);
-        await ((Task)incoming.Task).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        incoming.Attempt.End();
+        bool lineMovedOn;
         lock (_gate)
         {
+            lineMovedOn = _lines[partition][replica] != old;
+            if (lineMovedOn)
+            {
+                incoming.GivenUp = error;
+            }
+
             old.Incoming = null;
         }
 
+        await incoming.Cancellation.CancelAsync().ConfigureAwait(false);
+        if (lineMovedOn)
+        {
+            return;
+        }
+
+        await ((Task)incoming.Task).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        incoming.Attempt.End();
         Coordinator.ReinstateAttempt(partition, replica, old.Attempt.Launch.Attempt, old.Version.Number);
         Record([], Outcome(incoming, replica, AttemptStatus.Failed, $"rolling update to version {incoming.Version.Number}: {error}", incoming.Task.Exception?.InnerException));
     }

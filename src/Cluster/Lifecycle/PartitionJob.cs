@@ -217,6 +217,12 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
 
                 return results;
             }
+            catch (Exception ex) when (current.Cancellation.IsCancellationRequested && current.GivenUp is { } givenUp && !_stopping)
+            {
+                // A rolling update's new attempt, adopted when the old one died, then given up (it did not serve in
+                // time, or the update was cancelled): a failed attempt, re-launched below with the version before the update.
+                Record(attempts, Outcome(current, replica, AttemptStatus.Failed, $"rolling update to version {version.Number}: {givenUp}", ex));
+            }
             catch (Exception ex) when (current.Cancellation.IsCancellationRequested)
             {
                 Record(attempts, Outcome(current, replica, AttemptStatus.Abandoned, "abandoned by the cluster", ex));
@@ -240,10 +246,25 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
                     run = next;
                     continue;
                 }
+
+                if (AdoptIncoming(partition, replica, current) is { } successor)
+                {
+                    // It died while a rolling update started its successor: the successor is the replica's attempt now
+                    // (the rollout sees it serve and goes on). Re-launching the old version instead would fence it out.
+                    Log.SuccessorAdopted(_logger, partition, current.Attempt.Launch.Attempt, successor.Attempt.Launch.Attempt);
+                    run = successor;
+                    continue;
+                }
             }
             finally
             {
                 current.Attempt.End();
+            }
+
+            if (current.Adopted)
+            {
+                // The new version never served here: the replica goes back to the version before the update.
+                version = _version;
             }
 
             if (_stopping)
@@ -272,6 +293,22 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         _firstFailure.TrySetResult(failure);
         PartitionFailed?.Invoke(failure);
         throw failure;
+    }
+
+    private LineRun? AdoptIncoming(int partition, int replica, LineRun current)
+    {
+        lock (_gate)
+        {
+            if (_stopping || current.Incoming is not { } incoming || _lines[partition][replica] != current)
+            {
+                return null;
+            }
+
+            _lines[partition][replica] = incoming;
+            current.Incoming = null;
+            incoming.Adopted = true;
+            return incoming;
+        }
     }
 
     private async Task<bool> DelayRelaunchAsync(TimeSpan delay)
@@ -341,5 +378,14 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         public Task<IReadOnlyList<TResult>> Task { get; set; } = null!;
 
         public LineRun? Incoming { get; set; }
+
+        /// <summary>
+        /// True while this is a rolling update's new attempt that its line adopted (the old one died) and the rollout has
+        /// not yet seen serve: if it ends, the replica is re-launched with the version before the update.
+        /// </summary>
+        public bool Adopted { get; set; }
+
+        /// <summary>Why a rolling update gave up on this attempt after its line had adopted it, or null.</summary>
+        public string? GivenUp { get; set; }
     }
 }

@@ -16,6 +16,7 @@ public sealed class ServingTestServer(ServingTestSettings settings) : PartitionS
     {
         _rows = await rows.ToListAsync(cancellationToken);
         Context.Labels["test/rows"] = _rows.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Task.Delay(settings.InitDelay, cancellationToken);
         if (settings.FailInit)
         {
             throw new InvalidOperationException($"version {settings.Version} is broken on purpose");

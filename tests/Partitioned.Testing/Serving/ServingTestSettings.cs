@@ -21,6 +21,9 @@ public sealed record ServingTestSettings
     /// <summary>The version the "version" services answer with (rolling-update tests roll out another).</summary>
     public string Version { get; init; } = "v1";
 
+    /// <summary>How long the server takes to initialise (a new version that is slow to start).</summary>
+    public TimeSpan InitDelay { get; init; }
+
     /// <summary>True: the server fails while it initialises (a broken new version).</summary>
     public bool FailInit { get; init; }
 

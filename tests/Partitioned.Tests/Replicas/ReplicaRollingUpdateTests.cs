@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
 using Partitioned.Coordination;
@@ -61,6 +62,56 @@ public sealed class ReplicaRollingUpdateTests(ITestOutputHelper output) : IDispo
 
         // The cluster stays usable: a good version rolls out afterwards.
         (await serving.Cluster.UpdateAsync(TestServers.ServingWith(new ServingTestSettings { Version = "v3" }))).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_OldReplicaDiesWhileItsSuccessorStarts_TheSuccessorTakesItsPlace()
+    {
+        await using var serving = await StartAsync(replicas: 1);
+        var update = serving.Cluster.UpdateAsync(TestServers.ServingWith(new ServingTestSettings { Version = "v2", InitDelay = TimeSpan.FromSeconds(3) }));
+        await KillOldWhileSuccessorStartsAsync(serving);
+
+        (await update.WaitAsync(TimeSpan.FromSeconds(90))).Should().Be(1, "the rollout went on with the successor instead of failing");
+        _logging.Logs.Text.Should().Contain("takes its place");
+        serving.Cluster.Directory.Current.Partitions.SelectMany(static p => p.Replicas).Should().OnlyContain(static r => r.Version == 1 && r.State == PartitionState.Serving);
+        using var client = new HttpClient { BaseAddress = serving.Address };
+        for (var i = 0; i < 4; i++)
+        {
+            var reply = await client.PostAsJsonAsync("serve/version", new { ms = 0 });
+            (await reply.Content.ReadFromJsonAsync<VersionReply>())!.Version.Should().Be("v2");
+        }
+
+        var results = await serving.StopAsync();
+        (await results.CollectAsync()).Should().HaveCount(8, "both partitions' lines are intact and produce their results");
+    }
+
+    [Fact]
+    public async Task UpdateAsync_OldReplicaDiesAndTheNewVersionIsBroken_RolloutStops_TheOldVersionIsRelaunched()
+    {
+        await using var serving = await StartAsync(replicas: 1);
+        var update = serving.Cluster.UpdateAsync(TestServers.ServingWith(new ServingTestSettings { Version = "v2", InitDelay = TimeSpan.FromSeconds(2), FailInit = true }));
+        var victim = await KillOldWhileSuccessorStartsAsync(serving);
+
+        var act = () => update.WaitAsync(TimeSpan.FromSeconds(90));
+        var failure = (await act.Should().ThrowAsync<RollingUpdateException>()).Which;
+        failure.Message.Should().Contain("broken on purpose");
+        using var ready = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await serving.Cluster.Directory.WaitUntilAsync(s => s[0].Replicas[0] is { State: PartitionState.Serving } r && r.Attempt > victim && r.Version == 0, ready.Token);
+        serving.Cluster.Version.Should().Be(0);
+        using var client = new HttpClient { BaseAddress = serving.Address };
+        var reply = await client.PostAsJsonAsync("serve/version", new { ms = 0 });
+        (await reply.Content.ReadFromJsonAsync<VersionReply>())!.Version.Should().Be("v1");
+    }
+
+    // Waits until the rollout launched partition 0's successor, then kills partition 0's old worker; returns its attempt.
+    private async Task<int> KillOldWhileSuccessorStartsAsync(ServingCluster<int, int> serving)
+    {
+        var old = serving.Cluster.Directory.Current[0].Replicas[0];
+        await Eventually.TrueAsync(() => _logging.Logs.Text.Contains($"Launching partition 0 attempt {old.Attempt + 1}", StringComparison.Ordinal), "the rollout launched the successor", TimeSpan.FromSeconds(30));
+        using var direct = new HttpClient { BaseAddress = new Uri(old.Endpoint!, "app/") };
+        var info = (await direct.GetFromJsonAsync<ServerInfo>("info"))!;
+        ReplicaProcesses.Kill(info.ProcessId);
+        return old.Attempt;
     }
 
     private async Task<ServingCluster<int, int>> StartAsync(int replicas) =>
