@@ -2,8 +2,10 @@
 # The whole benchmark in one command: installs what it needs (wrk, Flask and matplotlib for Debian's python3),
 # builds Release, measures what the model-serving paths add to a published app (bench/results/model-serving-sizes.md),
 # runs the serving targets under wrk and the cluster lifecycle timings, writes
-# bench/results/results.json and summary.md, and draws bench/results/serving.png. Takes about 6-8 minutes on 2 cores.
-# Not part of the test suite.
+# bench/results/results.json and summary.md, and draws bench/results/serving.png; then the replicas benchmark (kill -9
+# under load with 1 and 2 replicas, a rolling update's p99) into bench/results/replicas (SKIP_REPLICAS=1 skips it).
+# Takes about 20 minutes on 2 cores (most of it starting 64 worker processes per runner), plus about 4 for the
+# replicas. Not part of the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,4 +32,12 @@ status=${PIPESTATUS[0]}
 set -e
 /usr/bin/python3 bench/chart.py bench/results/results.json bench/results/serving.png
 echo "Chart: bench/results/serving.png"
+if [ "${SKIP_REPLICAS:-0}" != 1 ]; then
+  mkdir -p bench/results/replicas
+  set +e
+  dotnet bench/Partitioned.Bench/bin/Release/net10.0/Partitioned.Bench.dll replicas --replica-duration 60 --out bench/results/replicas | tee bench/results/replicas/output.txt
+  replicas=${PIPESTATUS[0]}
+  set -e
+  [ "$status" -eq 0 ] && status=$replicas
+fi
 exit "$status"
