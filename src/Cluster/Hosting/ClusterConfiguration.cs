@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Partitioned.Coordination;
 using Partitioned.Server;
 
 namespace Partitioned.Clustering;
@@ -8,8 +9,9 @@ namespace Partitioned.Clustering;
 /// Reads <see cref="ClusterOptions"/> from a configuration section (appsettings.json, environment variables...):
 /// every plain setting by name (<c>MaxAttempts</c>, <c>StartTimeout</c> as <c>00:01:00</c>, <c>Server:BindAddress</c>),
 /// plus <c>Runner</c> by name (<c>in-process</c>, <c>process</c>, <c>slurm</c>) with its options in <c>Process</c> or
-/// <c>Slurm</c>, and <c>Server:Ports</c> as <c>0</c>, <c>5000</c> or <c>5000-5010</c>. A key that names no setting is an
-/// error, so a misspelt setting is never silently ignored.
+/// <c>Slurm</c>, <c>Server:Ports</c> as <c>0</c>, <c>5000</c> or <c>5000-5010</c>, and <c>ClientKeys</c> as a list of
+/// key values (from a secret store: user secrets, environment variables, a vault provider). A key that names no setting
+/// is an error, so a misspelt setting is never silently ignored.
 /// </summary>
 internal static class ClusterConfiguration
 {
@@ -17,6 +19,7 @@ internal static class ClusterConfiguration
     private const string ProcessKey = "Process";
     private const string SlurmKey = "Slurm";
     private const string PortsKey = "Server:Ports";
+    private const string ClientKeysKey = "ClientKeys";
 
     /// <exception cref="InvalidOperationException">A key names no setting, or a value does not fit its setting; the message says which.</exception>
     public static ClusterOptions Apply(IConfiguration section, ClusterOptions options)
@@ -40,11 +43,38 @@ internal static class ClusterConfiguration
             copy = copy with { Server = copy.Server with { Ports = ParsePorts(ports, section) } };
         }
 
+        if (section.GetSection(ClientKeysKey).GetChildren().ToList() is { Count: > 0 } keys)
+        {
+            copy = copy with { ClientKeys = [.. ReadClientKeys(keys, section)] };
+        }
+
         return section[RunnerKey] is { Length: > 0 } runner ? copy with { Runner = CreateRunner(runner, section) } : copy;
+    }
+
+    // The message names the key's configuration path, never its value: configuration errors end up in logs.
+    private static IEnumerable<ClientKey> ReadClientKeys(List<IConfigurationSection> keys, IConfiguration section)
+    {
+        var problems = new List<string>();
+        var read = new List<ClientKey>();
+        foreach (var key in keys)
+        {
+            try
+            {
+                read.Add(ClientKey.FromValue(key.Value ?? string.Empty));
+            }
+            catch (ArgumentException)
+            {
+                problems.Add($"{key.Path} must be a client key of at least 16 characters without whitespace or control characters");
+            }
+        }
+
+        return problems.Count == 0 ? read
+            : throw new InvalidOperationException($"The cluster configuration '{Path(section)}' is invalid: {string.Join("; ", problems)} (the values are not shown).");
     }
 
     private static bool IsSpecial(string key) =>
         key.Equals(RunnerKey, StringComparison.OrdinalIgnoreCase) || key.Equals(PortsKey, StringComparison.OrdinalIgnoreCase)
+        || key.Equals(ClientKeysKey, StringComparison.OrdinalIgnoreCase) || key.StartsWith(ClientKeysKey + ":", StringComparison.OrdinalIgnoreCase)
         || key.StartsWith(ProcessKey, StringComparison.OrdinalIgnoreCase) || key.StartsWith(SlurmKey, StringComparison.OrdinalIgnoreCase);
 
     private static IPartitionRunner CreateRunner(string name, IConfiguration section) => name.ToLowerInvariant() switch

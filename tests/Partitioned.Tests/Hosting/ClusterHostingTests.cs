@@ -127,6 +127,42 @@ public sealed class ClusterHostingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task WebApplication_ClientKeysFromConfiguration_OpenTheReadRoutesOnly_AndABadKeyIsNamedNeverShown()
+    {
+        var (loggerFactory, _) = TestLogging.Create(output, LogLevel.Warning);
+        using var _ = loggerFactory;
+        var key = ClientKey.Create().Value;
+        var builder = CreateBuilder(loggerFactory, new()
+        {
+            ["PartitionedCluster:Runner"] = "in-process",
+            ["PartitionedCluster:ClientKeys:0"] = key,
+        });
+        builder.Services.AddPartitionedCluster(TestClusters.Integers(4, 2), TestServers.RowsWith()).BindConfiguration("PartitionedCluster");
+        await using (var app = builder.Build())
+        {
+            await app.StartAsync();
+            var cluster = app.Services.GetRequiredService<Cluster<int, int>>();
+            using var http = new HttpClient { BaseAddress = cluster.CoordinatorAddress };
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+
+            (await http.GetAsync("v1/hosts")).StatusCode.Should().Be(HttpStatusCode.OK, "the configured key is a client key of the cluster");
+            (await http.PostAsJsonAsync("v1/failures", new { partition = 0, attempt = 0, message = "x" })).StatusCode.Should().Be(HttpStatusCode.Forbidden, "a client key grants no control");
+            await app.StopAsync();
+        }
+
+        const string tooShort = "short-secret";
+        var bad = CreateBuilder(loggerFactory, new()
+        {
+            ["PartitionedCluster:ClientKeys:0"] = key,
+            ["PartitionedCluster:ClientKeys:1"] = tooShort,
+        });
+        bad.Services.AddPartitionedCluster(TestClusters.Integers(2, 1), TestServers.RowsWith()).BindConfiguration("PartitionedCluster");
+        await using var badApp = bad.Build();
+        var error = (await badApp.Invoking(static a => a.StartAsync()).Should().ThrowAsync<InvalidOperationException>()).Which;
+        error.Message.Should().Contain("PartitionedCluster:ClientKeys:1").And.Contain("at least 16 characters").And.NotContain(tooShort).And.NotContain(key);
+    }
+
+    [Fact]
     public void AddPartitionedCluster_Twice_ForTheSameTypes_IsRefused()
     {
         var services = new ServiceCollection();
