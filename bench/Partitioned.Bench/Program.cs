@@ -47,9 +47,20 @@ if (args.Contains("replicas"))
 {
     // Not part of the default run: it kills workers for a minute per scenario.
     var replicaDuration = TimeSpan.FromSeconds(int.Parse(Option("--replica-duration") ?? "60", CultureInfo.InvariantCulture));
+    if (replicaDuration < TimeSpan.FromSeconds(20))
+    {
+        // A worker is killed every 10 s: a shorter run kills none and measures nothing.
+        Console.Error.WriteLine($"--replica-duration must be at least 20 (seconds; a worker is killed every 10 s), was {replicaDuration.TotalSeconds}.");
+        return 2;
+    }
+
     Console.WriteLine($"Replicas: kill under load for {replicaDuration.TotalSeconds} s per scenario, and rolling updates:");
     replicas = await ReplicaBenchmark.RunAsync(replicaDuration);
-    await File.WriteAllTextAsync(Path.Combine(outFolder, "replicas.json"), JsonSerializer.Serialize(replicas, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+    await File.WriteAllTextAsync(Path.Combine(outFolder, "replicas.json"), JsonSerializer.Serialize(replicas, new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals, // a p99 of no requests is NaN
+    }));
     if (!runAll && !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute"))
     {
         Console.WriteLine($"Results written to {Path.Combine(outFolder, "replicas.json")}");
