@@ -14,6 +14,30 @@ internal static class ResendRules
     public static bool HasResendableBody(HttpRequestMessage request) =>
         request.Content is null or ByteArrayContent or ReadOnlyMemoryContent or System.Net.Http.Json.JsonContent;
 
+    /// <summary>
+    /// The registration label naming a partition replica's idempotent services (<c>ServiceOptions.Idempotent</c>),
+    /// comma-separated (service names have no commas): balancers know them from the directory before any answer.
+    /// </summary>
+    public const string IdempotentLabel = "partitioned.serving/idempotent";
+
+    /// <summary>True when a replica's <paramref name="labels"/> announce <paramref name="service"/> as idempotent.</summary>
+    public static bool AnnouncesIdempotent(IReadOnlyDictionary<string, string> labels, string service) =>
+        labels.TryGetValue(IdempotentLabel, out var services) && services.Split(',').Contains(service, StringComparer.Ordinal);
+
+    /// <summary>The service a balanced request calls (<c>serve/{name}</c>), or null for any other route.</summary>
+    public static string? ServiceOf(string relativePath)
+    {
+        const string prefix = "serve/";
+        if (!relativePath.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var name = relativePath.AsSpan(prefix.Length);
+        var end = name.IndexOfAny('/', '?');
+        return (end < 0 ? name : name[..end]).ToString();
+    }
+
     /// <summary>The HTTP methods that are idempotent by definition.</summary>
     public static bool IsIdempotentMethod(HttpMethod method) =>
         method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Put || method == HttpMethod.Delete || method == HttpMethod.Options;

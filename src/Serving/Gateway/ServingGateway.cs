@@ -20,7 +20,6 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     private const int MaxTries = 3;
 
     private readonly ServingOptions _options;
-    private readonly PartitionDirectory _directory;
     private readonly PartitionBalancer _balancer;
 
     // An invoker, not an HttpClient: the gateway needs no base address or default headers, and enforces its own
@@ -37,7 +36,6 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     private ServingGateway(ServingOptions options, PartitionDirectory directory, ILoggerFactory loggerFactory, WebApplication app)
     {
         _options = options;
-        _directory = directory;
         _balancer = new PartitionBalancer(directory, options.LoadBalancing);
         _logger = loggerFactory.CreateLogger<ServingGateway>();
         _app = app;
@@ -210,24 +208,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
 
     // The replica's registration label says so from the start; an answer's header says so too (and covers a partition
     // server whose label was too long to announce).
-    private bool IsIdempotent(string name, PartitionBalancer.Host host)
-    {
-        if (_idempotent.ContainsKey(name))
-        {
-            return true;
-        }
-
-        var snapshot = _directory.Current;
-        if ((uint)host.Partition >= (uint)snapshot.PartitionCount || (uint)host.Replica >= (uint)snapshot[host.Partition].Replicas.Length)
-        {
-            return false;
-        }
-
-        var replica = snapshot[host.Partition].Replicas[host.Replica];
-        return replica.Endpoint == host.Endpoint
-            && replica.Labels.TryGetValue(ServingWire.IdempotentLabel, out var services)
-            && services.Split(',').Contains(name, StringComparer.Ordinal);
-    }
+    private bool IsIdempotent(string name, PartitionBalancer.Host host) => _idempotent.ContainsKey(name) || _balancer.AnnouncesIdempotent(host, name);
 
     // The upstream URI of a service on an endpoint, built once: parsing a Uri per request is measurable at 30k req/s.
     private Uri Target(Uri endpoint, string name)

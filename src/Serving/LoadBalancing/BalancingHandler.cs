@@ -8,14 +8,16 @@ namespace Partitioned.Serving;
 
 /// <summary>
 /// Client-side load balancing: each request goes to the partition replica the balancer picks. A connection that
-/// cannot be made (nothing was sent) is retried once on another replica; with <c>idempotent</c>, so is a request whose
-/// replica failed before answering. Anything else is the caller's to handle.
+/// cannot be made (nothing was sent) is retried once on another replica; so is a request whose replica failed before
+/// answering, when the caller said every request is idempotent (<c>idempotent</c>) or the replica announced the
+/// <c>serve/{name}</c> service it calls as idempotent. Anything else is the caller's to handle.
 /// </summary>
 internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHandler inner, bool idempotent = false) : DelegatingHandler(inner)
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = request.RequestUri!.PathAndQuery.TrimStart('/');
+        var service = idempotent ? null : ResendRules.ServiceOf(path);
         Uri? failed = null;
         for (var attempt = 1; ; attempt++)
         {
@@ -34,7 +36,7 @@ internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHa
                 reached = true;
                 return response;
             }
-            catch (HttpRequestException ex) when (attempt == 1 && (ResendRules.IsConnectFailure(ex) || (idempotent && ResendRules.HasResendableBody(request))) && !cancellationToken.IsCancellationRequested)
+            catch (HttpRequestException ex) when (attempt == 1 && (ResendRules.IsConnectFailure(ex) || (IsIdempotent(host, service) && ResendRules.HasResendableBody(request))) && !cancellationToken.IsCancellationRequested)
             {
                 failed = host.Endpoint;
             }
@@ -44,4 +46,6 @@ internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHa
             }
         }
     }
+
+    private bool IsIdempotent(PartitionBalancer.Host host, string? service) => idempotent || (service is not null && balancer.AnnouncesIdempotent(host, service));
 }

@@ -1,3 +1,5 @@
+using Partitioned.Shared;
+
 #if PARTITIONED_CLIENT
 namespace Partitioned.Client;
 #else
@@ -172,21 +174,40 @@ public sealed class PartitionBalancer
 
     /// <summary>
     /// An <see cref="HttpClient"/> that sends each request to a partition this balancer picks: relative URIs such as
-    /// <c>serve/hello</c> resolve against the chosen partition's base address. The caller disposes it.
+    /// <c>serve/hello</c> resolve against the chosen partition's base address. A request to a service the replicas
+    /// announced as idempotent (<c>ServiceOptions.Idempotent</c>) whose replica failed before answering is sent once more
+    /// to another replica. The caller disposes it.
     /// </summary>
     public HttpClient CreateClient(HttpMessageHandler? inner = null) => CreateClient(inner, idempotent: false);
 
     /// <summary>
-    /// Like <see cref="CreateClient(HttpMessageHandler?)"/>; with <paramref name="idempotent"/> true, a request whose
+    /// Like <see cref="CreateClient(HttpMessageHandler?)"/>; with <paramref name="idempotent"/> true, every request whose
     /// replica failed before answering is sent once more to another replica (of any partition: requests through a
-    /// balancer are not bound to a partition). Use it only for idempotent services
-    /// (<c>ServiceOptions.Idempotent</c>): the failed replica may have processed the request.
+    /// balancer are not bound to a partition), whatever route it calls. Use it only when every request it sends is
+    /// idempotent: the failed replica may have processed the request.
     /// </summary>
     public HttpClient CreateClient(HttpMessageHandler? inner, bool idempotent) =>
         new(new BalancingHandler(this, inner ?? new SocketsHttpHandler(), idempotent))
         {
             BaseAddress = new Uri("http://partitions.invalid/"),
         };
+
+    /// <summary>
+    /// True when the replica <paramref name="host"/> stands for announced <paramref name="service"/> as idempotent when it
+    /// registered (so a request it failed may go to another replica, even before any answer said so).
+    /// </summary>
+    internal bool AnnouncesIdempotent(Host host, string service)
+    {
+        var snapshot = _directory.Current;
+        if ((uint)host.Partition >= (uint)snapshot.PartitionCount || (uint)host.Replica >= (uint)snapshot[host.Partition].Replicas.Length)
+        {
+            return false;
+        }
+
+        // The same attempt only: a re-launch announces its own.
+        var replica = snapshot[host.Partition].Replicas[host.Replica];
+        return replica.Endpoint == host.Endpoint && ResendRules.AnnouncesIdempotent(replica.Labels, service);
+    }
 
     // One immutable object, published whole: a version can never be paired with another version's hosts.
     private Host[] Live()

@@ -74,7 +74,7 @@ internal sealed partial class ServingFeature : IPartitionFeature
         }
         else if (idempotent.Length > 0)
         {
-            context.Labels[ServingWire.IdempotentLabel] = idempotent;
+            context.Labels[ResendRules.IdempotentLabel] = idempotent;
         }
 
         var puller = new HeadNodePuller(this, _coordinator, context.LoggerFactory.CreateLogger<HeadNodePuller>(), context.LoggerFactory.CreateLogger<HeadNodeStream>());

@@ -13,12 +13,6 @@ internal static class ServingWire
     /// <summary>Set to "true" on every answer of a service with <see cref="ServiceOptions.Idempotent"/>.</summary>
     public const string IdempotentHeader = "Partitioned-Idempotent";
 
-    /// <summary>
-    /// The registration label naming a partition's idempotent services, comma-separated (service names have no
-    /// commas): the gateway knows them from the directory before any answer, so even a first request is covered.
-    /// </summary>
-    public const string IdempotentLabel = "partitioned.serving/idempotent";
-
     /// <summary>The content type of every body serving nodes send each other (shared: never changed after creation).</summary>
     public static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 

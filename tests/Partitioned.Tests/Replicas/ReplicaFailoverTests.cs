@@ -54,6 +54,24 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task KillNine_OneReplicaUnderSteadyLoad_BalancerClientWithoutTheFlag_ResendsWhatTheReplicasAnnounceAsIdempotent()
+    {
+        await using var serving = await StartAsync();
+        var balancer = new PartitionBalancer(serving.Cluster.Directory);
+        using var client = balancer.CreateClient();
+        var load = SteadyLoad.Start(client, "serve/version", new { ms = 50 }, loops: 8);
+        await load.WaitForAnswersAsync(50, TimeSpan.FromSeconds(60));
+
+        await KillReplicaAsync(serving, partition: 1, replica: 1);
+        await load.WaitForAnswersAsync(100, TimeSpan.FromSeconds(60));
+        await load.StopAsync();
+
+        output.WriteLine($"{load.Answers.Count} answers, {load.Errors.Count} broken");
+        load.Errors.Should().BeEmpty("the replicas announced \"version\" as idempotent when they registered, so the balancer resends");
+        load.Answers.Should().OnlyContain(a => a.Status == 200);
+    }
+
+    [Fact]
     public async Task KillNine_OneReplicaUnderSteadyLoad_NotIdempotent_OnlyTheRequestsItHeldFail()
     {
         await using var serving = await StartAsync();
@@ -82,7 +100,7 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output) : IDisposable
         // knows before any answer, so even the very first requests are covered.
         foreach (var replica in serving.Cluster.Directory.Current.Partitions.SelectMany(static p => p.Replicas))
         {
-            replica.Labels.Should().Contain(ServingWire.IdempotentLabel, "version").And.Contain("test/rows", "4");
+            replica.Labels.Should().Contain("partitioned.serving/idempotent", "version").And.Contain("test/rows", "4");
         }
 
         using var client = new HttpClient { BaseAddress = serving.Address, Timeout = TimeSpan.FromSeconds(60) };
