@@ -193,7 +193,7 @@ public sealed class PartitionBalancer
         };
 
     /// <summary>
-    /// True when the replica <paramref name="host"/> stands for announced <paramref name="service"/> as idempotent when it
+    /// True when the replica behind <paramref name="host"/> announced <paramref name="service"/> as idempotent when it
     /// registered (so a request it failed may go to another replica, even before any answer said so).
     /// </summary>
     internal bool AnnouncesIdempotent(Host host, string service)
