@@ -43,7 +43,11 @@ internal sealed record DashboardSnapshot(
                 cluster.Directory.GetLastSeen(p.Partition),
                 p.Since)
             {
-                Replicas = [.. p.Replicas.Select(static r => new ReplicaView(r.Replica, r.State.ToString().ToLowerInvariant(), r.Attempt < 0 ? null : r.Attempt, r.Endpoint?.ToString(), r.Node, r.Version))],
+                Replicas = [.. p.Replicas.Select(static r => new ReplicaView(r.Replica, r.State.ToString().ToLowerInvariant(), r.Attempt < 0 ? null : r.Attempt, r.Endpoint?.ToString(), r.Node, r.Version)
+                {
+                    Labels = r.Labels.Count == 0 ? null : r.Labels,
+                })],
+                Labels = p.Replicas.FirstOrDefault(r => r.Attempt == p.Attempt)?.Labels is { Count: > 0 } labels ? labels : null,
             }).ToList();
         return new DashboardSnapshot(view, partitions, attempts, stats.Read());
     }
@@ -56,10 +60,17 @@ internal sealed record DashboardSnapshot(
     {
         /// <summary>The partition's replicas (one with one replica per partition).</summary>
         public IReadOnlyList<ReplicaView> Replicas { get; init; } = [];
+
+        /// <summary>The labels its primary replica's attempt announced, or null when none.</summary>
+        public IReadOnlyDictionary<string, string>? Labels { get; init; }
     }
 
     /// <summary>One replica of a partition.</summary>
-    public sealed record ReplicaView(int Replica, string State, int? Attempt, string? Endpoint, string? Node, int Version);
+    public sealed record ReplicaView(int Replica, string State, int? Attempt, string? Endpoint, string? Node, int Version)
+    {
+        /// <summary>The labels its attempt announced, or null when none.</summary>
+        public IReadOnlyDictionary<string, string>? Labels { get; init; }
+    }
 
     /// <summary>One ended attempt.</summary>
     public sealed record AttemptView(int Partition, int Attempt, string Status, string? Error, string? Node, DateTimeOffset Started, DateTimeOffset Ended)

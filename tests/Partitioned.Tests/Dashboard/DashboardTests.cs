@@ -127,6 +127,11 @@ public sealed class DashboardTests(ITestOutputHelper output) : IAsyncLifetime
         var hello = page.Locator("#services tr[data-service='hello']");
         await Expect(hello.Locator("[data-field='requestsPerSecond']")).Not.ToHaveTextAsync("0", new() { Timeout = 20_000 });
         await Expect(hello.Locator("[data-field='p50']")).Not.ToHaveTextAsync("-");
+
+        // The labels each partition's attempt announced: the test server's own, and the serving layer's idempotent services.
+        var labels = page.Locator("#partitions tr[data-partition='1'] [data-field='labels']");
+        await Expect(labels).ToContainTextAsync("test/rows=2");
+        await Expect(labels).ToContainTextAsync("partitioned.serving/idempotent=version");
     }
 
     [Fact]
