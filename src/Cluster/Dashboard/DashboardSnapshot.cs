@@ -47,7 +47,6 @@ internal sealed record DashboardSnapshot(
                 {
                     Labels = r.Labels.Count == 0 ? null : r.Labels,
                 })],
-                Labels = p.Replicas.FirstOrDefault(r => r.Attempt == p.Attempt)?.Labels is { Count: > 0 } labels ? labels : null,
             }).ToList();
         return new DashboardSnapshot(view, partitions, attempts, stats.Read());
     }
@@ -60,9 +59,6 @@ internal sealed record DashboardSnapshot(
     {
         /// <summary>The partition's replicas (one with one replica per partition).</summary>
         public IReadOnlyList<ReplicaView> Replicas { get; init; } = [];
-
-        /// <summary>The labels its primary replica's attempt announced, or null when none.</summary>
-        public IReadOnlyDictionary<string, string>? Labels { get; init; }
     }
 
     /// <summary>One replica of a partition.</summary>

@@ -17,7 +17,6 @@ internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHa
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = request.RequestUri!.PathAndQuery.TrimStart('/');
-        var service = idempotent ? null : ResendRules.ServiceOf(path);
         Uri? failed = null;
         for (var attempt = 1; ; attempt++)
         {
@@ -36,7 +35,7 @@ internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHa
                 reached = true;
                 return response;
             }
-            catch (HttpRequestException ex) when (attempt == 1 && (ResendRules.IsConnectFailure(ex) || (IsIdempotent(host, service) && ResendRules.HasResendableBody(request))) && !cancellationToken.IsCancellationRequested)
+            catch (HttpRequestException ex) when (attempt == 1 && (ResendRules.IsConnectFailure(ex) || (IsIdempotent(host, path) && ResendRules.HasResendableBody(request))) && !cancellationToken.IsCancellationRequested)
             {
                 failed = host.Endpoint;
             }
@@ -47,5 +46,7 @@ internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHa
         }
     }
 
-    private bool IsIdempotent(PartitionBalancer.Host host, string? service) => idempotent || (service is not null && balancer.AnnouncesIdempotent(host, service));
+    // Only asked when a request failed: the service name is not parsed on the way out.
+    private bool IsIdempotent(PartitionBalancer.Host host, string path) =>
+        idempotent || (ResendRules.ServiceOf(path) is { } service && balancer.AnnouncesIdempotent(host, service));
 }

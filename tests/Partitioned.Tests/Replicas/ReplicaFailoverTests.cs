@@ -37,15 +37,7 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task KillNine_OneReplicaUnderSteadyLoad_IdempotentBalancerClient_EveryRequestIsAnswered200()
     {
-        await using var serving = await StartAsync();
-        var balancer = new PartitionBalancer(serving.Cluster.Directory);
-        using var client = balancer.CreateClient(inner: null, idempotent: true);
-        var load = SteadyLoad.Start(client, "serve/version", new { ms = 50 }, loops: 8);
-        await load.WaitForAnswersAsync(50, TimeSpan.FromSeconds(60));
-
-        await KillReplicaAsync(serving, partition: 0, replica: 1);
-        await load.WaitForAnswersAsync(100, TimeSpan.FromSeconds(60));
-        await load.StopAsync();
+        var (load, balancer) = await KillOneReplicaUnderBalancedLoadAsync(balancer => balancer.CreateClient(inner: null, idempotent: true), partition: 0, replica: 1);
 
         output.WriteLine($"{load.Answers.Count} answers, {load.Errors.Count} broken");
         load.Errors.Should().BeEmpty("the balancer sends a request whose replica died to another replica");
@@ -56,15 +48,7 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task KillNine_OneReplicaUnderSteadyLoad_BalancerClientWithoutTheFlag_ResendsWhatTheReplicasAnnounceAsIdempotent()
     {
-        await using var serving = await StartAsync();
-        var balancer = new PartitionBalancer(serving.Cluster.Directory);
-        using var client = balancer.CreateClient();
-        var load = SteadyLoad.Start(client, "serve/version", new { ms = 50 }, loops: 8);
-        await load.WaitForAnswersAsync(50, TimeSpan.FromSeconds(60));
-
-        await KillReplicaAsync(serving, partition: 1, replica: 1);
-        await load.WaitForAnswersAsync(100, TimeSpan.FromSeconds(60));
-        await load.StopAsync();
+        var (load, _) = await KillOneReplicaUnderBalancedLoadAsync(static balancer => balancer.CreateClient(), partition: 1, replica: 1);
 
         output.WriteLine($"{load.Answers.Count} answers, {load.Errors.Count} broken");
         load.Errors.Should().BeEmpty("the replicas announced \"version\" as idempotent when they registered, so the balancer resends");
@@ -116,6 +100,21 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output) : IDisposable
         output.WriteLine(string.Join(", ", statuses));
         statuses.Should().OnlyContain(s => s == 200, "no answer had come back yet, and still the gateway knew the service is idempotent");
         _logging.Logs.Text.Should().Contain("goes to another replica");
+    }
+
+    // Steady "version" load through a client-side balancer's client, with one replica killed -9 under it; the load has stopped.
+    private async Task<(SteadyLoad Load, PartitionBalancer Balancer)> KillOneReplicaUnderBalancedLoadAsync(Func<PartitionBalancer, HttpClient> createClient, int partition, int replica)
+    {
+        await using var serving = await StartAsync();
+        var balancer = new PartitionBalancer(serving.Cluster.Directory);
+        using var client = createClient(balancer);
+        var load = SteadyLoad.Start(client, "serve/version", new { ms = 50 }, loops: 8);
+        await load.WaitForAnswersAsync(50, TimeSpan.FromSeconds(60));
+
+        await KillReplicaAsync(serving, partition, replica);
+        await load.WaitForAnswersAsync(100, TimeSpan.FromSeconds(60));
+        await load.StopAsync();
+        return (load, balancer);
     }
 
     private async Task<ServingCluster<int, int>> StartAsync() =>
