@@ -58,6 +58,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
             new CoordinatorOptions
             {
                 PartitionCount = _settings.Dataset.PartitionCount,
+                ClusterId = _settings.ClusterId,
                 Replicas = options.Replicas,
                 Token = _settings.Token,
                 BindAddress = options.CoordinatorBindAddress,
