@@ -66,7 +66,7 @@ public sealed record ClusterOptions
 
     /// <summary>
     /// How long one health check may take before it counts as failed. Default null: derived from each replica's observed
-    /// round trips (smoothed round trip plus four times its variation, at least 300 ms, at most 5 s, 1.5 times longer
+    /// round trips (smoothed round trip plus four times its variation, at least 400 ms, at most 5 s, 1.25 times longer
     /// after each failure in a row), so a node that goes silent is declared lost within about 2.5 s with the other
     /// defaults, while a busy one gets the time its round trips show it needs. A fixed value replaces the derivation.
     /// </summary>

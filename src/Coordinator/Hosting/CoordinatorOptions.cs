@@ -43,7 +43,7 @@ public sealed class CoordinatorOptions
 
     /// <summary>
     /// How long one health check may take; null (the default) derives it from each replica's observed round trips
-    /// (smoothed round trip plus four times its variation, at least 300 ms, at most 5 s, longer after each failure).
+    /// (smoothed round trip plus four times its variation, at least 400 ms, at most 5 s, longer after each failure).
     /// </summary>
     public TimeSpan? HealthCheckTimeout { get; init; }
 

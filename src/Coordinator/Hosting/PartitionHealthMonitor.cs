@@ -12,17 +12,20 @@ namespace Partitioned.Coordination;
 /// delays the others. A check must be answered 2xx by the server the directory names (cluster, partition and attempt
 /// in the body), within a timeout derived from that replica's round trips (<see cref="ProbeTimeout"/>). The first
 /// failed check marks a serving replica suspected (routers move off it at once) and the next check follows at once;
-/// <see cref="CoordinatorOptions.UnhealthyThreshold"/> failures in a row mark it lost. A suspected or lost replica that
+/// <see cref="CoordinatorOptions.UnhealthyThreshold"/> failures in a row, over at least one interval, mark it lost. A suspected or lost replica that
 /// answers again is marked recovered.
 /// </summary>
 /// <remarks>
-/// With the defaults (1 s interval, 3 failures, a timeout of 300 ms to a few hundred more on a healthy network) a node
-/// that goes silent is declared lost within about 2.5 s, and suspected within about 1.3 s.
+/// With the defaults (1 s interval, 3 failures, a timeout of 400 ms on a healthy network, 1.25 times
+/// longer after each failure) a node that goes silent is suspected within about 1.4 s and declared lost within about 2.5 s.
 /// </remarks>
 internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
 {
     // How often the set of replicas to check is compared with the directory (new registrations, ended attempts).
     private static readonly TimeSpan s_syncInterval = TimeSpan.FromMilliseconds(250);
+
+    // The pause between checks of a replica whose last check failed.
+    private static readonly TimeSpan s_recheckDelay = TimeSpan.FromMilliseconds(50);
 
     private readonly PartitionDirectory _directory;
     private readonly CoordinatorOptions _options;
@@ -135,11 +138,14 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
 
     private async Task CheckLoopAsync(int partition, int attempt, Uri endpoint, CancellationToken cancellationToken)
     {
-        await Task.Yield();
+        // The first check comes within one interval of registering (which just proved the replica alive), at a random
+        // point of its second half, so a thousand replicas registered together are not all checked at one instant.
+        await DelayAsync(_options.HealthCheckInterval * (0.5 + (Random.Shared.NextDouble() / 2)), cancellationToken).ConfigureAwait(false);
         var timeout = new ProbeTimeout(_options.HealthCheckTimeout);
         var health = new Uri(endpoint, "control/health");
         var failures = 0;
         var inconclusive = 0;
+        var firstFailure = 0L;
         while (!cancellationToken.IsCancellationRequested)
         {
             if (Suspended)
@@ -182,7 +188,11 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
             }
 
             timeout.Failed();
-            failures++;
+            if (failures++ == 0)
+            {
+                firstFailure = started;
+            }
+
             Log.CheckFailed(_logger, partition, attempt, failures, failure.Reason);
 
             // Checked again: a stop may have suspended checks while this one was under way.
@@ -191,7 +201,14 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
                 continue;
             }
 
-            if (failures >= _options.UnhealthyThreshold)
+            // Lost only after failing for a whole interval too: refused connections fail in milliseconds, and a worker
+            // that died gets that long for its runner to report how (an exit code says more than a refused check).
+            var failingFor = _time.GetElapsedTime(firstFailure);
+            if (failures >= _options.UnhealthyThreshold && failingFor < _options.HealthCheckInterval)
+            {
+                await DelayAsync(_options.HealthCheckInterval - failingFor, cancellationToken).ConfigureAwait(false);
+            }
+            else if (failures >= _options.UnhealthyThreshold)
             {
                 if (_directory.MarkLost(partition, attempt, $"{failure.Reason} ({failures} checks in a row)"))
                 {
@@ -201,11 +218,16 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
                 // A lost replica is checked at the normal pace: it recovers if it answers, or its attempt ends.
                 await DelayAsync(_options.HealthCheckInterval, cancellationToken).ConfigureAwait(false);
             }
-            else if (_directory.MarkSuspected(partition, attempt, failure.Reason))
+            else
             {
-                // The next check follows at once: the sooner a silent replica is declared lost, the sooner what it
-                // holds is sent elsewhere.
-                Log.Suspected(_logger, partition, attempt, failure.Reason);
+                if (_directory.MarkSuspected(partition, attempt, failure.Reason))
+                {
+                    Log.Suspected(_logger, partition, attempt, failure.Reason);
+                }
+
+                // The next check follows at once (after a breath): the sooner a silent replica is declared lost, the
+                // sooner what it holds is sent elsewhere.
+                await DelayAsync(s_recheckDelay, cancellationToken).ConfigureAwait(false);
             }
         }
     }

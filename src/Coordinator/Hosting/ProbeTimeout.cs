@@ -1,9 +1,11 @@
+using Partitioned.Shared;
+
 namespace Partitioned.Coordination;
 
 /// <summary>
 /// How long one health check of one replica may take, derived from that replica's observed round trips the way TCP
 /// derives its retransmission timeout (RFC 6298): smoothed round trip plus four times its variation, within
-/// [<see cref="Floor"/>, <see cref="Cap"/>], and 1.5 times longer after each failure in a row (a slow replica gets more time
+/// [<see cref="Floor"/>, <see cref="Cap"/>], and 1.25 times longer after each failure in a row (a slow replica gets more time
 /// before it is declared lost; a silent one is still declared lost within a few seconds). A fixed timeout replaces all
 /// of this when the user sets one.
 /// </summary>
@@ -16,7 +18,7 @@ namespace Partitioned.Coordination;
 internal sealed class ProbeTimeout(TimeSpan? fixedTimeout)
 {
     /// <summary>The shortest adaptive timeout: round trips below it are noise, not a signal.</summary>
-    public static readonly TimeSpan Floor = TimeSpan.FromMilliseconds(300);
+    public static readonly TimeSpan Floor = TimeSpan.FromMilliseconds(400);
 
     /// <summary>The longest adaptive timeout (the fixed default of earlier versions).</summary>
     public static readonly TimeSpan Cap = TimeSpan.FromSeconds(5);
@@ -24,10 +26,9 @@ internal sealed class ProbeTimeout(TimeSpan? fixedTimeout)
     /// <summary>The timeout before any round trip was observed.</summary>
     public static readonly TimeSpan Initial = TimeSpan.FromSeconds(1);
 
-    private const double BackoffFactor = 1.5;
+    private const double BackoffFactor = 1.25;
 
-    private double _smoothedMs = -1;
-    private double _variationMs;
+    private readonly RoundTripEstimate _roundTrips = new();
     private int _failures;
 
     /// <summary>The timeout of the next check.</summary>
@@ -40,30 +41,16 @@ internal sealed class ProbeTimeout(TimeSpan? fixedTimeout)
                 return fixedValue;
             }
 
-            var baseMs = _smoothedMs < 0 ? Initial.TotalMilliseconds : Math.Max(Floor.TotalMilliseconds, _smoothedMs + (4 * _variationMs));
-            var timeoutMs = baseMs * Math.Pow(BackoffFactor, Math.Min(_failures, 8));
-            return TimeSpan.FromMilliseconds(Math.Min(timeoutMs, Cap.TotalMilliseconds));
+            var baseline = _roundTrips.Timeout is { } derived ? (derived > Floor ? derived : Floor) : Initial;
+            var timeout = baseline * Math.Pow(BackoffFactor, Math.Min(_failures, 16));
+            return timeout < Cap ? timeout : Cap;
         }
     }
-
-    /// <summary>The smoothed round trip, or null before the first answer.</summary>
-    public TimeSpan? SmoothedRoundTrip => _smoothedMs < 0 ? null : TimeSpan.FromMilliseconds(_smoothedMs);
 
     /// <summary>A check was answered after <paramref name="roundTrip"/>.</summary>
     public void Answered(TimeSpan roundTrip)
     {
-        var sample = roundTrip.TotalMilliseconds;
-        if (_smoothedMs < 0)
-        {
-            _smoothedMs = sample;
-            _variationMs = sample / 2;
-        }
-        else
-        {
-            _variationMs = (0.75 * _variationMs) + (0.25 * Math.Abs(_smoothedMs - sample));
-            _smoothedMs = (0.875 * _smoothedMs) + (0.125 * sample);
-        }
-
+        _roundTrips.Add(roundTrip);
         _failures = 0;
     }
 

@@ -117,6 +117,8 @@ public sealed class HealthMonitorFaultTests(ITestOutputHelper output) : IDisposa
         using var silent = new SilentServer();
         coordinator.Directory.Register(0, 0, silent.Endpoint);
         time.Advance(TimeSpan.FromMilliseconds(300)); // the sync tick that starts the replica's check loop
+        await Task.Delay(200);
+        time.Advance(TimeSpan.FromSeconds(1)); // the first check comes within one interval
         await Eventually.TrueAsync(() => silent.Accepted > 0, "the first check connected");
 
         // This process "stalls" for 5 s: the check's 1 s timeout fires 4 s late. That says nothing about the replica.

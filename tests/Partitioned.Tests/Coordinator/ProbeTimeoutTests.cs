@@ -38,9 +38,9 @@ public sealed class ProbeTimeoutTests
         var timeout = new ProbeTimeout(null);
         timeout.Answered(TimeSpan.FromMilliseconds(1));
         timeout.Failed();
-        timeout.Next.Should().Be(ProbeTimeout.Floor * 1.5);
+        timeout.Next.Should().Be(ProbeTimeout.Floor * 1.25);
         timeout.Failed();
-        timeout.Next.Should().Be(ProbeTimeout.Floor * 2.25);
+        timeout.Next.Should().Be(ProbeTimeout.Floor * 1.5625);
         for (var i = 0; i < 20; i++)
         {
             timeout.Failed();
