@@ -205,10 +205,10 @@ internal sealed partial class PartitionJob<TRow, TResult>
             throw new RollingUpdateException(partition, replica, version.Number, replaced, "the new attempt died right after it registered (its predecessor had died too), so the replica was re-launched with the old version");
         }
 
-        // The old attempt left the directory, so a stop under way does not reach it: it is drained here even then
-        // (not cancellable by the stop; the shutdown request has its own timeout).
-        var stopping = _stopping;
-        if (await shutdown(oldEndpoint, stopping ? CancellationToken.None : cancellationToken).ConfigureAwait(false) is { } problem)
+        // The old attempt left the directory, so nothing else (a stop under way included) will ask it to stop: the
+        // request is sent whatever happens to the rollout meanwhile (it has a timeout of its own), since cancelling it
+        // half way would leave the old attempt running, out of every stop's reach.
+        if (await shutdown(oldEndpoint, CancellationToken.None).ConfigureAwait(false) is { } problem)
         {
             Log.AttemptFailed(_logger, partition, old.Attempt.Launch.Attempt, $"the rolling update could not drain it ({problem}); abandoning it");
             await old.Cancellation.CancelAsync().ConfigureAwait(false);
