@@ -10,6 +10,13 @@ internal static class ResendRules
         exception.HttpRequestError == HttpRequestError.ConnectionError
         || exception.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
 
+    /// <summary>
+    /// True when the handler gave up connecting (its connect timeout: a peer that drops packets never refuses): the
+    /// request was not sent either.
+    /// </summary>
+    public static bool IsConnectTimeout(Exception exception) =>
+        exception is OperationCanceledException { InnerException: TimeoutException } or HttpRequestException { InnerException: OperationCanceledException { InnerException: TimeoutException } };
+
     /// <summary>A body held in memory (or JSON serialised again on each send) can be sent again; a stream may have been read already.</summary>
     public static bool HasResendableBody(HttpRequestMessage request) =>
         request.Content is null or ByteArrayContent or ReadOnlyMemoryContent or System.Net.Http.Json.JsonContent;

@@ -11,6 +11,13 @@ internal sealed partial class HeadNodeIngress
         var arrived = _time.GetTimestamp();
         var name = (string)context.Request.RouteValues["name"]!;
         var response = context.Response;
+        if (Volatile.Read(ref _stopping))
+        {
+            await ProblemResponse.WriteAsync(response, StatusCodes.Status503ServiceUnavailable, "Head node stopping",
+                "The head node is stopping: it answers what it accepted and takes nothing new.", retryAfter: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            return;
+        }
+
         if (!_queues.TryGetValue(name, out var queue))
         {
             await ProblemResponse.WriteAsync(response, StatusCodes.Status404NotFound, "Unknown service",

@@ -12,10 +12,14 @@ internal sealed partial class HeadNodeIngress
 {
     /// <summary>
     /// One partition attempt's stream for one service: requests go down against the credit the partition granted,
-    /// oldest first and in batches; answers come up as they are ready. The same rules as the long poll: a stale attempt
-    /// takes nothing, a request taken but not delivered goes back to the queue, a request a dead attempt held is replayed
-    /// by <see cref="OnPartitionChanged"/>, and the first answer to a request wins.
+    /// oldest first and in batches; answers come up as they are ready. The same rules as the long poll: a stale or lost
+    /// attempt takes nothing (its stream stays open for the answers it owes), a request taken but not delivered goes back
+    /// to the queue, a request a dead attempt held is replayed by <see cref="OnPartitionChanged"/>, and the first answer
+    /// from an attempt in good standing (or the holder) wins.
     /// </summary>
+    // How often a stream that may not take work looks at its attempt's standing again.
+    private static readonly TimeSpan s_standingPoll = TimeSpan.FromMilliseconds(250);
+
     internal async Task ServeStreamAsync(IAsyncStreamReader<V1.PartitionMessage> input, IServerStreamWriter<V1.IngressMessage> output, ServerCallContext context)
     {
         Authorize(context);
@@ -118,15 +122,14 @@ internal sealed partial class HeadNodeIngress
                 }
             }
 
-            if (standing == AttemptStanding.Fenced)
+            if (standing != AttemptStanding.Current)
             {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Attempt {stream.Attempt} of partition {stream.Partition} is stale; a newer attempt exists, or its replica ended."));
-            }
-
-            if (standing == AttemptStanding.Lost)
-            {
-                // The partition opens its stream again with backoff: by then it answers health checks again, or is fenced.
-                throw new RpcException(new Status(StatusCode.Unavailable, $"Attempt {stream.Attempt} of partition {stream.Partition} was declared lost; it takes no work until it answers health checks again."));
+                // Fenced (replaced, draining) or declared lost: it takes nothing, but the stream stays open, so the
+                // answers it still sends are read (ending the call now could drop answers already on their way, and
+                // their requests would run again). It ends when the partition closes its side (a draining or fenced
+                // worker stops), and a lost attempt that answers health checks again takes work again.
+                await Task.WhenAny(reading, Task.Delay(s_standingPoll, _time, cancellationToken)).ConfigureAwait(false);
+                continue;
             }
 
             if (taken.Count == 0)

@@ -20,6 +20,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
 {
     private static readonly TimeSpan s_longPoll = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan s_sweepInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan s_drainPoll = TimeSpan.FromMilliseconds(20);
 
     private readonly ServingOptions _options;
     private readonly TimeProvider _time;
@@ -33,6 +34,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     private PartitionDirectory? _directory;
     private Task _sweeper = Task.CompletedTask;
     private long _nextId;
+    private bool _stopping;
 
     // Opens the partitions' request streams; handed out only through the coordinator's token-protected /v1/serving.
     private readonly ClusterToken _streamKey = ClusterToken.Create();
@@ -143,8 +145,19 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     /// <summary>An attempt ended (its server stopped or died): whatever it still holds will never be answered by it.</summary>
     public void OnAttemptEnded(int partition, int attempt) => Replay(partition, attempt, [], only: attempt);
 
+    /// <summary>
+    /// Stops gracefully: new client requests get 503 at once, partitions go on taking and answering what was accepted
+    /// (their streams stay open) until nothing is pending or the deadline passed, and only then the server stops.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        Volatile.Write(ref _stopping, true);
+        var drain = System.Diagnostics.Stopwatch.StartNew();
+        while (_app is not null && PendingCount > 0 && drain.Elapsed < _options.Deadline)
+        {
+            await Task.Delay(s_drainPoll).ConfigureAwait(false);
+        }
+
         if (_app is not null)
         {
             await _app.StopAsync().ConfigureAwait(false);
@@ -213,6 +226,17 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         if (replayed > 0)
         {
             Log.Replayed(_logger, replayed, partition, upToAttempt);
+        }
+    }
+
+    private int PendingCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending.Count;
+            }
         }
     }
 

@@ -17,6 +17,15 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
     private static readonly TimeSpan s_firstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(1);
 
+    // How long a stopping partition waits for the head node to end its stream after it closed its own side.
+    private static readonly TimeSpan s_closeGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Holds the service's stream until <paramref name="cancellationToken"/> (the partition stopping). Then the stream is
+    /// closed gracefully: no more credit, the waiting answers sent, its side completed, and the head node's side read
+    /// to its end (bounded). Cancelling the call instead would reset the stream and could lose answers already written,
+    /// which the head node would then replay: a handler would run twice.
+    /// </summary>
     public async Task RunAsync(IServiceEndpoint service, CancellationToken cancellationToken)
     {
         var replyTo = new Uri(feature.Context.Coordinator, "v1/serving/replies");
@@ -29,9 +38,12 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
         var direct = false;
         while (!cancellationToken.IsCancellationRequested)
         {
+            // The call itself is cancelled only if the graceful close does not end it in time.
+            using var hard = new CancellationTokenSource();
+            using var graceOnStop = cancellationToken.Register(static state => ((CancellationTokenSource)state!).CancelAfter(s_closeGrace), hard);
             try
             {
-                using var call = client.Serve(headers, cancellationToken: cancellationToken);
+                using var call = client.Serve(headers, cancellationToken: hard.Token);
                 await StreamAsync(call, service, replyTo, () =>
                 {
                     if (direct)
@@ -39,7 +51,7 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
                         service.Outbox.EndPull();
                         direct = false;
                     }
-                }, cancellationToken).ConfigureAwait(false);
+                }, cancellationToken, hard.Token).ConfigureAwait(false);
                 backoff.Reset();
             }
             catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.InvalidArgument)
@@ -60,14 +72,13 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
             }
             finally
             {
-                if (!direct)
-                {
-                    service.Outbox.BeginPull();
-                    direct = true;
-                }
-
-                // Answers the stream could not carry go on their own.
-                foreach (var reply in service.Outbox.TakeWaiting())
+                // Answers the stream could not carry go on their own: those waiting now (BeginPull hands them over as it
+                // switches the outbox to sending directly; dropping them lost answers whose requests then ran again),
+                // and any left behind.
+                var waiting = direct ? [] : service.Outbox.BeginPull();
+                direct = true;
+                waiting.AddRange(service.Outbox.TakeWaiting());
+                foreach (var reply in waiting)
                 {
                     feature.Replies.Send(replyTo, reply);
                 }
@@ -75,13 +86,16 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
         }
     }
 
-    private async Task StreamAsync(AsyncDuplexStreamingCall<V1.PartitionMessage, V1.IngressMessage> call, IServiceEndpoint service, Uri replyTo, Action opened, CancellationToken cancellationToken)
+    private async Task StreamAsync(AsyncDuplexStreamingCall<V1.PartitionMessage, V1.IngressMessage> call, IServiceEndpoint service, Uri replyTo, Action opened, CancellationToken stopping, CancellationToken hard)
     {
         // Credit granted and not yet used by requests that came down.
         var outstanding = 0;
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStop = stopping.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), stopped);
         var reading = Task.Run(async () =>
         {
-            await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            // Read to the end even while stopping: requests already on their way are taken (and answered), not lost.
+            await foreach (var message in call.ResponseStream.ReadAllAsync(hard).ConfigureAwait(false))
             {
                 var batch = new WireRequest[message.Requests.Count];
                 for (var i = 0; i < batch.Length; i++)
@@ -103,8 +117,15 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
             // Arm every signal first, then look: a change in between wakes the wait below.
             var roomFreed = service.RoomFreed;
             var answered = service.Outbox.Waiting;
-            var credit = service.PullRoom - Volatile.Read(ref outstanding);
+            var closing = stopping.IsCancellationRequested;
+            var credit = closing ? 0 : service.PullRoom - Volatile.Read(ref outstanding);
             var replies = service.Outbox.TakeWaiting();
+            if (closing && !first)
+            {
+                await CloseAsync(call, replies, replyTo, reading).ConfigureAwait(false);
+                break;
+            }
+
             if (first || credit > 0 || replies.Count > 0)
             {
                 var message = new V1.PartitionMessage { Credit = Math.Max(credit, 0) };
@@ -122,7 +143,7 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
                 Interlocked.Add(ref outstanding, Math.Max(credit, 0));
                 try
                 {
-                    await call.RequestStream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+                    await call.RequestStream.WriteAsync(message, hard).ConfigureAwait(false);
                     if (message.Hello is not null)
                     {
                         opened();
@@ -142,10 +163,41 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
                 continue;
             }
 
-            await Task.WhenAny(roomFreed, answered, reading).ConfigureAwait(false);
+            await Task.WhenAny(roomFreed, answered, reading, stopped.Task).ConfigureAwait(false);
         }
 
         await reading.ConfigureAwait(false);
+    }
+
+    // The partition stops: the last answers go on the stream, then this side is completed and the head node's side
+    // read to its end (the head node ends it once it read everything), so nothing written is reset away.
+    private async Task CloseAsync(AsyncDuplexStreamingCall<V1.PartitionMessage, V1.IngressMessage> call, List<WireReply> replies, Uri replyTo, Task reading)
+    {
+        try
+        {
+            if (replies.Count > 0)
+            {
+                var message = new V1.PartitionMessage();
+                foreach (var reply in replies)
+                {
+                    message.Replies.Add(new V1.Reply { Id = reply.Id, Status = reply.Status, Body = UnsafeByteOperations.UnsafeWrap(reply.Body) });
+                }
+
+                await call.RequestStream.WriteAsync(message).ConfigureAwait(false);
+            }
+
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or OperationCanceledException)
+        {
+            // Not sent: these answers go by HTTP.
+            foreach (var reply in replies)
+            {
+                feature.Replies.Send(replyTo, reply);
+            }
+        }
+
+        await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private static partial class Log

@@ -115,6 +115,7 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
     private static TryFailure? Classify(Exception exception, CancellationTokenSource deadline, CancellationToken lost, CancellationToken suspected, CancellationTokenSource? tryTimer) =>
         exception is HttpRequestException connect && ResendRules.IsConnectFailure(connect) ? TryFailure.NotSent
         : deadline.IsCancellationRequested ? TryFailure.DeadlinePassed
+        : ResendRules.IsConnectTimeout(exception) && !lost.IsCancellationRequested && !suspected.IsCancellationRequested && tryTimer?.IsCancellationRequested != true ? TryFailure.NotSent
         : lost.IsCancellationRequested ? TryFailure.ReplicaLost
         : suspected.IsCancellationRequested ? TryFailure.ReplicaSuspected
         : tryTimer?.IsCancellationRequested == true ? TryFailure.TryTimedOut
