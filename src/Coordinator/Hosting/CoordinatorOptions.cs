@@ -29,6 +29,14 @@ public sealed class CoordinatorOptions
     /// </summary>
     public int GrpcPort { get; init; }
 
+    /// <summary>
+    /// How connections are secured. Default <see cref="TransportSecurity.Cleartext"/>. Under TLS the coordinator serves
+    /// HTTP/1.1 and HTTP/2 (gRPC) on its one port through ALPN (<see cref="GrpcPort"/> then only turns gRPC off with -1),
+    /// health checks trust only the transport's authorities, and in automatic mode partitions get their certificates
+    /// from <c>POST /v1/certificates</c>.
+    /// </summary>
+    public TransportSecurity Transport { get; init; } = TransportSecurity.Cleartext;
+
     /// <summary>The IP address to listen on. Default <c>127.0.0.1</c>; use <c>0.0.0.0</c> for partitions on other machines.</summary>
     public string BindAddress { get; init; } = "127.0.0.1";
 
@@ -74,6 +82,7 @@ public sealed class CoordinatorOptions
         validation.Require(HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive (was {HealthCheckTimeout}).");
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");
         validation.Require(Endpoints is not null, $"{nameof(Endpoints)} must not be null.");
+        validation.Require(Transport is not null, $"{nameof(Transport)} must not be null (use TransportSecurity.Cleartext).");
         validation.ThrowIfInvalid();
     }
 }

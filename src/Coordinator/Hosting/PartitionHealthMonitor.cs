@@ -23,7 +23,7 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
         _directory = directory;
         _options = options;
         _logger = logger;
-        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
+        _http = new HttpClient(Partitioned.Shared.PinnedTrust.Apply(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) }, options.Transport.TrustedAuthorities))
         {
             Timeout = options.HealthCheckTimeout,
         };

@@ -120,7 +120,7 @@ internal sealed partial class WorkerSession
 
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, link.Gone);
         using var hardExit = link.Gone.Register(() => ArmHardExit(link, logger));
-        using var client = new AttemptClient(environment.Coordinator, token, environment.Partition, environment.Attempt);
+        using var client = new AttemptClient(environment.Coordinator, token, environment.Partition, environment.Attempt, environment.TrustedAuthorities);
         int? attempt = environment.Attempt;
         Task? stopReport = null;
         try
@@ -149,6 +149,7 @@ internal sealed partial class WorkerSession
                 Server = ToServerOptions(launchData.ServerOptions),
                 Node = environment.Node,
                 Replica = launchData.Replica,
+                Tls = ToTls(launchData.Tls, environment),
             };
 
             await definition.Accept(new WorkerAttemptRun(launch, client, loggerFactory, logger, run.Token), settings).ConfigureAwait(false);
@@ -186,7 +187,7 @@ internal sealed partial class WorkerSession
 
     private static async Task ReportStopAsync(WorkerEnvironment environment, ClusterToken token, int attempt, IDriverLink link, ILogger logger)
     {
-        using var coordinator = new CoordinatorClient(environment.Coordinator, token, TimeProvider.System, logger);
+        using var coordinator = new CoordinatorClient(environment.Coordinator, token, TimeProvider.System, logger, environment.TrustedAuthorities.Count == 0 ? null : new PartitionTls(environment.TrustedAuthorities));
         await coordinator.TryReportFailureAsync(new FailureReport(environment.Partition, attempt, $"abandoned: {link.Reason ?? "the run was cancelled"}"), CancellationToken.None).ConfigureAwait(false);
     }
 
@@ -279,6 +280,31 @@ internal sealed partial class WorkerSession
         {
             throw new WorkerLaunchException($"The settings the driver sent for server '{definition.Name}' are not a valid {settingsType.Name}: {ex.Message}");
         }
+    }
+
+    /// <summary>The attempt's TLS from the launch data, trusting the authorities the launcher gave.</summary>
+    /// <exception cref="WorkerLaunchException">The launch data asks for TLS the worker cannot do.</exception>
+    private static PartitionTls? ToTls(AttemptTlsOptions? tls, WorkerEnvironment environment)
+    {
+        if (tls is null)
+        {
+            return null;
+        }
+
+        if (environment.TrustedAuthorities.Count == 0)
+        {
+            throw new WorkerLaunchException($"The launch data asks for TLS, but {WorkerProtocol.TrustedAuthoritiesVariable} names no authority to trust.");
+        }
+
+        return tls.Source switch
+        {
+            AttemptTlsOptions.FromCoordinator => new PartitionTls(environment.TrustedAuthorities),
+            AttemptTlsOptions.FromFiles when !string.IsNullOrWhiteSpace(tls.CertificateFile) => new PartitionTls(environment.TrustedAuthorities)
+            {
+                CertificateFiles = new PartitionCertificateFiles(tls.CertificateFile, tls.KeyFile),
+            },
+            _ => throw new WorkerLaunchException($"The launch data's tls.source is '{tls.Source}' (with certificateFile '{tls.CertificateFile}'): this worker knows '{AttemptTlsOptions.FromCoordinator}', and '{AttemptTlsOptions.FromFiles}' with a certificateFile."),
+        };
     }
 
     private static PartitionServerOptions ToServerOptions(AttemptServerOptions options) => new()
