@@ -52,11 +52,12 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     public Uri? StreamAddress { get; private set; }
 
     /// <summary>Starts taking client requests; partitions of the cluster with <paramref name="directory"/> serve them.</summary>
-    public async Task StartAsync(PartitionDirectory directory, CancellationToken cancellationToken)
+    public async Task StartAsync(PartitionDirectory directory, TransportSecurity transport, CancellationToken cancellationToken)
     {
         _directory = directory;
         KestrelApp.TryParseBindAddress(_options.BindAddress, out var address);
-        var builder = KestrelApp.CreateBuilder("Partitioned.HeadNode", _loggerFactory, address, _options.Port, drainTimeout: _options.Deadline);
+        var certificate = FrontTls.Certificate(transport);
+        var builder = KestrelApp.CreateBuilder("Partitioned.HeadNode", _loggerFactory, address, _options.Port, drainTimeout: _options.Deadline, certificate);
         ListenOptions? streams = null;
         if (_options.HeadNodeTransport == HeadNodeTransport.GrpcStream)
         {
@@ -65,6 +66,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address, 0, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                ServerTls.Use(listen, certificate);
                 streams = listen;
             }));
             // No catch-all for unknown gRPC services: it would match every two-segment path, so a known JSON route called

@@ -55,7 +55,7 @@ internal sealed partial class ServingFeature : IPartitionFeature
     {
         _context = context;
         _idPrefix = $"{context.Partition}.{context.Attempt}.";
-        _control = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        _control = new HttpClient(context.CreateHttpHandler()) { Timeout = TimeSpan.FromSeconds(30) };
         _control.DefaultRequestHeaders.Authorization = context.ControlAuthorization;
         _coordinator = context.CreateCoordinatorClient();
         _coordinator.Timeout = TimeSpan.FromSeconds(60);
