@@ -171,7 +171,7 @@ public sealed class TransportSecurity
 
         foreach (var address in addresses)
         {
-            if (address.ScopeId == 0)
+            if (!(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal))
             {
                 yield return address.ToString();
             }
