@@ -1,4 +1,5 @@
 using Partitioned.Clustering;
+using Partitioned.Coordination;
 using Partitioned.Examples;
 using Partitioned.Server;
 
@@ -32,6 +33,7 @@ internal sealed class ClusterPlacement : IAsyncDisposable
         if (!search.LocalSlurm)
         {
             // A real cluster: every address reachable from the nodes; they dial this machine by the name or address given.
+            // Partitions on other machines get automatic TLS by default: an in-memory authority for this run.
             return new ClusterPlacement(options with
             {
                 Runner = new SlurmRunner(new SlurmRunnerOptions { ConfigFile = search.SlurmConfig }),
@@ -48,6 +50,8 @@ internal sealed class ClusterPlacement : IAsyncDisposable
         {
             Runner = new SlurmRunner(new SlurmRunnerOptions { ConfigFile = slurm.ConfigFile, WorkersOnOtherHosts = slurm.NodesElsewhere }),
             CoordinatorBindAddress = slurm.HostAddress,
+            // TLS on every hop, as on a real cluster, even where the nodes share this machine's loopback.
+            Transport = TransportSecurity.Automatic(driverHosts: [slurm.HostAddress]),
             Server = new PartitionServerOptions { BindAddress = slurm.NodesElsewhere ? "0.0.0.0" : "127.0.0.1" },
         }, stopLocalSlurm: !alreadyRunning);
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
+using Partitioned.Coordination;
 using Partitioned.Examples;
 using Partitioned.Server;
 
@@ -40,10 +41,14 @@ public sealed class LocalSlurmCluster : IAsyncDisposable
         KillGracePeriod = TimeSpan.FromSeconds(3),
     };
 
-    /// <summary>Cluster options that put the test worker's partitions on this cluster's nodes.</summary>
+    /// <summary>
+    /// Cluster options that put the test worker's partitions on this cluster's nodes, over automatic TLS (what a real
+    /// cluster gets by default): call partitions from a test with <c>cluster.Transport.CreateHttpHandler()</c>.
+    /// </summary>
     public ClusterOptions ClusterOptions(ILoggerFactory loggerFactory, SlurmRunnerOptions? runner = null) => TestClusters.Options(loggerFactory, new SlurmRunner(runner ?? RunnerOptions())) with
     {
         CoordinatorBindAddress = HostAddress,
+        Transport = TransportSecurity.Automatic(driverHosts: [HostAddress]),
         HealthCheckInterval = TimeSpan.FromMilliseconds(500),
         HealthCheckTimeout = TimeSpan.FromSeconds(2),
         RelaunchDelay = TimeSpan.FromMilliseconds(100),
