@@ -96,5 +96,73 @@ public sealed class TlsClusterTests(ITestOutputHelper output) : IDisposable
         _logging.Logs.Text.Should().Contain("TLS certificate for 127.0.0.1 obtained");
     }
 
+    [Fact]
+    public async Task EngineLaunchedWorkers_Automatic_TrustTheAuthorityFromTheirVariables_AndRefuseToStartWithoutIt()
+    {
+        var folder = Directory.CreateTempSubdirectory("partitioned-tls-engine-").FullName;
+        var token = Path.Combine(folder, "token");
+        var workers = new List<System.Diagnostics.Process>();
+        string? withoutAuthority = null;
+        try
+        {
+            var runner = new ExternalWorkersRunner(async (launch, ct) =>
+            {
+                await launch.WriteTokenFileAsync(token, ct);
+                var variables = launch.WorkerEnvironment(token);
+                variables.Should().ContainKey("PARTITIONED_TLS_CA");
+
+                // A worker given everything but the authority cannot trust the coordinator: it refuses to start.
+                using (var refused = StartWorker(variables.Where(static v => v.Key != "PARTITIONED_TLS_CA"), 0))
+                {
+                    withoutAuthority = await refused.StandardError.ReadToEndAsync(ct);
+                    await refused.WaitForExitAsync(ct);
+                    refused.ExitCode.Should().Be(2);
+                }
+
+                for (var partition = 0; partition < launch.PartitionCount; partition++)
+                {
+                    workers.Add(StartWorker(variables, partition));
+                }
+            }, workersOnOtherHosts: false);
+
+            await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(4, 2), TestServers.RowsWith(), Options() with { Runner = runner, StartTimeout = TimeSpan.FromSeconds(90) });
+
+            cluster.Hosts.Values.Should().OnlyContain(endpoint => endpoint.Scheme == "https");
+            (await cluster.GetClient(1).GetFromJsonAsync<int[]>("rows")).Should().Equal(2, 3);
+            (await (await cluster.StopAsync()).CollectAsync()).Should().BeEquivalentTo(Enumerable.Range(0, 4));
+            withoutAuthority.Should().Contain("PARTITIONED_TLS_CA is not set");
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                worker.Kill(entireProcessTree: true);
+                worker.Dispose();
+            }
+
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static System.Diagnostics.Process StartWorker(IEnumerable<KeyValuePair<string, string>> variables, int partition)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(TestWorkers.Options.Executable!)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(TestWorkers.Dll);
+        foreach (var (name, value) in variables)
+        {
+            start.Environment[name] = value;
+        }
+
+        start.Environment["PARTITIONED_PARTITION"] = partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.StandardInput.Close();
+        return process;
+    }
+
     private ClusterOptions Options() => TestClusters.Options(_logging.Factory) with { Transport = TransportSecurity.Automatic() };
 }
