@@ -46,6 +46,12 @@ internal static class WorkerProtocol
     /// </summary>
     public const string TrustedAuthoritiesVariable = "PARTITIONED_TLS_CA";
 
+    /// <summary>
+    /// "1" when the token on standard input travels sealed (under TLS: a launcher such as srun relays standard input over
+    /// the network in cleartext): the worker first writes its ECDH public key on standard output (see <c>TokenSeal</c>).
+    /// </summary>
+    public const string TokenSealedVariable = "PARTITIONED_TOKEN_SEALED";
+
     /// <summary>Optional: the minimum level of the worker's own log lines (a <c>LogLevel</c> name). Default Information.</summary>
     public const string LogLevelVariable = "PARTITIONED_LOG_LEVEL";
 

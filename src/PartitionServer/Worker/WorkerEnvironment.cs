@@ -20,7 +20,8 @@ namespace Partitioned.Server;
 /// <param name="Node">The node name to report when registering.</param>
 /// <param name="LogLevel">The worker's minimum log level.</param>
 /// <param name="TrustedAuthorities">Under TLS, the authorities to trust; empty in cleartext.</param>
-internal sealed record WorkerEnvironment(Uri Coordinator, string? ClusterId, int Partition, int? Attempt, string? Server, int ParentPid, string? TokenFile, string Node, LogLevel LogLevel, IReadOnlyList<X509Certificate2> TrustedAuthorities)
+/// <param name="TokenSealed">True when the token on standard input comes sealed (<c>PARTITIONED_TOKEN_SEALED=1</c>).</param>
+internal sealed record WorkerEnvironment(Uri Coordinator, string? ClusterId, int Partition, int? Attempt, string? Server, int ParentPid, string? TokenFile, string Node, LogLevel LogLevel, IReadOnlyList<X509Certificate2> TrustedAuthorities, bool TokenSealed = false)
 {
     /// <summary>Reads and checks every variable; returns null and lists every problem when any is missing or invalid.</summary>
     public static WorkerEnvironment? Parse(Func<string, string?> variable, out IReadOnlyList<string> problems)
@@ -75,7 +76,7 @@ internal sealed record WorkerEnvironment(Uri Coordinator, string? ClusterId, int
 
         problems = found;
         return found.Count == 0
-            ? new WorkerEnvironment(coordinator!, clusterId, partition!.Value, attempt, server, parentPid, tokenFile, node, logLevel, authorities)
+            ? new WorkerEnvironment(coordinator!, clusterId, partition!.Value, attempt, server, parentPid, tokenFile, node, logLevel, authorities, variable(WorkerProtocol.TokenSealedVariable) == "1")
             : null;
 
         string? Optional(string name) => variable(name) is { } value && !string.IsNullOrWhiteSpace(value) ? value : null;

@@ -24,6 +24,7 @@ internal sealed partial class WorkerSession
     private readonly Func<string, string?> _variables;
     private readonly Stream _input;
     private readonly TextWriter _error;
+    private readonly TextWriter _output;
     private readonly Action<int, string> _hardExit;
     private CoordinatorWatch? _engineWatch;
 
@@ -32,8 +33,10 @@ internal sealed partial class WorkerSession
     /// <param name="input">Standard input: the token, then silence until the driver goes away.</param>
     /// <param name="error">Standard error, for the final verdict line.</param>
     /// <param name="hardExit">Ends the process when it did not stop on its own after its driver went away.</param>
-    public WorkerSession(IReadOnlyList<IPartitionServerDefinition?> definitions, Func<string, string?> variables, Stream input, TextWriter error, Action<int, string> hardExit)
+    /// <param name="output">Standard output, where a worker whose token comes sealed asks for it; default the console's.</param>
+    public WorkerSession(IReadOnlyList<IPartitionServerDefinition?> definitions, Func<string, string?> variables, Stream input, TextWriter error, Action<int, string> hardExit, TextWriter? output = null)
     {
+        _output = output ?? Console.Out;
         _definitions = definitions;
         _variables = variables;
         _input = input;
@@ -111,7 +114,7 @@ internal sealed partial class WorkerSession
         ClusterToken token;
         try
         {
-            token = await ReadTokenAsync(environment, link, cancellationToken).ConfigureAwait(false);
+            token = await ReadTokenAsync(environment, link, _output, cancellationToken).ConfigureAwait(false);
         }
         catch (WorkerLaunchException ex)
         {
@@ -193,7 +196,7 @@ internal sealed partial class WorkerSession
 
     /// <summary>The token from its file (engine-launched workers), or from the first line of standard input.</summary>
     /// <exception cref="WorkerLaunchException">No valid token.</exception>
-    private static async Task<ClusterToken> ReadTokenAsync(WorkerEnvironment environment, IDriverLink link, CancellationToken cancellationToken)
+    private static async Task<ClusterToken> ReadTokenAsync(WorkerEnvironment environment, IDriverLink link, TextWriter output, CancellationToken cancellationToken)
     {
         if (environment.TokenFile is { } path)
         {
@@ -201,13 +204,29 @@ internal sealed partial class WorkerSession
         }
 
         string? tokenLine;
+        var seal = environment.TokenSealed ? TokenSeal.CreateRequest() : default;
+        using var sealKey = seal.Key;
         try
         {
-            tokenLine = await ((DriverWatch)link).StartAsync().WaitAsync(s_tokenTimeout, cancellationToken).ConfigureAwait(false);
+            var reading = ((DriverWatch)link).StartAsync();
+            if (seal.Key is not null)
+            {
+                // The driver answers this line with the token sealed to the key (standard input may cross the network).
+                await output.WriteLineAsync(seal.Line.AsMemory(), cancellationToken).ConfigureAwait(false);
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            tokenLine = await reading.WaitAsync(s_tokenTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             tokenLine = null;
+        }
+
+        if (seal.Key is not null)
+        {
+            tokenLine = TokenSeal.Open(seal.Key, tokenLine)
+                ?? throw new WorkerLaunchException($"The sealed cluster token on standard input could not be opened (or none came within {s_tokenTimeout.TotalSeconds:0} s): {WorkerProtocol.TokenSealedVariable}=1 asks the driver to answer this worker's key with the token sealed to it.");
         }
 
         try

@@ -112,6 +112,9 @@ internal sealed partial class WorkerSupervisor(IWorkerEngine engine, WorkerOptio
         {
             // Public certificates: the worker must trust the coordinator before it first calls it.
             environment[WorkerProtocol.TrustedAuthoritiesVariable] = CertificateText.Encode(tls.TrustedAuthorities);
+
+            // And the token travels sealed: a launcher may relay standard input over the network in cleartext.
+            environment[WorkerProtocol.TokenSealedVariable] = "1";
         }
 
         return environment;
