@@ -8,9 +8,14 @@ using Partitioned.Client;
 
 // follow <coordinator address>: connects with the key in PARTITIONED_CLIENT_KEY, queries every partition, tries every
 // control action (each must be refused), then prints every directory change until its standard input closes.
-if (args is not ["follow", var address] || Environment.GetEnvironmentVariable("PARTITIONED_CLIENT_KEY") is not { Length: > 0 } exported)
+// The key comes in PARTITIONED_CLIENT_KEY, or in the file PARTITIONED_CLIENT_KEY_FILE names (a launcher such as srun
+// sends its environment over the network in cleartext).
+var exported = Environment.GetEnvironmentVariable("PARTITIONED_CLIENT_KEY_FILE") is { Length: > 0 } keyFile
+    ? File.ReadAllText(keyFile).Trim()
+    : Environment.GetEnvironmentVariable("PARTITIONED_CLIENT_KEY");
+if (args is not ["follow", var address] || exported is not { Length: > 0 })
 {
-    Console.Error.WriteLine("usage: PARTITIONED_CLIENT_KEY=<key> Partitioned.TestClient follow <coordinator address>");
+    Console.Error.WriteLine("usage: PARTITIONED_CLIENT_KEY=<key> (or PARTITIONED_CLIENT_KEY_FILE=<file>) Partitioned.TestClient follow <coordinator address>");
     return 2;
 }
 

@@ -27,6 +27,9 @@ public sealed class LocalSlurmCluster : IAsyncDisposable
     /// <summary><c>netns</c> (nodes at addresses of their own) or <c>loopback</c>.</summary>
     public string Mode => _slurm.NodesElsewhere ? "netns" : "loopback";
 
+    /// <summary>The bridge the nodes' namespaces are joined to: the cluster network (netns mode only).</summary>
+    public string Bridge => "pslurm" + (Environment.GetEnvironmentVariable("PARTITIONED_SLURM_INSTANCE") is { Length: > 0 } instance ? instance : "0");
+
     /// <summary>The node names.</summary>
     public IReadOnlyList<string> Nodes { get; } = ["n1", "n2", "n3"];
 
