@@ -57,7 +57,8 @@ public sealed record ClusterOptions
 
     /// <summary>
     /// The port of the coordinator's HTTP/2-only listener for the gRPC directory service; 0 (the default) lets the OS
-    /// choose, -1 turns it off. Clients find it through <c>GET /v1/client</c>.
+    /// choose, -1 turns it off. Clients find it through <c>GET /v1/client</c>. Cleartext only: under TLS, gRPC shares
+    /// the coordinator's port through ALPN (and -1 still turns it off).
     /// </summary>
     public int CoordinatorGrpcPort { get; init; }
 

@@ -25,7 +25,8 @@ public sealed class CoordinatorOptions
     /// <summary>
     /// The port of the coordinator's HTTP/2-only listener, which serves the gRPC directory service (cleartext HTTP/2
     /// needs a listener of its own: Kestrel does not negotiate h2c on a listener that also speaks HTTP/1.1). 0 (the
-    /// default) lets the OS choose; <c>GET /v1/client</c> says which. -1 turns the gRPC listener off.
+    /// default) lets the OS choose; <c>GET /v1/client</c> says which. -1 turns the gRPC listener off. Cleartext only:
+    /// under TLS (<see cref="Transport"/>) gRPC is served on <see cref="Port"/>, and -1 still turns it off.
     /// </summary>
     public int GrpcPort { get; init; }
 
