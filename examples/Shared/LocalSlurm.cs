@@ -9,7 +9,8 @@ namespace Partitioned.Examples;
 /// <param name="ConfigFile">Its slurm.conf (what <c>SLURM_CONF</c> must name).</param>
 /// <param name="HostAddress">This machine's address on the cluster network: where the coordinator listens for the nodes.</param>
 /// <param name="NodesElsewhere">True when the nodes have addresses of their own; false when they share loopback.</param>
-internal sealed record LocalSlurm(string ConfigFile, string HostAddress, bool NodesElsewhere)
+/// <param name="Instance">Which of the clusters that can run side by side (0 to 9; each has its own namespaces, addresses and ports).</param>
+internal sealed record LocalSlurm(string ConfigFile, string HostAddress, bool NodesElsewhere, int Instance = 0)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(5);
 
@@ -17,33 +18,38 @@ internal sealed record LocalSlurm(string ConfigFile, string HostAddress, bool No
     public static string Script { get; } = FindScript();
 
     /// <summary>True when the cluster already runs.</summary>
-    public static async Task<bool> IsRunningAsync() => (await RunAsync("status")).ExitCode == 0;
+    public static async Task<bool> IsRunningAsync(int instance = 0) => (await RunAsync(instance, "status")).ExitCode == 0;
 
     /// <summary>Starts the cluster (installing slurm-wlm and munge with apt-get when missing; needs root) and says how to use it.</summary>
-    public static async Task<LocalSlurm> StartAsync()
+    public static async Task<LocalSlurm> StartAsync(int instance = 0)
     {
-        await RunScriptAsync("start");
-        var variables = (await RunScriptAsync("env")).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        await RunScriptAsync(instance, "start");
+        var variables = (await RunScriptAsync(instance, "env")).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(static line => line.Replace("export ", string.Empty, StringComparison.Ordinal).Split('=', 2))
             .ToDictionary(static pair => pair[0], static pair => pair[1]);
         var hostAddress = variables["PARTITIONED_SLURM_HOST_ADDRESS"];
-        return new LocalSlurm(variables["SLURM_CONF"], hostAddress, hostAddress != "127.0.0.1");
+        return new LocalSlurm(variables["SLURM_CONF"], hostAddress, hostAddress != "127.0.0.1", instance);
     }
 
     /// <summary>Stops every daemon and removes the cluster's namespaces and state.</summary>
-    public static Task StopAsync() => RunScriptAsync("stop");
+    public static Task StopAsync(int instance = 0) => RunScriptAsync(instance, "stop");
 
-    /// <summary>Runs the script with <paramref name="arguments"/> and returns its standard output.</summary>
+    /// <summary>Runs the script for instance 0 with <paramref name="arguments"/> and returns its standard output.</summary>
     /// <exception cref="InvalidOperationException">It failed; the message quotes what it said.</exception>
-    public static async Task<string> RunScriptAsync(params string[] arguments)
+    public static Task<string> RunScriptAsync(params string[] arguments) => RunScriptAsync(0, arguments);
+
+    /// <summary>Runs the script for <paramref name="instance"/> with <paramref name="arguments"/> and returns its standard output.</summary>
+    /// <exception cref="InvalidOperationException">It failed; the message quotes what it said.</exception>
+    public static async Task<string> RunScriptAsync(int instance, params string[] arguments)
     {
-        var (exitCode, output, error) = await RunAsync(arguments);
-        return exitCode == 0 ? output : throw new InvalidOperationException($"slurm-local.sh {string.Join(' ', arguments)} failed with exit code {exitCode}: {error.Trim()}");
+        var (exitCode, output, error) = await RunAsync(instance, arguments);
+        return exitCode == 0 ? output : throw new InvalidOperationException($"slurm-local.sh {string.Join(' ', arguments)} (instance {instance}) failed with exit code {exitCode}: {error.Trim()}");
     }
 
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] arguments)
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(int instance, params string[] arguments)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.Environment["PARTITIONED_SLURM_INSTANCE"] = instance.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.ArgumentList.Add(Script);
         foreach (var argument in arguments)
         {

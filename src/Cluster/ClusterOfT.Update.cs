@@ -16,7 +16,9 @@ public sealed partial class Cluster<TRow, TResult>
     /// <param name="cancellationToken">Stops the rollout; the replica being replaced keeps its old version.</param>
     /// <returns>The new version number (1 for the first update).</returns>
     /// <exception cref="RollingUpdateException">A new replica failed or did not serve within <see cref="ClusterOptions.StartTimeout"/>: the rollout stopped, that replica and those after it still serve the old version.</exception>
-    /// <exception cref="InvalidOperationException">The cluster is not running, or another update is under way.</exception>
+    /// <exception cref="InvalidOperationException">The cluster is not running, another update is under way, or the cluster was
+    /// stopped during the rollout (<see cref="StopAsync"/> cancels a rollout under way and waits for it: the new server being
+    /// started is stopped, so no server of the cluster outlives the stop; the message says the cluster stopped).</exception>
     public Task<int> UpdateAsync(PartitionServerDefinition<TRow, TResult> server, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(server);

@@ -81,11 +81,18 @@ public sealed record ClusterOptions
     /// <summary>How often the coordinator health-checks partitions. Default 1 s.</summary>
     public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long one health check may take before it counts as failed. Default 5 s (generous: a partition on a
-    /// busy machine is slow, not lost).</summary>
-    public TimeSpan HealthCheckTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long one health check may take before it counts as failed. Default null: derived from each replica's observed
+    /// round trips (smoothed round trip plus four times its variation, at least 400 ms, at most 5 s, 1.25 times longer
+    /// after each failure in a row), so a node that goes silent is declared lost within about 2.5 s with the other
+    /// defaults, while a busy one gets the time its round trips show it needs. A fixed value replaces the derivation.
+    /// </summary>
+    public TimeSpan? HealthCheckTimeout { get; init; }
 
-    /// <summary>Failed health checks in a row after which a partition is marked lost. Default 3.</summary>
+    /// <summary>
+    /// Failed health checks in a row after which a partition replica is marked lost. Default 3. The first failed check
+    /// already marks it suspected: routers send it nothing new while a sibling serves.
+    /// </summary>
     public int UnhealthyThreshold { get; init; } = 3;
 
     /// <summary>Timeout of requests through <c>GetClient</c> clients. Default 100 s.</summary>
@@ -119,7 +126,7 @@ public sealed record ClusterOptions
         validation.Require(CoordinatorGrpcPort == -1 || CoordinatorGrpcPort is >= 0 and <= 65535, $"{nameof(CoordinatorGrpcPort)} must be -1 (off), 0 (any free port) or a port up to 65535 (was {CoordinatorGrpcPort}).");
         validation.Require(ClientKeys is not null && ClientKeys.All(static k => k is not null), $"{nameof(ClientKeys)} must not be null or hold null keys.");
         validation.Require(HealthCheckInterval > TimeSpan.Zero, $"{nameof(HealthCheckInterval)} must be positive (was {HealthCheckInterval}).");
-        validation.Require(HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive (was {HealthCheckTimeout}).");
+        validation.Require(HealthCheckTimeout is null || HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive, or null to derive it from round trips (was {HealthCheckTimeout}).");
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");
         validation.Require(CoordinatorEndpoints is not null, $"{nameof(CoordinatorEndpoints)} must not be null (use an empty list).");
         validation.Require(ClientTimeout > TimeSpan.Zero, $"{nameof(ClientTimeout)} must be positive (was {ClientTimeout}).");

@@ -96,8 +96,14 @@ public static class ParquetDatasets
         /// Writes each partition to <c>part-00000.parquet</c>, <c>part-00001.parquet</c>, ... in <paramref name="folder"/>
         /// (created if needed), streaming: one row group of a partition is held at a time. An empty partition
         /// becomes a file with the schema and no row groups. The files read back with <c>FromParquetFolderAsync</c>.
+        /// The write replaces the dataset the folder held: the parts are written aside and renamed into place once all
+        /// are written, then parts of an earlier write beyond this one's partition count are deleted, so a smaller
+        /// dataset never reads back with stale parts, and a write that fails leaves the earlier dataset untouched.
+        /// Files the writer does not name <c>part-NNNNN.parquet</c> are left alone (but <c>FromParquetFolderAsync</c>
+        /// reads every <c>*.parquet</c> file it finds: keep the folder for the dataset, or read with
+        /// <c>searchPattern: "part-*.parquet"</c>).
         /// </summary>
-        /// <param name="folder">Where the files go; existing files of the same names are replaced.</param>
+        /// <param name="folder">Where the files go; the dataset it held (the writer's parts) is replaced.</param>
         /// <param name="options">Row group size and naming.</param>
         /// <param name="cancellationToken">Stops the write.</param>
         /// <returns>The files written, in partition order.</returns>

@@ -11,6 +11,9 @@ internal static class Problems
     public static IResult Conflict(string detail) =>
         Results.Problem(detail: detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
 
+    public static IResult Gone(string detail) =>
+        Results.Problem(detail: detail, statusCode: StatusCodes.Status410Gone, title: "Gone");
+
     public static IResult NotFound(string detail) =>
         Results.Problem(detail: detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 

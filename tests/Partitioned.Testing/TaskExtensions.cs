@@ -14,4 +14,17 @@ public static class TaskExtensions
             // The test asserts elsewhere; here the task only has to be over.
         }
     }
+
+    /// <summary>Waits up to a generous <paramref name="timeout"/>; a hang fails with what was awaited.</summary>
+    public static async Task<T> WaitAsync<T>(this Task<T> task, TimeSpan timeout, string what)
+    {
+        try
+        {
+            return await task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"Timed out after {timeout.TotalSeconds} s waiting until {what}.");
+        }
+    }
 }

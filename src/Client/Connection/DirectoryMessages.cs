@@ -23,6 +23,7 @@ internal static class DirectoryMessages
             {
                 Node = NullIfEmpty(r.Node),
                 Version = r.Version,
+                Suspected = r.Suspected,
                 Labels = r.Labels.Count == 0 ? ReplicaEntry.EmptyLabels : new Dictionary<string, string>(r.Labels, StringComparer.Ordinal),
             })];
         return entry with { Replicas = replicas };
@@ -36,6 +37,7 @@ internal static class DirectoryMessages
         V1.ChangeKind.Lost => PartitionChangeKind.Lost,
         V1.ChangeKind.Failed => PartitionChangeKind.Failed,
         V1.ChangeKind.Stopped => PartitionChangeKind.Stopped,
+        V1.ChangeKind.Suspected => PartitionChangeKind.Suspected,
         _ => PartitionChangeKind.ErrorReported,
     };
 

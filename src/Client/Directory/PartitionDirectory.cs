@@ -126,6 +126,7 @@ public sealed class PartitionDirectory
     {
         PartitionState.Serving when previous.Endpoint is null => PartitionChangeKind.Registered,
         PartitionState.Serving when previous.Attempt != entry.Attempt || previous.Endpoint != entry.Endpoint => PartitionChangeKind.Replaced,
+        PartitionState.Serving when entry.Replicas.Count(static r => r.Suspected) > previous.Replicas.Count(static r => r.Suspected) => PartitionChangeKind.Suspected,
         PartitionState.Serving => PartitionChangeKind.Recovered,
         PartitionState.Lost => PartitionChangeKind.Lost,
         PartitionState.Failed => PartitionChangeKind.Failed,

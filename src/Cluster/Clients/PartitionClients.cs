@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Partitioned.Shared;
 #if PARTITIONED_CLIENT
 namespace Partitioned.Client;
 #else
@@ -23,7 +24,7 @@ internal sealed partial class PartitionClients : IDisposable
 
     private readonly HttpClient?[] _clients;
     private readonly InFlightCounter _inFlight = new();
-    private readonly ReplicaPicker _picker = new(TimeProvider.System);
+    private readonly ResendLoop _loop;
 
     /// <param name="directory">The partitions to reach.</param>
     /// <param name="timeout">Each request's timeout.</param>
@@ -35,6 +36,7 @@ internal sealed partial class PartitionClients : IDisposable
         _pool = Partitioned.Shared.PinnedTrust.Apply(
             new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30), ConnectTimeout = TimeSpan.FromSeconds(5) },
             trustedAuthorities);
+        _loop = new ResendLoop(new ReplicaSelector(directory, SelectionPolicy.RoundRobin), ReplicaSignals.Of(directory), TimeProvider.System);
         _clients = new HttpClient?[directory.Current.PartitionCount];
     }
 
@@ -50,7 +52,7 @@ internal sealed partial class PartitionClients : IDisposable
         }
 
         var endpoint = _directory.Current[partition].Endpoint ?? new Uri($"http://partition-{partition}.invalid/");
-        var client = new HttpClient(new PartitionEndpointHandler(this, _directory, partition, _pool, _inFlight, _picker), disposeHandler: false)
+        var client = new HttpClient(new PartitionEndpointHandler(this, _directory, partition, _pool, _inFlight, _loop), disposeHandler: false)
         {
             BaseAddress = new Uri(endpoint, "app/"),
             Timeout = _timeout,

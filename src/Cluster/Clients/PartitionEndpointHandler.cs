@@ -10,11 +10,12 @@ namespace Partitioned.Clustering;
 /// <summary>
 /// Sends a partition's requests to wherever the partition lives now: when a re-launched attempt registered a
 /// new endpoint, the same <see cref="HttpClient"/> follows it. With several replicas, requests are spread over the
-/// serving ones, and a request that could not reach its replica (no connection, or an idempotent method that got no
-/// answer) is sent once more to another replica. A partition without a live endpoint fails fast with
+/// serving ones through the one resend loop (<see cref="ResendLoop"/>): a request that could not reach its replica is
+/// sent to another, and so is an idempotent one (by method, with a body that can be sent again) whose replica broke,
+/// was lost or went silent before answering. A partition without a live endpoint fails fast with
 /// <see cref="PartitionUnavailableException"/> instead of a connection error.
 /// </summary>
-internal sealed class PartitionEndpointHandler(PartitionClients owner, PartitionDirectory directory, int partition, HttpMessageHandler inner, InFlightCounter inFlight, ReplicaPicker picker) : DelegatingHandler(inner)
+internal sealed class PartitionEndpointHandler(PartitionClients owner, PartitionDirectory directory, int partition, HttpMessageHandler inner, InFlightCounter inFlight, ResendLoop loop) : DelegatingHandler(inner)
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -26,31 +27,19 @@ internal sealed class PartitionEndpointHandler(PartitionClients owner, Partition
         inFlight.Enter();
         try
         {
-            Uri? failed = null;
-            while (true)
-            {
-                var entry = directory.Current[partition];
-                if (picker.Pick(entry, failed) is not { } live)
-                {
-                    throw new PartitionUnavailableException(partition, entry.State, entry.LastError);
-                }
-
-                if (request.RequestUri is { IsAbsoluteUri: true } uri && (uri.Port != live.Port || uri.Host != live.Host || uri.Scheme != live.Scheme))
-                {
-                    request.RequestUri = new UriBuilder(uri) { Scheme = live.Scheme, Host = live.Host, Port = live.Port }.Uri;
-                }
-
-                try
-                {
-                    return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-                }
-                catch (HttpRequestException ex) when (failed is null && entry.Replicas.Length > 1 && !cancellationToken.IsCancellationRequested && IsSafeToResend(request, ex))
-                {
-                    // This replica is gone or going: the same request goes to a sibling, once.
-                    picker.Suspect(live);
-                    failed = live;
-                }
-            }
+            return await loop.SendAsync<Routed, HttpResponseMessage>(new Routed(this, request), partition, Timeout.InfiniteTimeSpan, latency: null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ResendFailedException ex) when (ex.Failure == TryFailure.NoReplica && ex.Tries == 0)
+        {
+            var entry = directory.Current[partition];
+            throw new PartitionUnavailableException(partition, entry.State, entry.LastError);
+        }
+        catch (ResendFailedException ex)
+        {
+            // The caller sees what a plain client would have (the transport's own exception), with what happened around it.
+            throw ex.InnerException is HttpRequestException or OperationCanceledException && ex.Failure is TryFailure.NotSent or TryFailure.Broken
+                ? ex.InnerException
+                : new HttpRequestException($"Partition {partition}: {ex.Message}{(ex.MayHaveBeenProcessed ? " The request may or may not have been processed." : string.Empty)}", ex.InnerException);
         }
         finally
         {
@@ -58,12 +47,34 @@ internal sealed class PartitionEndpointHandler(PartitionClients owner, Partition
         }
     }
 
-    // Nothing was sent when no connection was made; an idempotent method may be sent again whatever happened.
-    private static bool IsSafeToResend(HttpRequestMessage request, HttpRequestException exception) =>
-        ResendRules.IsConnectFailure(exception) || ResendRules.IsIdempotentMethod(request.Method) && ResendRules.HasResendableBody(request);
-
     // The inner handler is shared by every partition's client and disposed by its owner.
     protected override void Dispose(bool disposing)
     {
+    }
+
+    private Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken) => base.SendAsync(request, cancellationToken);
+
+    private readonly struct Routed(PartitionEndpointHandler handler, HttpRequestMessage request) : IResendable<HttpResponseMessage>
+    {
+        // Nothing was sent when no connection was made; beyond that, the idempotent rule decides.
+        public bool CanResend => true;
+
+        // An idempotent method may be sent again whatever happened, if its body can be.
+        public void Resending(in ReplicaTarget target, TryFailure failure, Exception error)
+        {
+        }
+
+        public bool IsIdempotent(in ReplicaTarget target) => ResendRules.IsIdempotentMethod(request.Method) && ResendRules.HasResendableBody(request);
+
+        public Task<HttpResponseMessage> TryAsync(ReplicaTarget target, CancellationToken cancellationToken)
+        {
+            var live = target.Endpoint;
+            if (request.RequestUri is { IsAbsoluteUri: true } uri && (uri.Port != live.Port || uri.Host != live.Host || uri.Scheme != live.Scheme))
+            {
+                request.RequestUri = new UriBuilder(uri) { Scheme = live.Scheme, Host = live.Host, Port = live.Port }.Uri;
+            }
+
+            return handler.SendCoreAsync(request, cancellationToken);
+        }
     }
 }

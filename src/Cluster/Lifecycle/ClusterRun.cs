@@ -58,6 +58,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
             new CoordinatorOptions
             {
                 PartitionCount = _settings.Dataset.PartitionCount,
+                ClusterId = _settings.ClusterId,
                 Replicas = options.Replicas,
                 Token = _settings.Token,
                 BindAddress = options.CoordinatorBindAddress,
@@ -140,6 +141,10 @@ internal sealed partial class ClusterRun<TRow, TResult>
     {
         _job.BeginStop();
         Coordinator.SuspendHealthChecks();
+
+        // A rolling update under way ends first: its new attempt is stopped, or took its replica's place and is in
+        // the directory read next. Otherwise an attempt registering during the stop would outlive it.
+        await _job.StopRolloutAsync(cancellationToken).ConfigureAwait(false);
         var snapshot = Directory.Current;
         Log.Stopping(_logger, Id, snapshot.ServingCount);
 
@@ -186,6 +191,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
     public async Task AbandonAsync()
     {
         _job.AbandonAll();
+        await _job.StopRolloutAsync(CancellationToken.None).ConfigureAwait(false);
         await AwaitPartitionsQuietlyAsync().ConfigureAwait(false);
         await ReleaseAsync().ConfigureAwait(false);
     }

@@ -1,6 +1,9 @@
 namespace Partitioned.Clustering;
 
-/// <summary>Attempt numbers for workers an engine launched itself (<see cref="ExternalWorkersRunner"/>).</summary>
+/// <summary>
+/// What workers ask the job through the attempt routes: whether an attempt is still theirs to run, and attempt numbers
+/// for workers an engine launched itself (<see cref="ExternalWorkersRunner"/>).
+/// </summary>
 internal sealed partial class PartitionJob<TRow, TResult>
 {
     /// <summary>True when the runner launches nothing: workers started by an engine ask for their attempt numbers.</summary>
@@ -59,6 +62,42 @@ internal sealed partial class PartitionJob<TRow, TResult>
                 return (null, $"no attempt of partition {partition} was free to take within {timeout.TotalSeconds:0} s");
             }
         }
+    }
+
+    /// <summary>
+    /// Looks attempt <paramref name="attempt"/> of <paramref name="partition"/> up for its worker. <c>Attempt</c> is the
+    /// attempt while the job holds it (running, or over but not yet replaced); <c>Over</c> says why it is over (it ended,
+    /// was marked lost, or a newer attempt replaced it), null while it runs. Both null: this run never launched it.
+    /// </summary>
+    public (PartitionAttempt<TRow, TResult>? Attempt, string? Over) LookUpAttempt(int partition, int attempt)
+    {
+        if (GetAttempt(partition, attempt) is { } held)
+        {
+            return (held, !held.IsOver ? null
+                : held.Lost.IsCompletedSuccessfully ? $"it was marked lost: {held.Lost.Result}"
+                : DescribeEnded(partition, attempt));
+        }
+
+        // Attempt numbers are handed out in order, so a lower one this run no longer holds existed and is over.
+        var launched = (uint)partition < (uint)_attemptCounters.Length && attempt >= 0 && attempt < Volatile.Read(ref _attemptCounters[partition]);
+        return (null, launched ? DescribeEnded(partition, attempt) : null);
+    }
+
+    private string DescribeEnded(int partition, int attempt)
+    {
+        AttemptOutcome? outcome;
+        lock (_gate)
+        {
+            outcome = _outcomes.FindLast(o => o.Partition == partition && o.Attempt == attempt);
+        }
+
+        return outcome switch
+        {
+            null => "a newer attempt replaced it",
+            { Status: AttemptStatus.Succeeded } => "it ended and handed back its results",
+            { Status: AttemptStatus.Failed } => $"it failed: {outcome.Error}",
+            _ => $"it was abandoned: {outcome.Error}",
+        };
     }
 
     /// <summary>An engine-launched attempt that reported an error (its worker failed before serving) ends at once.</summary>

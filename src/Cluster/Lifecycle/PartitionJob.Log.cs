@@ -17,5 +17,8 @@ internal sealed partial class PartitionJob<TRow, TResult>
 
         [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Partition {Partition} attempt {Attempt} died while a rolling update started its successor; attempt {Successor} takes its place.")]
         public static partial void SuccessorAdopted(ILogger logger, int partition, int attempt, int successor);
+
+        [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "The cluster is stopping, and the rolling update it cancelled did not end within {Wait}; stopping without it.")]
+        public static partial void RolloutDidNotStop(ILogger logger, TimeSpan wait);
     }
 }

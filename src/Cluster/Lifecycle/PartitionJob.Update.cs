@@ -6,33 +6,64 @@ namespace Partitioned.Clustering;
 /// <summary>Rolling updates: every replica replaced by the new version one at a time, never fewer serving than before.</summary>
 internal sealed partial class PartitionJob<TRow, TResult>
 {
-    private readonly SemaphoreSlim _updating = new(1, 1);
+    // Why a rollout gave up its new attempt when the cluster stopped (that attempt is then abandoned, not failed).
+    private const string StoppedReason = "the cluster stopped";
+
+    // A rollout cancelled by a stop ends within about this long: giving up its new attempt waits up to 10 s for it
+    // to end, and handing a replica over sends one shutdown (5 s at most).
+    private static readonly TimeSpan s_rolloutStopWait = TimeSpan.FromSeconds(20);
+
+    // Cancels the rollout under way when the cluster stops: every rollout's token is linked to it.
+    private readonly CancellationTokenSource _stopRollout = new();
+    private int _updating;
+
+    // Under _gate: completes when the rollout under way ended (null when none runs), so a stop can wait for it.
+    private TaskCompletionSource? _rollout;
 
     /// <summary>
     /// Replaces every replica with <paramref name="server"/>, one at a time: the new attempt starts next to the old one
     /// (a surge of one), its registration takes over the replica's place in the directory, and only then is the old one
     /// drained and stopped. A new attempt that fails or does not serve in time stops the rollout; the old one keeps serving.
+    /// A stop of the cluster cancels the rollout (<see cref="StopRolloutAsync"/>): its new attempt is stopped, or, if it
+    /// already took the replica's place, left to the stop to shut down like any other.
     /// </summary>
     /// <param name="server">The new version.</param>
     /// <param name="shutdown">Sends a graceful shutdown to an endpoint; returns null when accepted, otherwise why not.</param>
     /// <param name="cancellationToken">Stops waiting (the replica being replaced then keeps its old version).</param>
     /// <returns>The new version number.</returns>
+    /// <exception cref="InvalidOperationException">Another update is under way, or the cluster stopped (before or during the rollout).</exception>
     public async Task<int> UpdateAsync(PartitionServerDefinition<TRow, TResult> server, Func<Uri, CancellationToken, Task<string?>> shutdown, CancellationToken cancellationToken)
     {
-        if (!await _updating.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Interlocked.CompareExchange(ref _updating, 1, 0) != 0)
         {
             throw new InvalidOperationException("A rolling update is already under way; wait for it to finish before starting another.");
         }
 
+        var version = new ServerVersion(server, _version.Number + 1);
+        var replaced = 0;
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        CancellationTokenSource? rollout = null;
         try
         {
-            var version = new ServerVersion(server, _version.Number + 1);
-            var replaced = 0;
+            lock (_gate)
+            {
+                // Checked under the lock a stop reads the rollout under: a stop either sees this rollout (and cancels
+                // and waits for it) or this rollout sees the stop, so no new attempt starts behind a stop's back.
+                if (_stopping)
+                {
+                    throw new InvalidOperationException("The cluster is stopping, so no rolling update can start.");
+                }
+
+                rollout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopRollout.Token);
+                _rollout = ended;
+            }
+
             for (var partition = 0; partition < _lines.Length; partition++)
             {
                 for (var replica = 0; replica < Replicas; replica++)
                 {
-                    await ReplaceAsync(partition, replica, version, replaced, shutdown, cancellationToken).ConfigureAwait(false);
+                    await ReplaceAsync(partition, replica, version, replaced, shutdown, rollout.Token).ConfigureAwait(false);
                     replaced++;
                 }
             }
@@ -41,11 +72,56 @@ internal sealed partial class PartitionJob<TRow, TResult>
             _version = version;
             return version.Number;
         }
+        catch (OperationCanceledException ex) when (_stopping && !cancellationToken.IsCancellationRequested)
+        {
+            throw ClusterStopped(version.Number, replaced, ex);
+        }
         finally
         {
-            _updating.Release();
+            lock (_gate)
+            {
+                _rollout = null;
+            }
+
+            rollout?.Dispose();
+            ended.TrySetResult();
+            Volatile.Write(ref _updating, 0);
         }
     }
+
+    /// <summary>
+    /// Cancels the rolling update under way, if any, and waits (bounded) until it ended: its new attempt was stopped, or
+    /// it had already taken its replica's place (then the line follows it and the stop shuts it down with the others).
+    /// Call after <see cref="BeginStop"/> or <see cref="AbandonAll"/>, before the stop reads the directory, so that no
+    /// attempt the rollout started outlives the stop.
+    /// </summary>
+    public async Task StopRolloutAsync(CancellationToken cancellationToken)
+    {
+        Task? ended;
+        lock (_gate)
+        {
+            ended = _rollout?.Task;
+        }
+
+        if (ended is null)
+        {
+            return;
+        }
+
+        await _stopRollout.CancelAsync().ConfigureAwait(false);
+
+        // Real time, not the cluster's clock: this waits for runners to end attempts, which a test clock does not drive.
+        await ended.WaitAsync(s_rolloutStopWait, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!ended.IsCompleted)
+        {
+            Log.RolloutDidNotStop(_logger, s_rolloutStopWait);
+        }
+    }
+
+    private static InvalidOperationException ClusterStopped(int version, int replaced, Exception inner) => new(
+        $"The cluster stopped while the rolling update to version {version} was under way: the rollout stopped with it after " +
+        $"{replaced} replica(s), and the new server it was starting was stopped too.",
+        inner);
 
     private async Task ReplaceAsync(int partition, int replica, ServerVersion version, int replaced, Func<Uri, CancellationToken, Task<string?>> shutdown, CancellationToken cancellationToken)
     {
@@ -72,7 +148,8 @@ internal sealed partial class PartitionJob<TRow, TResult>
 
         if (_stopping || old is null)
         {
-            throw new InvalidOperationException("The cluster is stopping; the rolling update stopped with it.");
+            // UpdateAsync turns this into the error saying the cluster stopped.
+            throw new OperationCanceledException("The cluster is stopping.");
         }
 
         var oldEndpoint = Coordinator.Directory.Current[partition].Replicas[replica].Endpoint!;
@@ -84,11 +161,16 @@ internal sealed partial class PartitionJob<TRow, TResult>
             deadline.CancelAfter(timeout);
             var serving = Coordinator.Directory.WaitUntilAsync(s => s[partition].Replicas[replica] is { State: PartitionState.Serving } e && e.Attempt == number, deadline.Token);
             await Task.WhenAny(serving, incoming.Task).ConfigureAwait(false);
-            if (!serving.IsCompletedSuccessfully)
+
+            // A stop that cancels the wait just as the new attempt registers: it holds the replica's place in the
+            // directory now, so the line follows it and the stop shuts it down (the stop reads the directory after
+            // the rollout ended). Giving it up instead would leave the old one out of the directory, unreached by the stop.
+            if (!serving.IsCompletedSuccessfully && !(_stopping && IsServing(partition, replica, number)))
             {
                 await deadline.CancelAsync().ConfigureAwait(false);
                 error = incoming.Task.IsFaulted ? PartitionAttemptException.Describe(incoming.Task.Exception!.InnerException!)
                     : incoming.Task.IsCompleted ? "it stopped before it registered"
+                    : _stopping ? StoppedReason
                     : cancellationToken.IsCancellationRequested ? "the update was cancelled"
                     : $"it did not register within {timeout.TotalSeconds:0} s";
             }
@@ -123,7 +205,10 @@ internal sealed partial class PartitionJob<TRow, TResult>
             throw new RollingUpdateException(partition, replica, version.Number, replaced, "the new attempt died right after it registered (its predecessor had died too), so the replica was re-launched with the old version");
         }
 
-        if (await shutdown(oldEndpoint, cancellationToken).ConfigureAwait(false) is { } problem)
+        // The old attempt left the directory, so nothing else (a stop under way included) will ask it to stop: the
+        // request is sent whatever happens to the rollout meanwhile (it has a timeout of its own), since cancelling it
+        // half way would leave the old attempt running, out of every stop's reach.
+        if (await shutdown(oldEndpoint, CancellationToken.None).ConfigureAwait(false) is { } problem)
         {
             Log.AttemptFailed(_logger, partition, old.Attempt.Launch.Attempt, $"the rolling update could not drain it ({problem}); abandoning it");
             await old.Cancellation.CancelAsync().ConfigureAwait(false);
@@ -135,7 +220,9 @@ internal sealed partial class PartitionJob<TRow, TResult>
         }
         finally
         {
-            if (!old.Task.IsCompleted)
+            // While the cluster stops, the old attempt drains on (its line waits for it, and the stop for its line, up
+            // to the stop timeout); otherwise one that did not stop in time is abandoned.
+            if (!old.Task.IsCompleted && !_stopping)
             {
                 await old.Cancellation.CancelAsync().ConfigureAwait(false);
             }
@@ -169,6 +256,10 @@ internal sealed partial class PartitionJob<TRow, TResult>
         await ((Task)incoming.Task).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         incoming.Attempt.End();
         Coordinator.ReinstateAttempt(partition, replica, old.Attempt.Launch.Attempt, old.Version.Number);
-        Record([], Outcome(incoming, replica, AttemptStatus.Failed, $"rolling update to version {incoming.Version.Number}: {error}", incoming.Task.Exception?.InnerException));
+        var status = error == StoppedReason ? AttemptStatus.Abandoned : AttemptStatus.Failed;
+        Record([], Outcome(incoming, replica, status, $"rolling update to version {incoming.Version.Number}: {error}", incoming.Task.Exception?.InnerException));
     }
+
+    private bool IsServing(int partition, int replica, int attempt) =>
+        Coordinator.Directory.Current[partition].Replicas[replica] is { State: PartitionState.Serving } entry && entry.Attempt == attempt;
 }

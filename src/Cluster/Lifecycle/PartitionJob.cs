@@ -150,7 +150,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
     public void Dispose()
     {
         _abort.Dispose();
-        _updating.Dispose();
+        _stopRollout.Dispose();
     }
 
     private LineRun? Line(int partition, int replica)

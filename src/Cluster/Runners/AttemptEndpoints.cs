@@ -13,12 +13,16 @@ namespace Partitioned.Clustering;
 /// <summary>
 /// The coordinator routes a partition running outside the driver (a worker process) uses to run one attempt:
 /// its attempt number (for workers an engine launched), its launch data, its rows and its results, mapped into the
-/// token-protected <c>/v1</c> group and backed by the running <see cref="PartitionJob{TRow, TResult}"/>. Only the
-/// partition's current attempt is served, so a stale worker can neither read rows nor hand back results, and
-/// <c>HEAD</c> on the attempt tells a worker whether it is still current.
+/// token-protected <c>/v1</c> group and backed by the running <see cref="PartitionJob{TRow, TResult}"/>. Only an
+/// attempt that runs is served: one that is over (it ended, was marked lost, or a newer attempt replaced it) gets
+/// 410 Gone on every route, so its worker can neither read rows nor hand back results, and <c>HEAD</c> on the attempt
+/// tells a worker whether to keep running. 409 is for attempts this run never launched, and for results posted twice.
 /// </summary>
 internal static partial class AttemptEndpoints
 {
+    // What a results post asks for, in logs and errors; results are also the one request that may be refused as a repeat.
+    private const string ResultsRequest = "results";
+
     /// <summary>How long an engine-launched worker waits for an attempt number before it is told to give up.</summary>
     private static readonly TimeSpan s_assignTimeout = TimeSpan.FromSeconds(30);
 
@@ -32,7 +36,7 @@ internal static partial class AttemptEndpoints
         v1.MapGet("/attempts/{partition:int}/{attempt:int}/rows", (HttpContext context, int partition, int attempt) =>
             Find(job, partition, attempt, "rows", logger, out var current) is { } problem ? Task.FromResult(problem) : StreamRowsAsync(context, current, logger));
         v1.MapPost("/attempts/{partition:int}/{attempt:int}/results", (HttpContext context, int partition, int attempt) =>
-            Find(job, partition, attempt, "results", logger, out var current) is { } problem ? Task.FromResult(problem) : ReceiveResultsAsync(context, current, logger));
+            Find(job, partition, attempt, ResultsRequest, logger, out var current) is { } problem ? Task.FromResult(problem) : ReceiveResultsAsync(context, job, current, logger));
     }
 
     private static async Task<IResult> AssignAsync<TRow, TResult>(PartitionJob<TRow, TResult> job, int partition, ILogger logger, CancellationToken cancellationToken)
@@ -53,7 +57,7 @@ internal static partial class AttemptEndpoints
         return Results.Json(new AttemptAssignment(partition, number), ProtocolJson.Options);
     }
 
-    /// <summary>Null when <paramref name="attempt"/> is the partition's current attempt, otherwise the problem to answer.</summary>
+    /// <summary>Null when <paramref name="attempt"/> runs, otherwise the problem to answer.</summary>
     private static IResult? Find<TRow, TResult>(PartitionJob<TRow, TResult> job, int partition, int attempt, string what, ILogger logger, out PartitionAttempt<TRow, TResult> current)
     {
         current = null!;
@@ -63,14 +67,29 @@ internal static partial class AttemptEndpoints
             return Problems.NotFound($"Partition {partition} is unknown: this cluster has {count} partitions (0 to {count - 1}).");
         }
 
-        if (job.GetAttempt(partition, attempt) is not { } running)
+        var (held, over) = job.LookUpAttempt(partition, attempt);
+        if (what == ResultsRequest && held?.PostedResults.IsCompleted == true)
         {
-            // A fenced attempt: a stale worker (for example on a node that was cut off and came back) is told no.
-            Log.Fenced(logger, partition, attempt, what);
-            return Problems.Conflict($"Attempt {attempt} of partition {partition} is not the partition's current attempt: it ended, a newer attempt replaced it, or it has not started.");
+            // Said before "over": an attempt that handed back its results ends right after, and a repeated post is the
+            // worker's mistake to hear about, whichever came first.
+            return AlreadyPosted(partition, attempt);
         }
 
-        current = running;
+        if (over is not null)
+        {
+            // Lost, failed, ended or replaced (for example a worker on a node that was cut off and came back): its worker
+            // must stop, and nothing it sends counts. Gone, not a conflict: the attempt will never run again.
+            Log.Over(logger, partition, attempt, over, what);
+            return Problems.Gone($"Attempt {attempt} of partition {partition} is over: {over}. Its worker must stop: nothing it sends is taken any more.");
+        }
+
+        if (held is null)
+        {
+            Log.NotLaunched(logger, partition, attempt, what);
+            return Problems.Conflict($"Attempt {attempt} of partition {partition} is not the partition's current attempt: this cluster run has not launched it.");
+        }
+
+        current = held;
         return null;
     }
 
@@ -164,17 +183,12 @@ internal static partial class AttemptEndpoints
         return Results.Empty;
     }
 
-    private static async Task<IResult> ReceiveResultsAsync<TRow, TResult>(HttpContext context, PartitionAttempt<TRow, TResult> attempt, ILogger logger)
+    private static async Task<IResult> ReceiveResultsAsync<TRow, TResult>(HttpContext context, PartitionJob<TRow, TResult> job, PartitionAttempt<TRow, TResult> attempt, ILogger logger)
     {
         var (partition, number) = (attempt.Launch.Partition, attempt.Launch.Attempt);
         if (!IsNdjson(context.Request.ContentType))
         {
             return Problems.UnsupportedMediaType($"The results must be NDJSON (Content-Type: {WorkerProtocol.NdjsonMediaType}), one JSON value per line; the Content-Type was '{context.Request.ContentType}'.");
-        }
-
-        if (attempt.PostedResults.IsCompleted)
-        {
-            return AlreadyPosted(partition, number);
         }
 
         // Results can be large; the default request size limit is for user requests, not for this stream.
@@ -196,9 +210,11 @@ internal static partial class AttemptEndpoints
             return Problems.BadRequest($"The results of partition {partition} attempt {number} were refused: {ex.Message}");
         }
 
+        // Checked again now that the body is in: the attempt may have been lost or ended while it streamed, and then
+        // its results must be refused, never acknowledged and dropped.
         if (!attempt.TryPostResults(results))
         {
-            return AlreadyPosted(partition, number);
+            return Find(job, partition, number, ResultsRequest, logger, out _) ?? AlreadyPosted(partition, number);
         }
 
         Log.ResultsReceived(logger, partition, number, results.Count);
@@ -239,8 +255,11 @@ internal static partial class AttemptEndpoints
         [LoggerMessage(EventId = 242, Level = LogLevel.Debug, Message = "Partition {Partition} attempt {Attempt}: received {Results} result rows from its worker.")]
         public static partial void ResultsReceived(ILogger logger, int partition, int attempt, int results);
 
-        [LoggerMessage(EventId = 244, Level = LogLevel.Information, Message = "Partition {Partition} attempt {Attempt} is not the partition's current attempt: its request for {What} was refused.")]
-        public static partial void Fenced(ILogger logger, int partition, int attempt, string what);
+        [LoggerMessage(EventId = 244, Level = LogLevel.Information, Message = "Partition {Partition} attempt {Attempt} was not launched by this cluster run: its request for {What} was refused.")]
+        public static partial void NotLaunched(ILogger logger, int partition, int attempt, string what);
+
+        [LoggerMessage(EventId = 245, Level = LogLevel.Information, Message = "Partition {Partition} attempt {Attempt} is over, so its request for {What} was refused: {Over}")]
+        public static partial void Over(ILogger logger, int partition, int attempt, string over, string what);
 
         [LoggerMessage(EventId = 243, Level = LogLevel.Information, Message = "Partition {Partition}: assigned attempt {Attempt} to a worker its engine launched.")]
         public static partial void AttemptAssigned(ILogger logger, int partition, int attempt);

@@ -8,6 +8,10 @@ namespace Partitioned.Clustering;
 /// <typeparam name="TResult">The result row type.</typeparam>
 public sealed class PartitionAttempt<TRow, TResult> : IPlacementSink
 {
+    private const int StateOpen = 0;
+    private const int StateResultsTaken = 1;
+    private const int StateOver = 2;
+
     private readonly PartitionedDataset<TRow> _dataset;
     private readonly TaskCompletionSource<IReadOnlyList<TResult>> _postedResults = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<string> _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -15,6 +19,11 @@ public sealed class PartitionAttempt<TRow, TResult> : IPlacementSink
     private string? _node;
     private int _claimed;
     private volatile bool _ended;
+
+    // Open until results are taken or the attempt is over (lost, or its runner finished without them); whichever comes
+    // first decides, so results are never acknowledged for an attempt the cluster already gave up on, and results
+    // taken are never undone by a later loss.
+    private int _state;
 
     internal PartitionAttempt(PartitionLaunch launch, PartitionServerDefinition<TRow, TResult> server, PartitionedDataset<TRow> dataset, ILoggerFactory loggerFactory, TimeProvider timeProvider, IReadOnlyList<AttemptOutcome>? previousAttempts = null)
     {
@@ -84,9 +93,13 @@ public sealed class PartitionAttempt<TRow, TResult> : IPlacementSink
     /// <summary>Why streaming this attempt's rows to a worker failed on the driver, or null; runners add it to their error.</summary>
     internal string? RowsFailure { get; set; }
 
-    internal bool TryPostResults(IReadOnlyList<TResult> results) => _postedResults.TrySetResult(results);
+    /// <summary>Takes the results a worker posted; false when results were taken already or the attempt is over.</summary>
+    internal bool TryPostResults(IReadOnlyList<TResult> results) =>
+        Interlocked.CompareExchange(ref _state, StateResultsTaken, StateOpen) == StateOpen && _postedResults.TrySetResult(results);
 
-    internal bool TryMarkLost(string reason) => _lost.TrySetResult(reason);
+    /// <summary>Ends the attempt as lost; false when its results were taken already (they stand) or it is over.</summary>
+    internal bool TryMarkLost(string reason) =>
+        Interlocked.CompareExchange(ref _state, StateOver, StateOpen) == StateOpen && _lost.TrySetResult(reason);
 
     /// <summary>When the cluster launched the attempt (<see cref="TimeProvider.GetTimestamp"/>), for its registration time.</summary>
     internal long LaunchedTimestamp { get; }
@@ -94,7 +107,15 @@ public sealed class PartitionAttempt<TRow, TResult> : IPlacementSink
     /// <summary>True once the runner finished with this attempt.</summary>
     internal bool IsEnded => _ended;
 
-    internal void End() => _ended = true;
+    /// <summary>True once the attempt is over for its worker: its runner finished with it, or it was marked lost.</summary>
+    internal bool IsOver => _ended || _lost.Task.IsCompleted;
+
+    internal void End()
+    {
+        // A worker that posts results after its attempt ended without them is refused.
+        Interlocked.CompareExchange(ref _state, StateOver, StateOpen);
+        _ended = true;
+    }
 
     /// <summary>Takes this attempt for an engine-launched worker; false when a worker already took it.</summary>
     internal bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;

@@ -13,7 +13,7 @@ public enum PartitionChangeKind
     /// <summary>A newer attempt (or a new endpoint) replaced an earlier registration.</summary>
     Replaced,
 
-    /// <summary>A lost attempt answers health checks again.</summary>
+    /// <summary>A lost or suspected attempt answers health checks again.</summary>
     Recovered,
 
     /// <summary>An attempt reported an error (for example, its initialisation threw).</summary>
@@ -27,4 +27,10 @@ public enum PartitionChangeKind
 
     /// <summary>The partition was shut down with the cluster.</summary>
     Stopped,
+
+    /// <summary>
+    /// A serving attempt failed a health check: it stays serving, but routers send it nothing new while another replica
+    /// serves, and requests it holds for idempotent services go elsewhere. Recovered or Lost follows.
+    /// </summary>
+    Suspected,
 }

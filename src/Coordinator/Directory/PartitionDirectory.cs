@@ -166,6 +166,7 @@ public sealed partial class PartitionDirectory
                 var updated = replica with
                 {
                     State = PartitionState.Serving,
+                    Suspected = false,
                     Attempt = attempt,
                     Endpoint = endpoint,
                     Node = node,
@@ -200,6 +201,7 @@ public sealed partial class PartitionDirectory
             Attempt = attempt,
             LastError = message,
             State = replica.State == PartitionState.Serving ? PartitionState.Lost : replica.State,
+            Suspected = false,
             Since = replica.State == PartitionState.Serving ? _time.GetUtcNow() : replica.Since,
         });
     }
@@ -211,18 +213,33 @@ public sealed partial class PartitionDirectory
         ArgumentException.ThrowIfNullOrEmpty(reason);
         return Update(partition, attempt, PartitionChangeKind.Lost, replica =>
             replica.State == PartitionState.Serving && replica.Attempt == attempt
-                ? replica with { State = PartitionState.Lost, LastError = reason, Since = _time.GetUtcNow() }
+                ? replica with { State = PartitionState.Lost, Suspected = false, LastError = reason, Since = _time.GetUtcNow() }
                 : null);
     }
 
-    /// <summary>Marks a lost attempt serving again after it answered a health check.</summary>
-    /// <returns>False when the replica was not lost at that attempt.</returns>
+    /// <summary>
+    /// Marks a serving attempt suspected (a health check failed): it keeps its place, but routers prefer its siblings
+    /// until it answers again (<see cref="MarkRecovered"/>) or is marked lost.
+    /// </summary>
+    /// <returns>False when the replica was not serving that attempt, or was suspected already.</returns>
+    internal bool MarkSuspected(int partition, int attempt, string reason)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        return Update(partition, attempt, PartitionChangeKind.Suspected, replica =>
+            replica.State == PartitionState.Serving && replica.Attempt == attempt && !replica.Suspected
+                ? replica with { Suspected = true, LastError = reason }
+                : null);
+    }
+
+    /// <summary>Marks a lost or suspected attempt healthy again after it answered a health check.</summary>
+    /// <returns>False when the replica was neither lost nor suspected at that attempt.</returns>
     internal bool MarkRecovered(int partition, int attempt)
     {
         return Update(partition, attempt, PartitionChangeKind.Recovered, replica =>
-            replica.State == PartitionState.Lost && replica.Attempt == attempt && replica.Endpoint is not null
-                ? replica with { State = PartitionState.Serving, Since = _time.GetUtcNow() }
-                : null);
+            replica.Attempt != attempt || replica.Endpoint is null ? null
+            : replica.State == PartitionState.Lost ? replica with { State = PartitionState.Serving, Suspected = false, Since = _time.GetUtcNow() }
+            : replica.State == PartitionState.Serving && replica.Suspected ? replica with { Suspected = false }
+            : null);
     }
 
     /// <summary>Marks every replica of a partition failed for good: its last allowed attempt failed.</summary>

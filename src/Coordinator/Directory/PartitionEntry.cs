@@ -8,7 +8,7 @@ namespace Partitioned.Coordination;
 
 /// <summary>
 /// One partition in a <see cref="DirectorySnapshot"/>. Immutable. With several replicas, the partition-level fields
-/// describe its primary replica (the first serving one, else the one heard of last) and <see cref="State"/> is derived:
+/// describe its primary replica (the first healthy one, else the first serving one, else the one heard of last) and <see cref="State"/> is derived:
 /// the partition serves while one replica serves.
 /// </summary>
 /// <param name="Partition">The partition index.</param>
@@ -34,16 +34,24 @@ public sealed record PartitionEntry(int Partition, PartitionState State, int Att
     /// <summary>The live endpoints of the serving replicas, in replica order.</summary>
     public IReadOnlyList<Uri> LiveEndpoints => [.. Replicas.Where(static r => r.State == PartitionState.Serving).Select(static r => r.Endpoint!)];
 
-    /// <summary>Builds a partition's entry from its replicas: the first serving replica is primary, else the most recent.</summary>
+    /// <summary>True when a serving replica is not suspected.</summary>
+    public bool HasHealthyReplica => Replicas.Any(static r => r.IsHealthy);
+
+    /// <summary>Builds a partition's entry from its replicas: the first healthy replica is primary, else the first serving one, else the most recent.</summary>
     internal static PartitionEntry FromReplicas(int partition, ImmutableArray<ReplicaEntry> replicas)
     {
         ReplicaEntry? primary = null;
         foreach (var replica in replicas)
         {
-            if (replica.State == PartitionState.Serving)
+            if (replica.IsHealthy)
             {
                 primary = replica;
                 break;
+            }
+
+            if (replica.State == PartitionState.Serving)
+            {
+                primary ??= replica;
             }
         }
 

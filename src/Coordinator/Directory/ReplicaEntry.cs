@@ -27,6 +27,16 @@ public sealed record ReplicaEntry(int Replica, PartitionState State, int Attempt
 
     internal static IReadOnlyDictionary<string, string> EmptyLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// True while the serving attempt is suspected: its last health check failed (it timed out or was refused), so
+    /// routers send it nothing new while another replica serves. Cleared when it answers again
+    /// (<see cref="PartitionChangeKind.Recovered"/>), or followed by <see cref="PartitionState.Lost"/> when the checks keep failing.
+    /// </summary>
+    public bool Suspected { get; init; }
+
     /// <summary>The endpoint when it is live, otherwise null.</summary>
     public Uri? LiveEndpoint => State == PartitionState.Serving ? Endpoint : null;
+
+    /// <summary>True when the replica serves and is not suspected: the replicas routers prefer.</summary>
+    public bool IsHealthy => State == PartitionState.Serving && !Suspected;
 }

@@ -28,6 +28,7 @@ internal static class DirectoryMessages
             PartitionChangeKind.Lost => V1.ChangeKind.Lost,
             PartitionChangeKind.Failed => V1.ChangeKind.Failed,
             PartitionChangeKind.Stopped => V1.ChangeKind.Stopped,
+            PartitionChangeKind.Suspected => V1.ChangeKind.Suspected,
             _ => V1.ChangeKind.Unspecified,
         },
         Entry = ToMessage(change.Current),
@@ -58,6 +59,7 @@ internal static class DirectoryMessages
                 SinceUnixMs = replica.Since.ToUnixTimeMilliseconds(),
                 Node = replica.Node ?? string.Empty,
                 Version = replica.Version,
+                Suspected = replica.Suspected,
             };
             foreach (var (key, value) in replica.Labels)
             {

@@ -159,6 +159,7 @@ internal static class CoordinatorEndpoints
                 Replicas = [.. p.Replicas.Select(static r => new ReplicaStatus(r.Replica, r.State.ToString().ToLowerInvariant(), r.Attempt < 0 ? null : r.Attempt, r.Endpoint?.ToString(), r.LastError, r.Node, r.Version)
                 {
                     Labels = r.Labels.Count == 0 ? null : r.Labels,
+                    Suspected = r.Suspected,
                 })],
             })]);
     }

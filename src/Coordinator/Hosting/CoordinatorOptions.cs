@@ -50,11 +50,20 @@ public sealed class CoordinatorOptions
     /// <summary>How often serving partitions are health-checked. Default 1 s.</summary>
     public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long one health check may take. Default 5 s.</summary>
-    public TimeSpan HealthCheckTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long one health check may take; null (the default) derives it from each replica's observed round trips
+    /// (smoothed round trip plus four times its variation, at least 400 ms, at most 5 s, longer after each failure).
+    /// </summary>
+    public TimeSpan? HealthCheckTimeout { get; init; }
 
     /// <summary>Consecutive failed health checks after which a partition is marked lost. Default 3.</summary>
     public int UnhealthyThreshold { get; init; } = 3;
+
+    /// <summary>
+    /// The cluster run's id. When set, a health check counts only if the answer names this cluster (and the partition
+    /// and attempt checked): another server that took over a partition's old port is not that partition.
+    /// </summary>
+    public string? ClusterId { get; init; }
 
     /// <summary>Where the coordinator logs. Default: nowhere.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
@@ -80,7 +89,7 @@ public sealed class CoordinatorOptions
         validation.Require(GrpcPort == -1 || GrpcPort is >= 0 and <= 65535, $"{nameof(GrpcPort)} must be -1 (off), 0 (any free port) or a port up to 65535 (was {GrpcPort}).");
         validation.Require(ClientKeys is not null && ClientKeys.All(static k => k is not null), $"{nameof(ClientKeys)} must not be null or hold null keys.");
         validation.Require(HealthCheckInterval > TimeSpan.Zero, $"{nameof(HealthCheckInterval)} must be positive (was {HealthCheckInterval}).");
-        validation.Require(HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive (was {HealthCheckTimeout}).");
+        validation.Require(HealthCheckTimeout is null || HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive, or null to derive it from round trips (was {HealthCheckTimeout}).");
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");
         validation.Require(Endpoints is not null, $"{nameof(Endpoints)} must not be null.");
         validation.Require(Transport is not null, $"{nameof(Transport)} must not be null (use TransportSecurity.Cleartext).");

@@ -10,6 +10,9 @@ namespace Partitioned.Coordination.Protocol;
 /// <param name="Version">The version of the server definition it runs (0 until a rolling update).</param>
 public sealed record ReplicaStatus(int Replica, string State, int? Attempt, string? Endpoint, string? LastError, string? Node, int Version)
 {
+    /// <summary>True while it serves but its last health check failed (routers prefer its siblings).</summary>
+    public bool Suspected { get; init; }
+
     /// <summary>The labels its registered attempt announced, or null when none.</summary>
     public IReadOnlyDictionary<string, string>? Labels { get; init; }
 }

@@ -24,6 +24,7 @@ internal sealed class AttemptClient : IDisposable
     private readonly HttpClient _http;
     private readonly int _partition;
     private string _path;
+    private volatile bool _resultsAccepted;
 
     public AttemptClient(Uri coordinator, ClusterToken token, int partition, int? attempt, IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2>? trustedAuthorities = null)
     {
@@ -54,8 +55,11 @@ internal sealed class AttemptClient : IDisposable
     public Task<AttemptLaunchResponse> GetLaunchAsync(CancellationToken cancellationToken) =>
         SendWithRetryAsync<AttemptLaunchResponse>(HttpMethod.Get, _path, "the launch data", s_requestTimeout, cancellationToken);
 
-    /// <summary>True while the coordinator runs this attempt, false once it does not (it ended or was replaced); null when the coordinator could not be asked.</summary>
-    public async Task<bool?> IsCurrentAsync(CancellationToken cancellationToken)
+    /// <summary>True once the coordinator accepted this attempt's results: the attempt then ends, and that is no reason to stop.</summary>
+    public bool ResultsAccepted => _resultsAccepted;
+
+    /// <summary>Asks the coordinator whether it still runs this attempt.</summary>
+    public async Task<AttemptCheck> CheckAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -63,9 +67,29 @@ internal sealed class AttemptClient : IDisposable
             timeout.CancelAfter(s_requestTimeout);
             using var request = new HttpRequestMessage(HttpMethod.Head, _path);
             using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            return response.IsSuccessStatusCode ? true
-                : response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? false
-                : null;
+            return response.IsSuccessStatusCode ? AttemptCheck.Current
+                : response.StatusCode == HttpStatusCode.Gone ? AttemptCheck.Over
+                : response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? AttemptCheck.NotCurrent
+                : AttemptCheck.NoAnswer;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return AttemptCheck.NoAnswer;
+        }
+    }
+
+    /// <summary>
+    /// Why the coordinator says this attempt is over: the detail of its 410 on the launch route (a HEAD answer has no
+    /// body). Best effort: null when it cannot be had.
+    /// </summary>
+    public async Task<string?> AskWhyOverAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(s_requestTimeout);
+            using var response = await _http.GetAsync(_path, timeout.Token).ConfigureAwait(false);
+            return response.StatusCode == HttpStatusCode.Gone ? await CoordinatorClient.ReadProblemDetailAsync(response, timeout.Token).ConfigureAwait(false) : null;
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -87,7 +111,8 @@ internal sealed class AttemptClient : IDisposable
                 using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw new WorkerLaunchException(await DescribeRefusalAsync(what, path, response, cancellationToken).ConfigureAwait(false));
+                    var refusal = await DescribeRefusalAsync(what, path, response, cancellationToken).ConfigureAwait(false);
+                    throw response.StatusCode == HttpStatusCode.Gone ? new AttemptOverException(refusal) : new WorkerLaunchException(refusal);
                 }
 
                 return await response.Content.ReadFromJsonAsync<T>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
@@ -112,7 +137,7 @@ internal sealed class AttemptClient : IDisposable
         using var response = await _http.GetAsync(_path + "/rows", HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            throw new PartitionedException(await DescribeRefusalAsync("the rows", _path, response, cancellationToken).ConfigureAwait(false));
+            throw await RefusedAsync("the rows", response, cancellationToken).ConfigureAwait(false);
         }
 
         var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -133,20 +158,28 @@ internal sealed class AttemptClient : IDisposable
         using var response = await _http.PostAsync(_path + "/results", content, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            throw new PartitionedException(await DescribeRefusalAsync("the results", _path, response, cancellationToken).ConfigureAwait(false));
+            throw await RefusedAsync("the results", response, cancellationToken).ConfigureAwait(false);
         }
 
+        _resultsAccepted = true;
         return await response.Content.ReadFromJsonAsync<PostedResultsResponse>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
             ?? throw new PartitionedException("The coordinator accepted the results but sent an empty reply.");
     }
 
     public void Dispose() => _http.Dispose();
 
+    private async Task<PartitionedException> RefusedAsync(string what, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var refusal = await DescribeRefusalAsync(what, _path, response, cancellationToken).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.Gone ? new AttemptOverException(refusal) : new PartitionedException(refusal);
+    }
+
     private async Task<string> DescribeRefusalAsync(string what, string path, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var detail = await CoordinatorClient.ReadProblemDetailAsync(response, cancellationToken).ConfigureAwait(false);
         var hint = response.StatusCode switch
         {
+            HttpStatusCode.Gone => " (the attempt is over: this worker stops)",
             HttpStatusCode.Conflict or HttpStatusCode.NotFound => " (the driver no longer runs this attempt)",
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => " (the token this worker was given is not the cluster's)",
             _ => string.Empty,

@@ -2,9 +2,11 @@ namespace Partitioned.Server;
 
 /// <summary>
 /// The driver link of a worker an engine launched (token file mode), which has no driver on its standard input: it
-/// asks the coordinator every few seconds whether its attempt is still current. A "no" (the attempt ended, or a newer
-/// one replaced it: this worker is stale, for example on a node that was cut off and came back), or no answer for
-/// <see cref="UnreachableLimit"/> (the driver is gone), ends the attempt. So does the engine stopping the worker.
+/// asks the coordinator every few seconds whether its attempt still runs. A "no" (410: the attempt is over, because it
+/// ended, was marked lost, or a newer one replaced it, for example while this worker's node was cut off; or 409/404:
+/// the coordinator never ran it), or no answer for <see cref="UnreachableLimit"/> (the driver is gone), ends the
+/// attempt. So does the engine stopping the worker. Once the attempt's results were accepted, its end is expected and
+/// stops nothing.
 /// </summary>
 internal sealed class CoordinatorWatch : IDriverLink
 {
@@ -66,15 +68,26 @@ internal sealed class CoordinatorWatch : IDriverLink
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                switch (await client.IsCurrentAsync(cancellationToken).ConfigureAwait(false))
+                var check = await client.CheckAsync(cancellationToken).ConfigureAwait(false);
+                if (client.ResultsAccepted)
                 {
-                    case true:
+                    // The attempt handed back its results and ends now: an "over" from here on is that, not a reason to stop.
+                    return;
+                }
+
+                switch (check)
+                {
+                    case AttemptCheck.Current:
                         lastAnswer = time.GetTimestamp();
                         break;
-                    case false:
-                        Signal("the coordinator no longer runs this attempt (it ended, or a newer attempt replaced it)");
+                    case AttemptCheck.Over:
+                        var why = await client.AskWhyOverAsync(cancellationToken).ConfigureAwait(false);
+                        Signal($"the coordinator no longer runs this attempt: {why ?? "it is over (410 Gone: it ended, was marked lost, or a newer attempt replaced it)"}");
                         return;
-                    case null when time.GetElapsedTime(lastAnswer) > UnreachableLimit:
+                    case AttemptCheck.NotCurrent:
+                        Signal("the coordinator no longer runs this attempt (it does not know it, or the token is not its cluster's)");
+                        return;
+                    case AttemptCheck.NoAnswer when time.GetElapsedTime(lastAnswer) > UnreachableLimit:
                         Signal($"the coordinator did not answer for {UnreachableLimit.TotalSeconds:0} s, so the driver is taken to be gone");
                         return;
                 }

@@ -16,6 +16,7 @@ public static class WorkerExitCodes
     /// <summary>The attempt failed: the server's initialisation threw, it could not listen or register, or its results were refused.</summary>
     public const int AttemptFailed = 3;
 
-    /// <summary>The attempt was abandoned: the driver closed the worker's standard input or exited, or the run was cancelled.</summary>
+    /// <summary>The attempt was abandoned: the driver closed the worker's standard input or exited, the run was cancelled,
+    /// or the coordinator answered that the attempt is over (410 Gone: it ended, was marked lost, or a newer one replaced it).</summary>
     public const int Abandoned = 4;
 }

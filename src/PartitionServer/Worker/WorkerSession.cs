@@ -173,6 +173,13 @@ internal sealed partial class WorkerSession
         {
             return (WorkerExitCodes.InvalidLaunch, ex.Message, who);
         }
+        catch (Exception ex) when (AttemptOverException.Find(ex) is { } over)
+        {
+            // The coordinator says the attempt is over (lost, ended, replaced): not a failure of this worker, and nothing
+            // more it does counts, so it stops as abandoned.
+            Log.Abandoned(logger, over.Message);
+            return (WorkerExitCodes.Abandoned, over.Message, who);
+        }
         catch (Exception ex)
         {
             return (WorkerExitCodes.AttemptFailed, PartitionAttemptException.Describe(ex), who);

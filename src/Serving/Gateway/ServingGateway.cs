@@ -10,14 +10,17 @@ namespace Partitioned.Serving;
 
 /// <summary>
 /// Distributed mode's front: one address for clients, <c>POST /serve/{name}</c> relayed to a live partition replica
-/// picked by the balancer. A request that never reached a replica (the connection could not be made) is tried on
-/// another. A replica that dies mid-request gives the client a 502 at once, unless the service is idempotent (its
-/// answers carry <c>Partitioned-Idempotent: true</c>): then the request is sent once more to another replica, within
-/// the gateway's deadline. A failed replica is set aside until it answers again.
+/// picked by the balancer, through the one resend loop (<see cref="ResendLoop"/>). A request that never reached a
+/// replica (the connection could not be made) is tried on another. For an idempotent service (announced by the
+/// replicas, or its answers carry <c>Partitioned-Idempotent: true</c>) a request whose replica dies, is suspected or
+/// lost, or outlives the service's observed latency is sent to another replica, within the gateway's deadline. Any
+/// other request gets 502 at once when its replica dies or is declared lost (a node cut off the network), never the
+/// deadline.
 /// </summary>
 internal sealed partial class ServingGateway : IAsyncDisposable
 {
-    private const int MaxTries = 3;
+    // Beyond the serving deadline: the partition's own deadline answers first; this one covers a partition that cannot.
+    private static readonly TimeSpan s_deadlineSlack = TimeSpan.FromSeconds(5);
 
     private readonly ServingOptions _options;
     private readonly PartitionBalancer _balancer;
@@ -32,6 +35,9 @@ internal sealed partial class ServingGateway : IAsyncDisposable
 
     // Services known to be idempotent, learned from their answers' header (replicas also announce them in a label).
     private readonly ConcurrentDictionary<string, bool> _idempotent = new(StringComparer.Ordinal);
+
+    // Observed answers per service that answered 2xx: the per-try timeout of idempotent requests.
+    private readonly ConcurrentDictionary<string, RoundTripEstimate> _latency = new(StringComparer.Ordinal);
 
     private ServingGateway(ServingOptions options, PartitionDirectory directory, ILoggerFactory loggerFactory, WebApplication app, TransportSecurity transport)
     {
@@ -102,104 +108,22 @@ internal sealed partial class ServingGateway : IAsyncDisposable
                 return;
             }
 
-            Uri? excluded = null;
-            var resent = false;
-            var deadlineAt = Environment.TickCount64 + (long)(_options.Deadline + TimeSpan.FromSeconds(5)).TotalMilliseconds;
-            for (var tries = 1; ; tries++)
+            // The relay's span; the handler sends its traceparent on (or the client's, when nothing traces here).
+            using var relay = ServingMetrics.Activities.StartActivity("serve.relay", System.Diagnostics.ActivityKind.Client, TraceContext.Of(context));
+            relay?.SetTag(ServingTelemetry.ServiceAttribute, name);
+            var latency = _latency.GetValueOrDefault(name);
+            try
             {
-                if (!_balancer.TryPick(-1, excluded, out var host))
+                await _balancer.Loop.SendAsync<Relay, bool>(new Relay(this, context, name, body), -1, _options.Deadline + s_deadlineSlack, latency, context.RequestAborted).ConfigureAwait(false);
+                if (latency is null && context.Response.StatusCode is >= 200 and < 300)
                 {
-                    await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, "No partition is live",
-                        "Every partition is lost, failed, stopped or not yet registered; retry later.", retryAfter: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-                    return;
+                    // Only a service that answered gets an estimate: names callers make up never do.
+                    _latency.TryAdd(name, new RoundTripEstimate());
                 }
-
-                var (partition, endpoint) = (host.Partition, host.Endpoint);
-                var reached = false;
-                try
-                {
-                    // The relay's span; the handler sends its traceparent on (or the client's, when nothing traces here).
-                    using var relay = ServingMetrics.Activities.StartActivity("serve.relay", System.Diagnostics.ActivityKind.Client, TraceContext.Of(context));
-                    relay?.SetTag(ServingTelemetry.ServiceAttribute, name);
-                    using var request = new HttpRequestMessage(HttpMethod.Post, Target(endpoint, name))
-                    {
-                        Content = new ReadOnlyMemoryContent(body.Buffer.AsMemory(0, body.Length)),
-                    };
-                    if (System.Diagnostics.Activity.Current is null && context.Request.Headers.TraceParent is [{ } traceParent])
-                    {
-                        request.Headers.TryAddWithoutValidation("traceparent", traceParent);
-                    }
-
-                    request.Content.Headers.ContentType = context.Request.ContentType is { } type && type != "application/json" && MediaTypeHeaderValue.TryParse(type, out var parsed)
-                        ? parsed
-                        : ServingWire.JsonContentType;
-                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-                    deadline.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(1, deadlineAt - Environment.TickCount64)));
-                    using var response = await _upstream.SendAsync(request, deadline.Token).ConfigureAwait(false);
-                    if (response.Headers.NonValidated.Contains(ServingWire.IdempotentHeader))
-                    {
-                        _idempotent.TryAdd(name, true);
-                    }
-
-                    // Headers are copied as they came (no typed parsing), and the length is passed on, so the answer
-                    // is not re-framed as chunked: both are per-request costs that showed in the gateway's profile.
-                    context.Response.StatusCode = (int)response.StatusCode;
-                    if (response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var contentType))
-                    {
-                        context.Response.ContentType = contentType.ToString();
-                    }
-
-                    if (response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var length) && long.TryParse(length.ToString(), out var contentLength))
-                    {
-                        context.Response.ContentLength = contentLength;
-                    }
-
-                    if (response.Headers.NonValidated.TryGetValues("Retry-After", out var retryAfter))
-                    {
-                        context.Response.Headers.RetryAfter = retryAfter.ToString();
-                    }
-
-                    await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
-                    reached = true;
-                    return;
-                }
-                catch (HttpRequestException ex) when (ResendRules.IsConnectFailure(ex) && tries < MaxTries && !context.RequestAborted.IsCancellationRequested)
-                {
-                    // Nothing was sent: safe to try another partition.
-                    Log.Unreachable(_logger, partition, endpoint, ex.Message);
-                    excluded = endpoint;
-                }
-                catch (HttpRequestException ex) when (!resent && IsIdempotent(name, host) && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested && Environment.TickCount64 < deadlineAt)
-                {
-                    // The replica died holding the request; the service is idempotent, so another replica gets it, once.
-                    Log.Resending(_logger, partition, endpoint, ex.Message);
-                    excluded = endpoint;
-                    resent = true;
-                }
-                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException && !context.RequestAborted.IsCancellationRequested)
-                {
-                    Log.RelayFailed(_logger, partition, endpoint, ex.Message);
-                    if (context.Response.HasStarted)
-                    {
-                        // Part of the answer is already on its way: break the connection rather than let a cut
-                        // body end like a complete one.
-                        context.Abort();
-                    }
-                    else
-                    {
-                        var (status, title) = ex is OperationCanceledException
-                            ? (StatusCodes.Status504GatewayTimeout, "Partition did not answer")
-                            : (StatusCodes.Status502BadGateway, "Partition failed");
-                        await ProblemResponse.WriteAsync(context.Response, status, title,
-                            $"Partition {partition} at {endpoint} failed while handling the request: {ex.Message}. The request may or may not have been processed; it was not retried.").ConfigureAwait(false);
-                    }
-
-                    return;
-                }
-                finally
-                {
-                    _balancer.Complete(host, reached);
-                }
+            }
+            catch (ResendFailedException ex) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                await FailAsync(context, ex).ConfigureAwait(false);
             }
         }
         finally
@@ -208,9 +132,80 @@ internal sealed partial class ServingGateway : IAsyncDisposable
         }
     }
 
+    private async Task FailAsync(HttpContext context, ResendFailedException failure)
+    {
+        if (failure.Target is { } target)
+        {
+            Log.RelayFailed(_logger, target.Partition, target.Endpoint, failure.Message);
+        }
+
+        if (context.Response.HasStarted)
+        {
+            // Part of the answer is already on its way: break the connection rather than let a cut body end like a complete one.
+            context.Abort();
+            return;
+        }
+
+        var (status, title) = failure.Failure switch
+        {
+            TryFailure.NoReplica => (StatusCodes.Status503ServiceUnavailable, "No partition is live"),
+            TryFailure.NotSent => (StatusCodes.Status502BadGateway, "Partition unreachable"),
+            TryFailure.ReplicaLost => (StatusCodes.Status502BadGateway, "Partition replica lost"),
+            TryFailure.DeadlinePassed or TryFailure.TryTimedOut => (StatusCodes.Status504GatewayTimeout, "Partition did not answer"),
+            _ => (StatusCodes.Status502BadGateway, "Partition failed"),
+        };
+        var detail = failure.Failure == TryFailure.NoReplica
+            ? "Every partition is lost, failed, stopped or not yet registered; retry later."
+            : $"{failure.Message} {(failure.MayHaveBeenProcessed ? "The request may or may not have been processed; it was not sent again (the service is not idempotent, or no other replica was left)." : "The request was not processed.")}";
+        await ProblemResponse.WriteAsync(context.Response, status, title, detail, retryAfter: status == StatusCodes.Status503ServiceUnavailable ? TimeSpan.FromSeconds(1) : null).ConfigureAwait(false);
+    }
+
     // The replica's registration label says so from the start; an answer's header says so too (and covers a partition
     // server whose label was too long to announce).
-    private bool IsIdempotent(string name, PartitionBalancer.Host host) => _idempotent.ContainsKey(name) || _balancer.AnnouncesIdempotent(host, name);
+    private bool IsIdempotent(string name, in ReplicaTarget target) => _idempotent.ContainsKey(name) || _balancer.AnnouncesIdempotent(target, name);
+
+    // One try on one replica: send the body, copy the answer to the client.
+    private async Task<bool> TryRelayAsync(HttpContext context, string name, RequestBody body, ReplicaTarget target, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Target(target.Endpoint, name))
+        {
+            Content = new ReadOnlyMemoryContent(body.Memory),
+        };
+        if (System.Diagnostics.Activity.Current is null && context.Request.Headers.TraceParent is [{ } traceParent])
+        {
+            request.Headers.TryAddWithoutValidation("traceparent", traceParent);
+        }
+
+        request.Content.Headers.ContentType = context.Request.ContentType is { } type && type != "application/json" && MediaTypeHeaderValue.TryParse(type, out var parsed)
+            ? parsed
+            : ServingWire.JsonContentType;
+        using var response = await _upstream.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.Headers.NonValidated.Contains(ServingWire.IdempotentHeader))
+        {
+            _idempotent.TryAdd(name, true);
+        }
+
+        // Headers are copied as they came (no typed parsing), and the length is passed on, so the answer is not
+        // re-framed as chunked: both are per-request costs that showed in the gateway's profile.
+        context.Response.StatusCode = (int)response.StatusCode;
+        if (response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var contentType))
+        {
+            context.Response.ContentType = contentType.ToString();
+        }
+
+        if (response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var length) && long.TryParse(length.ToString(), out var contentLength))
+        {
+            context.Response.ContentLength = contentLength;
+        }
+
+        if (response.Headers.NonValidated.TryGetValues("Retry-After", out var retryAfter))
+        {
+            context.Response.Headers.RetryAfter = retryAfter.ToString();
+        }
+
+        await response.Content.CopyToAsync(context.Response.Body, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
 
     // The upstream URI of a service on an endpoint, built once: parsing a Uri per request is measurable at 30k req/s.
     private Uri Target(Uri endpoint, string name)
@@ -228,6 +223,29 @@ internal sealed partial class ServingGateway : IAsyncDisposable
         }
 
         return _targets[key] = new Uri(endpoint, "serve/" + name);
+    }
+
+    /// <summary>One client request through <see cref="ResendLoop"/>.</summary>
+    private readonly struct Relay(ServingGateway gateway, HttpContext context, string name, RequestBody body) : IResendable<bool>
+    {
+        // The body is held in memory; once the answer's headers went out, nothing can be sent again.
+        public bool CanResend => !context.Response.HasStarted;
+
+        public bool IsIdempotent(in ReplicaTarget target) => gateway.IsIdempotent(name, target);
+
+        public void Resending(in ReplicaTarget target, TryFailure failure, Exception error)
+        {
+            if (failure == TryFailure.NotSent)
+            {
+                Log.Unreachable(gateway._logger, target.Partition, target.Endpoint, error.Message);
+            }
+            else
+            {
+                Log.Resending(gateway._logger, target.Partition, target.Endpoint, $"{failure}: {error.Message}");
+            }
+        }
+
+        public Task<bool> TryAsync(ReplicaTarget target, CancellationToken cancellationToken) => gateway.TryRelayAsync(context, name, body, target, cancellationToken);
     }
 
     private static partial class Log

@@ -50,7 +50,7 @@ internal sealed partial class HeadNodeIngress
 
         // The answers of the puller's previous batch come first: their clients have waited longest.
         var ask = pull.Ask;
-        CompleteReplies(pull.Replies);
+        CompleteReplies(pull.Replies, new ReplyFrom(ask.Partition, ask.Attempt));
 
         var directory = context.RequestServices.GetRequiredService<PartitionDirectory>();
         if ((uint)ask.Partition >= (uint)directory.Current.PartitionCount || ask.Max < 1)
@@ -64,14 +64,13 @@ internal sealed partial class HeadNodeIngress
         {
             List<IngressRequest> taken;
             Task arrival;
-            bool stale;
+            AttemptStanding standing;
             lock (_gate)
             {
-                // Checked under the lock that replays take too: a newer attempt registered after this check replays
-                // whatever this pull takes, and one registered before it makes this pull take nothing.
-                var replicas = directory.Current[ask.Partition].Replicas;
-                stale = !replicas.Any(r => r.Attempt == ask.Attempt) && replicas.Any(r => r.Attempt > ask.Attempt);
-                taken = stale ? [] : queue.Take(ask.Max);
+                // Checked under the lock that replays take too: a loss declared after this check replays whatever this
+                // pull takes, and one declared before it makes this pull take nothing.
+                standing = Standing(directory.Current, ask.Partition, ask.Attempt);
+                taken = standing != AttemptStanding.Current ? [] : queue.Take(ask.Max);
                 foreach (var request in taken)
                 {
                     request.State = IngressRequest.Held;
@@ -82,10 +81,17 @@ internal sealed partial class HeadNodeIngress
                 arrival = queue.Arrival;
             }
 
-            if (stale)
+            if (standing == AttemptStanding.Fenced)
             {
                 await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status409Conflict, "Stale attempt",
-                    $"Attempt {ask.Attempt} of partition {ask.Partition} is stale; a newer attempt exists.").ConfigureAwait(false);
+                    $"Attempt {ask.Attempt} of partition {ask.Partition} is stale; a newer attempt exists, or its replica ended.").ConfigureAwait(false);
+                return;
+            }
+
+            if (standing == AttemptStanding.Lost)
+            {
+                await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, "Attempt lost",
+                    $"Attempt {ask.Attempt} of partition {ask.Partition} was declared lost; it takes no work until it answers health checks again.", retryAfter: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                 return;
             }
 
@@ -133,29 +139,43 @@ internal sealed partial class HeadNodeIngress
         }
     }
 
-    /// <summary>Hands answers to the connections waiting for them; the first answer to a request wins, later ones are counted and ignored.</summary>
-    private void CompleteReplies(List<WireReply> replies)
+    /// <summary>
+    /// Hands answers to the connections waiting for them; the first answer to a request wins. An answer counts from the
+    /// attempt holding the request, or from any attempt in good standing (a partition a request was forwarded to
+    /// answers it too); never from an attempt declared lost or fenced: one whose requests were replayed and that came
+    /// back (a node cut off, then healed) has its late answers counted and ignored, as is any second answer. A peer that
+    /// does not say who it is (no <c>Partitioned-Attempt</c> header) is heard as before: first answer wins.
+    /// </summary>
+    private void CompleteReplies(List<WireReply> replies, ReplyFrom? from)
     {
+        var snapshot = _directory?.Current;
+        var heard = from is not { } sender || snapshot is null || (uint)sender.Partition >= (uint)snapshot.PartitionCount
+            || Standing(snapshot, sender.Partition, sender.Attempt) == AttemptStanding.Current;
         foreach (var reply in replies)
         {
             IngressRequest? request;
             lock (_gate)
             {
-                // A request still waiting was answered by an attempt we had given up on, after it was queued again.
-                if (_pending.TryGetValue(reply.Id, out request))
+                if (_pending.TryGetValue(reply.Id, out request)
+                    && (heard || (request.State == IngressRequest.Held && request.HeldByPartition == from!.Value.Partition && request.HeldByAttempt == from.Value.Attempt)))
                 {
                     Retire(request);
+                }
+                else
+                {
+                    request = null;
                 }
             }
 
             if (request is null || !request.TryComplete(reply))
             {
                 ServingMetrics.DuplicateReplies.Add(1, ServingMetrics.Service(request?.Service ?? "unknown"));
-                Log.Duplicate(_logger, reply.Id);
+                Log.Duplicate(_logger, reply.Id, from?.Partition ?? -1, from?.Attempt ?? -1);
             }
         }
     }
 
-    /// <summary><c>POST /v1/serving/replies</c>: answers from partitions; the first answer to a request wins, later ones are counted and ignored.</summary>
-    private Task RepliesAsync(HttpContext context) => RepliesRoute.HandleAsync(context, CompleteReplies);
+    /// <summary><c>POST /v1/serving/replies</c>: answers from partitions, heard as <see cref="CompleteReplies"/> says.</summary>
+    private Task RepliesAsync(HttpContext context) =>
+        RepliesRoute.HandleAsync(context, replies => CompleteReplies(replies, ReplyFrom.Parse(context.Request.Headers[ServingWire.AttemptHeader])));
 }

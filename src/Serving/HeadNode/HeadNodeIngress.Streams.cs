@@ -43,7 +43,7 @@ internal sealed partial class HeadNodeIngress
 
         var stream = new PartitionStream(hello.Partition, hello.Attempt);
         stream.Grant(input.Current.Credit);
-        Complete(input.Current.Replies);
+        Complete(input.Current.Replies, stream);
         var reading = ReadStreamAsync(input, stream, cancellationToken);
         try
         {
@@ -73,7 +73,7 @@ internal sealed partial class HeadNodeIngress
             while (await input.MoveNext(cancellationToken).ConfigureAwait(false))
             {
                 var message = input.Current;
-                Complete(message.Replies);
+                Complete(message.Replies, stream);
                 if (message.Credit > 0)
                 {
                     stream.Grant(message.Credit);
@@ -93,11 +93,13 @@ internal sealed partial class HeadNodeIngress
             var woken = stream.Woken;
             var credit = stream.Credit;
             List<IngressRequest> taken = [];
-            bool stale;
+            AttemptStanding standing;
             lock (_gate)
             {
-                // Under the lock replays take too, as for a pull: see PullAsync.
-                stale = stream.Attempt < directory.Current[stream.Partition].Attempt;
+                // Under the lock replays take too, as for a pull: see PullAsync. Judged per replica: a sibling's newer
+                // attempt does not make this one stale.
+                standing = Standing(directory.Current, stream.Partition, stream.Attempt);
+                var stale = standing != AttemptStanding.Current;
                 if (!stale && credit > 0)
                 {
                     taken = queue.Take(credit);
@@ -116,9 +118,15 @@ internal sealed partial class HeadNodeIngress
                 }
             }
 
-            if (stale)
+            if (standing == AttemptStanding.Fenced)
             {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Attempt {stream.Attempt} of partition {stream.Partition} is stale; a newer attempt exists."));
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Attempt {stream.Attempt} of partition {stream.Partition} is stale; a newer attempt exists, or its replica ended."));
+            }
+
+            if (standing == AttemptStanding.Lost)
+            {
+                // The partition opens its stream again with backoff: by then it answers health checks again, or is fenced.
+                throw new RpcException(new Status(StatusCode.Unavailable, $"Attempt {stream.Attempt} of partition {stream.Partition} was declared lost; it takes no work until it answers health checks again."));
             }
 
             if (taken.Count == 0)
@@ -152,7 +160,7 @@ internal sealed partial class HeadNodeIngress
         }
     }
 
-    private void Complete(Google.Protobuf.Collections.RepeatedField<V1.Reply> replies)
+    private void Complete(Google.Protobuf.Collections.RepeatedField<V1.Reply> replies, PartitionStream from)
     {
         if (replies.Count == 0)
         {
@@ -166,7 +174,7 @@ internal sealed partial class HeadNodeIngress
             wire.Add(new WireReply(reply.Id, status, reply.Body.Memory));
         }
 
-        CompleteReplies(wire);
+        CompleteReplies(wire, new ReplyFrom(from.Partition, from.Attempt));
     }
 
     private void Authorize(ServerCallContext context)

@@ -51,8 +51,15 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     /// <summary>The HTTP/2-only listener partitions hold their request streams to, or null with the long-poll transport.</summary>
     public Uri? StreamAddress { get; private set; }
 
-    /// <summary>Starts taking client requests; partitions of the cluster with <paramref name="directory"/> serve them.</summary>
-    public async Task StartAsync(PartitionDirectory directory, TransportSecurity transport, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts taking client requests; partitions of the cluster with <paramref name="directory"/> serve them. The
+    /// client-facing front binds where <see cref="ServingOptions.BindAddress"/> says; the partitions' streams, being
+    /// partition-facing, follow the coordinator's rule: they bind on <paramref name="partitionFacingBind"/> (the
+    /// coordinator's bind address) and are advertised at <paramref name="partitionFacingHost"/> (the host the
+    /// partitions already dial for the coordinator), so partitions on other machines reach them as they reach it.
+    /// Under TLS (<paramref name="transport"/>) both serve the driver's certificate, which names both hosts.
+    /// </summary>
+    public async Task StartAsync(PartitionDirectory directory, string partitionFacingBind, string partitionFacingHost, TransportSecurity transport, CancellationToken cancellationToken)
     {
         _directory = directory;
         KestrelApp.TryParseBindAddress(_options.BindAddress, out var address);
@@ -63,7 +70,8 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         {
             // Partitions' streams on a listener of their own: cleartext HTTP/2 needs an HTTP/2-only endpoint, and the
             // client-facing /serve routes stay HTTP/1.1 and HTTP/2 as before.
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address, 0, listen =>
+            KestrelApp.TryParseBindAddress(partitionFacingBind, out var streamAddress);
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(streamAddress, 0, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 ServerTls.Use(listen, certificate);
@@ -89,7 +97,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
             Address = KestrelApp.GetBoundAddress(app, advertisedHost: null);
             if (streams is { IPEndPoint: { } bound })
             {
-                StreamAddress = new UriBuilder(Address) { Port = bound.Port }.Uri;
+                StreamAddress = new UriBuilder(Address) { Host = partitionFacingHost, Port = bound.Port }.Uri;
             }
         }
         catch
@@ -114,15 +122,16 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     }
 
     /// <summary>
-    /// Watches the directory: when an attempt dies (lost, failed, errored) or a newer attempt replaces it, the
-    /// requests it held unanswered go back to the front of their queue.
+    /// Watches the directory: when an attempt dies or is declared dead (lost, failed, errored), the requests it held
+    /// unanswered go back to the front of their queue. An attempt merely replaced (a rolling update) drains what it holds
+    /// and answers it: its requests are replayed only if it ends without answering (<see cref="OnAttemptEnded"/>), so a
+    /// handler never runs twice because of an update.
     /// </summary>
     public void OnPartitionChanged(PartitionChange change)
     {
         var upTo = change.Kind switch
         {
             PartitionChangeKind.Lost or PartitionChangeKind.ErrorReported => change.Attempt,
-            PartitionChangeKind.Replaced => change.Attempt - 1,
             PartitionChangeKind.Failed => int.MaxValue,
             _ => -1,
         };
@@ -133,6 +142,9 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
             Replay(change.Partition, upTo, live);
         }
     }
+
+    /// <summary>An attempt ended (its server stopped or died): whatever it still holds will never be answered by it.</summary>
+    public void OnAttemptEnded(int partition, int attempt) => Replay(partition, attempt, [], only: attempt);
 
     public async ValueTask DisposeAsync()
     {
@@ -184,14 +196,15 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         }
     }
 
-    private void Replay(int partition, int upToAttempt, HashSet<int> live)
+    private void Replay(int partition, int upToAttempt, HashSet<int> live, int only = -1)
     {
         var replayed = 0;
         lock (_gate)
         {
             foreach (var request in _pending.Values)
             {
-                if (request.State == IngressRequest.Held && request.HeldByPartition == partition && request.HeldByAttempt <= upToAttempt && !live.Contains(request.HeldByAttempt))
+                if (request.State == IngressRequest.Held && request.HeldByPartition == partition && request.HeldByAttempt <= upToAttempt && !live.Contains(request.HeldByAttempt)
+                    && (only < 0 || request.HeldByAttempt == only))
                 {
                     PutBack(request);
                     replayed++;
@@ -248,6 +261,38 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         ServingMetrics.QueuedRequests.Add(1, ServingMetrics.Service(request.Service));
     }
 
+    /// <summary>
+    /// Whether a partition attempt may take work now. Fenced: a newer attempt replaced it, or its replica failed or
+    /// stopped (it never takes work again). Lost: declared lost (a node cut off, say); it takes nothing until it
+    /// answers health checks again, and what it held was replayed. Otherwise current.
+    /// </summary>
+    private static AttemptStanding Standing(DirectorySnapshot snapshot, int partition, int attempt)
+    {
+        var replicas = snapshot[partition].Replicas;
+        foreach (var replica in replicas)
+        {
+            if (replica.Attempt == attempt)
+            {
+                return replica.State switch
+                {
+                    PartitionState.Serving => AttemptStanding.Current,
+                    PartitionState.Lost => AttemptStanding.Lost,
+                    _ => AttemptStanding.Fenced,
+                };
+            }
+        }
+
+        // Not a replica's attempt: stale if a replica runs a newer one; else a coordinator that admits any attempt.
+        return replicas.Any(r => r.Attempt > attempt) ? AttemptStanding.Fenced : AttemptStanding.Current;
+    }
+
+    private enum AttemptStanding
+    {
+        Current,
+        Lost,
+        Fenced,
+    }
+
     private string NextId() => "h." + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static partial class Log
@@ -255,8 +300,8 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         [LoggerMessage(EventId = 440, Level = LogLevel.Warning, Message = "Head node: replaying {Count} unanswered requests held by partition {Partition} (attempts up to {Attempt}).")]
         public static partial void Replayed(ILogger logger, int count, int partition, int attempt);
 
-        [LoggerMessage(EventId = 441, Level = LogLevel.Debug, Message = "Head node: late or duplicate answer for request {RequestId} ignored.")]
-        public static partial void Duplicate(ILogger logger, string requestId);
+        [LoggerMessage(EventId = 441, Level = LogLevel.Debug, Message = "Head node: late, duplicate or fenced answer for request {RequestId} (from partition {Partition} attempt {Attempt}; -1: unnamed) ignored.")]
+        public static partial void Duplicate(ILogger logger, string requestId, int partition, int attempt);
 
         [LoggerMessage(EventId = 442, Level = LogLevel.Debug, Message = "Head node: a pull by partition {Partition} attempt {Attempt} ended before its batch was delivered; {Count} requests go back to the queue.")]
         public static partial void PullAborted(ILogger logger, int partition, int attempt, int count);

@@ -32,6 +32,7 @@ public sealed class ServingCluster<TRow, TResult> : IAsyncDisposable
         if (_ingress is not null)
         {
             Cluster.PartitionChanged += (_, change) => _ingress.OnPartitionChanged(change);
+            Cluster.AttemptCompleted += (_, outcome) => _ingress.OnAttemptEnded(outcome.Partition, outcome.Attempt);
         }
     }
 
@@ -60,7 +61,7 @@ public sealed class ServingCluster<TRow, TResult> : IAsyncDisposable
         FrontTls.ThrowIfUncovered(_options, Cluster.Transport);
         if (_ingress is not null)
         {
-            await _ingress.StartAsync(Cluster.Directory, Cluster.Transport, cancellationToken).ConfigureAwait(false);
+            await _ingress.StartAsync(Cluster.Directory, Cluster.Options.CoordinatorBindAddress, Cluster.CoordinatorAddress.Host, Cluster.Transport, cancellationToken).ConfigureAwait(false);
             Address = _ingress.Address;
         }
         else

@@ -57,6 +57,9 @@ internal sealed partial class ServingFeature : IPartitionFeature
         _idPrefix = $"{context.Partition}.{context.Attempt}.";
         _control = new HttpClient(context.CreateHttpHandler()) { Timeout = TimeSpan.FromSeconds(30) };
         _control.DefaultRequestHeaders.Authorization = context.ControlAuthorization;
+
+        // Answers this attempt posts say who sends them: the head node hears an answer only from the attempt holding its request.
+        _control.DefaultRequestHeaders.TryAddWithoutValidation(ServingWire.AttemptHeader, new ReplyFrom(context.Partition, context.Attempt).ToString());
         _coordinator = context.CreateCoordinatorClient();
         _coordinator.Timeout = TimeSpan.FromSeconds(60);
         _replies = new ReplyRouter(_control, context.LoggerFactory.CreateLogger<ReplyRouter>());

@@ -13,6 +13,12 @@ internal static class ServingWire
     /// <summary>Set to "true" on every answer of a service with <see cref="ServiceOptions.Idempotent"/>.</summary>
     public const string IdempotentHeader = "Partitioned-Idempotent";
 
+    /// <summary>
+    /// The header a partition attempt sends with the answers it posts (<c>{partition}/{attempt}</c>), so the head node
+    /// hears an answer only from the attempt that holds its request.
+    /// </summary>
+    public const string AttemptHeader = "Partitioned-Attempt";
+
     /// <summary>The content type of every body serving nodes send each other (shared: never changed after creation).</summary>
     public static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 

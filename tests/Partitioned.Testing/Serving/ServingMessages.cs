@@ -17,3 +17,9 @@ public sealed record FaultRequest(string Mode);
 public sealed record RouteRequest(int Target, string Text);
 
 public sealed record RouteReply(int ServedBy, string Text);
+
+/// <summary>A request of the "work" services: a key the test makes unique, how long the handler works, and a replica that stalls instead.</summary>
+public sealed record WorkRequest(string Key, int Ms, int StallReplica = -1, int StallMs = 60_000);
+
+/// <summary>Who ran a "work" request.</summary>
+public sealed record WorkReply(string Key, int Partition, int Replica, int Attempt);

@@ -9,6 +9,9 @@ namespace Partitioned.Testing;
 /// <summary>A partition server with one service per behaviour the serving tests check.</summary>
 public sealed class ServingTestServer(ServingTestSettings settings) : PartitionServer<int, int>
 {
+    /// <summary>This server's context (for the services defined outside the class).</summary>
+    internal PartitionContext PartitionContext => Context;
+
     private List<int> _rows = [];
     private int _versionsInFlight;
 
@@ -79,6 +82,7 @@ public sealed class ServingTestServer(ServingTestSettings settings) : PartitionS
                 new ServiceOptions { MaxRequestBodySize = limit, Idempotent = idempotent, Concurrency = 64, Deadline = TimeSpan.FromSeconds(30) }));
         }
 
+        WorkServices.Add(features, this, settings);
         features.AddService(ServiceDefinition.Create("faulty", new FaultyHandler(), new ServiceOptions { MaxRequestBodySize = limit }));
         features.AddService(ServiceDefinition.Create("route", new RouteHandler(() => Context.Partition), new ServiceOptions { MaxRequestBodySize = limit }));
     }

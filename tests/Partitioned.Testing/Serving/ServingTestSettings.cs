@@ -27,6 +27,12 @@ public sealed record ServingTestSettings
     /// <summary>True: the server fails while it initialises (a broken new version).</summary>
     public bool FailInit { get; init; }
 
+    /// <summary>
+    /// Where the "work" services record every run of their handler (a <see cref="WorkLedger"/> the test serves, reachable
+    /// from the nodes), or null to record in this process (<see cref="WorkLedger.Local"/>).
+    /// </summary>
+    public string? LedgerUrl { get; init; }
+
     /// <summary>Body limit of every service.</summary>
     public long MaxRequestBodySize { get; init; } = 64 * 1024;
 }

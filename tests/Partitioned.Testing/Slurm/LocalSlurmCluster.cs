@@ -28,13 +28,20 @@ public sealed class LocalSlurmCluster : IAsyncDisposable
     public string Mode => _slurm.NodesElsewhere ? "netns" : "loopback";
 
     /// <summary>The bridge the nodes' namespaces are joined to: the cluster network (netns mode only).</summary>
-    public string Bridge => "pslurm" + (Environment.GetEnvironmentVariable("PARTITIONED_SLURM_INSTANCE") is { Length: > 0 } instance ? instance : "0");
+    public string Bridge => "pslurm" + Instance.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The node names.</summary>
     public IReadOnlyList<string> Nodes { get; } = ["n1", "n2", "n3"];
 
-    /// <summary>Starts the cluster (installing Slurm and munge with apt-get when missing) and waits until every node is up.</summary>
-    public static async Task<LocalSlurmCluster> StartAsync() => new(await LocalSlurm.StartAsync());
+    /// <summary>Which of the clusters that can run side by side this is (0 to 9).</summary>
+    public int Instance => _slurm.Instance;
+
+    /// <summary>
+    /// Starts the cluster <paramref name="instance"/> (installing Slurm and munge with apt-get when missing) and waits
+    /// until every node is up. Instances have their own namespaces, addresses and ports, so test collections that cut
+    /// or kill nodes can each have one.
+    /// </summary>
+    public static async Task<LocalSlurmCluster> StartAsync(int instance = 0) => new(await LocalSlurm.StartAsync(instance));
 
     /// <summary>Runner options for the test worker on this cluster.</summary>
     public SlurmRunnerOptions RunnerOptions() => SlurmRunnerOptions.ForAssembly(TestWorkers.Dll) with
@@ -59,16 +66,16 @@ public sealed class LocalSlurmCluster : IAsyncDisposable
     };
 
     /// <summary>Kills a node as a machine dies: its slurmd, its step daemons and its tasks, at once.</summary>
-    public Task KillNodeAsync(string node) => LocalSlurm.RunScriptAsync("kill-node", Number(node));
+    public Task KillNodeAsync(string node) => LocalSlurm.RunScriptAsync(Instance, "kill-node", Number(node));
 
     /// <summary>Starts a killed node's slurmd again and waits until Slurm takes it back.</summary>
-    public Task StartNodeAsync(string node) => LocalSlurm.RunScriptAsync("start-node", Number(node));
+    public Task StartNodeAsync(string node) => LocalSlurm.RunScriptAsync(Instance, "start-node", Number(node));
 
     /// <summary>Takes a node off the network (its link goes down; what runs there keeps running).</summary>
-    public Task CutNodeAsync(string node) => LocalSlurm.RunScriptAsync("cut-node", Number(node));
+    public Task CutNodeAsync(string node) => LocalSlurm.RunScriptAsync(Instance, "cut-node", Number(node));
 
     /// <summary>Puts a node back on the network.</summary>
-    public Task HealNodeAsync(string node) => LocalSlurm.RunScriptAsync("heal-node", Number(node));
+    public Task HealNodeAsync(string node) => LocalSlurm.RunScriptAsync(Instance, "heal-node", Number(node));
 
     /// <summary>Runs a Slurm command against this cluster and returns its standard output.</summary>
     public Task<string> SlurmAsync(string command, params string[] arguments) => SlurmAsync(new Dictionary<string, string>(), command, arguments);
@@ -106,7 +113,7 @@ public sealed class LocalSlurmCluster : IAsyncDisposable
             .Select(static fields => (fields[0], fields[1], fields[2], fields[3]))];
     }
 
-    public async ValueTask DisposeAsync() => await LocalSlurm.StopAsync();
+    public async ValueTask DisposeAsync() => await LocalSlurm.StopAsync(Instance);
 
     private static string Number(string node) => node.TrimStart('n');
 }

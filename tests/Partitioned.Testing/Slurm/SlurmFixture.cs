@@ -2,14 +2,15 @@ using Xunit;
 
 namespace Partitioned.Testing.Slurm;
 
-/// <summary>Starts the local Slurm cluster once for the <see cref="SlurmCollection"/> and stops it after its last test.</summary>
-public sealed class SlurmFixture : IAsyncLifetime
+/// <summary>Starts a local Slurm cluster once for a test collection and stops it after its last test.</summary>
+/// <param name="instance">Which cluster (0 to 9): collections that run side by side each need their own.</param>
+public abstract class LocalSlurmFixture(int instance) : IAsyncLifetime
 {
     private LocalSlurmCluster? _cluster;
 
     public LocalSlurmCluster Cluster => _cluster ?? throw new InvalidOperationException("The Slurm cluster has not started.");
 
-    public async Task InitializeAsync() => _cluster = await LocalSlurmCluster.StartAsync();
+    public async Task InitializeAsync() => _cluster = await LocalSlurmCluster.StartAsync(instance);
 
     public async Task DisposeAsync()
     {
@@ -19,3 +20,10 @@ public sealed class SlurmFixture : IAsyncLifetime
         }
     }
 }
+
+/// <summary>
+/// The cluster of the <c>Slurm</c> collection: instance 0, or the one <c>PARTITIONED_SLURM_INSTANCE</c> names, so a
+/// second checkout (another worktree) runs its Slurm tests on a cluster of its own beside the first.
+/// </summary>
+public sealed class SlurmFixture() : LocalSlurmFixture(
+    int.TryParse(Environment.GetEnvironmentVariable("PARTITIONED_SLURM_INSTANCE"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var instance) && instance is >= 0 and <= 9 ? instance : 0);

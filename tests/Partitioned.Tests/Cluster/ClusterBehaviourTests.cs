@@ -203,6 +203,39 @@ public abstract class ClusterBehaviourTests : IDisposable
     }
 
     [Fact]
+    public async Task Stop_DuringRollingUpdate_StopsTheIncomingAttempt_AndUpdateSaysTheClusterStopped()
+    {
+        var runner = new AttemptCountingRunner(Runner);
+        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(8, 2), TestServers.RowsWith(), Options with { Runner = runner });
+        var clusterId = cluster.Id;
+
+        // Partition 0 takes the new version; partition 1's new server never finishes initialising, so the rollout waits on it.
+        var update = cluster.UpdateAsync(TestServers.RowsWith(new TestServerSettings { HangInitPartitions = [1] }));
+        await Eventually.TrueAsync(() => runner.Started == 4, "the rollout replaced partition 0 and launched partition 1's new server", TimeSpan.FromSeconds(60));
+        if (!PartitionsRunInThisProcess)
+        {
+            await Eventually.TrueAsync(() => TestWorkers.FindByEnvironment("PARTITIONED_CLUSTER_ID", clusterId).Count == 3, "partition 1's new worker runs next to the old ones");
+        }
+
+        var results = await cluster.StopAsync();
+
+        using (new FluentAssertions.Execution.AssertionScope())
+        {
+            runner.Running.Should().Be(0, "no attempt of the cluster runs once StopAsync returned, the rollout's incoming one included");
+            if (!PartitionsRunInThisProcess)
+            {
+                TestWorkers.FindByEnvironment("PARTITIONED_CLUSTER_ID", clusterId).Should().BeEmpty("every worker process of the cluster exited");
+            }
+        }
+
+        var act = () => update.WaitAsync(TimeSpan.FromSeconds(30));
+        (await act.Should().ThrowAsync<InvalidOperationException>()).WithMessage("The cluster stopped while the rolling update to version 1 was under way*after 1 replica(s)*");
+        (await results.CollectAsync()).Should().Equal(Enumerable.Range(0, 8), "partition 0's new version and partition 1's old one hand back their rows");
+        cluster.Attempts.Should().ContainSingle(a => a.Partition == 1 && a.Attempt == 1)
+            .Which.Should().Match<AttemptOutcome>(a => a.Status == AttemptStatus.Abandoned && a.Error!.Contains("the cluster stopped"));
+    }
+
+    [Fact]
     public async Task Options_Invalid_ListEveryProblemBeforeStarting()
     {
         var options = Options with { MaxAttempts = 0, StartTimeout = TimeSpan.Zero, CoordinatorBindAddress = "nowhere", Server = new() { Ports = new(70000, 70001) } };

@@ -26,8 +26,7 @@ public sealed class HealthMonitorTests
         await using var partition = await StartFakePartitionAsync(context =>
         {
             seenAuthorization.Enqueue(context.Request.Headers.Authorization);
-            context.Response.StatusCode = healthy ? 200 : 503;
-            return Task.CompletedTask;
+            return healthy ? AnswerHealthAsync(context, 0, 0) : Task.Run(() => context.Response.StatusCode = 503);
         });
         var endpoint = new Uri(partition.Urls.Single());
         coordinator.Directory.Register(0, 0, endpoint);
@@ -61,7 +60,11 @@ public sealed class HealthMonitorTests
         coordinator.Directory.Current[0].State.Should().Be(PartitionState.Serving);
     }
 
-    private static async Task<WebApplication> StartFakePartitionAsync(RequestDelegate health)
+    /// <summary>Answers a health check as partition <paramref name="partition"/> attempt <paramref name="attempt"/> of cluster "test" would.</summary>
+    internal static Task AnswerHealthAsync(HttpContext context, int partition, int attempt, string clusterId = "test") =>
+        context.Response.WriteAsJsonAsync(new { state = "serving", clusterId, partition, attempt, rows = 0L, inFlight = 0 });
+
+    internal static async Task<WebApplication> StartFakePartitionAsync(RequestDelegate health)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");

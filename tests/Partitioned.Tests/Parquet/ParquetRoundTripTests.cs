@@ -85,6 +85,66 @@ public sealed class ParquetRoundTripTests : IDisposable
         read.Should().Equal(new WithOptional("a", 1, Note: "none", Score: null) { Settable = 42 });
     }
 
+    [Fact]
+    public async Task WriteParquetAsync_SmallerDatasetIntoTheSameFolder_ReadsBackExactlyTheNewPartitions()
+    {
+        await Readings(4, from: 0).WriteParquetAsync(_folder);
+
+        var second = Readings(2, from: 100);
+        var files = await second.WriteParquetAsync(_folder);
+        var read = await PartitionedDataset.FromParquetFolderAsync<SensorReading>(_folder);
+
+        files.Select(Path.GetFileName).Should().Equal("part-00000.parquet", "part-00001.parquet");
+        Directory.EnumerateFileSystemEntries(_folder).Select(Path.GetFileName).Should().BeEquivalentTo(["part-00000.parquet", "part-00001.parquet"], "stale parts and the staging folder are gone");
+        read.PartitionCount.Should().Be(2, "the parts 2 and 3 of the earlier, larger write must not read back as data");
+        (await read.CollectPartitionsAsync()).Should().BeEquivalentTo(await second.CollectPartitionsAsync(), o => o.WithStrictOrdering());
+    }
+
+    [Fact]
+    public async Task WriteParquetAsync_FilesThatAreNotTheWritersParts_AreLeftAlone()
+    {
+        await Readings(4, from: 0).WriteParquetAsync(_folder);
+        var foreign = new[] { "notes.txt", "part-7.parquet", "part-00003-copy.parquet", "_SUCCESS", Path.Combine("archive", "part-00003.parquet") };
+        foreach (var name in foreign)
+        {
+            var path = Path.Combine(_folder, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllTextAsync(path, $"not the writer's: {name}");
+        }
+
+        var second = Readings(2, from: 100);
+        var files = await second.WriteParquetAsync(_folder);
+        var read = await PartitionedDataset.FromParquetFilesAsync<SensorReading>(files);
+
+        foreach (var name in foreign)
+        {
+            (await File.ReadAllTextAsync(Path.Combine(_folder, name))).Should().Be($"not the writer's: {name}");
+        }
+
+        File.Exists(Path.Combine(_folder, "part-00002.parquet")).Should().BeFalse();
+        File.Exists(Path.Combine(_folder, "part-00003.parquet")).Should().BeFalse();
+        (await read.CollectPartitionsAsync()).Should().BeEquivalentTo(await second.CollectPartitionsAsync(), o => o.WithStrictOrdering());
+    }
+
+    [Fact]
+    public async Task WriteParquetAsync_FailingWrite_LeavesTheEarlierDatasetAsItWas()
+    {
+        var first = Readings(3, from: 0);
+        await first.WriteParquetAsync(_folder);
+
+        // Partition 0 writes fine, partition 1 holds a null row: the write fails half way.
+        var broken = PartitionedDataset.FromPartitions(new[] { [SensorReading.Generate(100)], new SensorReading[] { null! } });
+        var write = () => broken.WriteParquetAsync(_folder);
+
+        (await write.Should().ThrowAsync<ParquetDataException>()).Which.File.Should().Be(Path.Combine(_folder, "part-00001.parquet"));
+        Directory.EnumerateFileSystemEntries(_folder).Select(Path.GetFileName).Should().BeEquivalentTo(["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]);
+        var read = await PartitionedDataset.FromParquetFolderAsync<SensorReading>(_folder);
+        (await read.CollectPartitionsAsync()).Should().BeEquivalentTo(await first.CollectPartitionsAsync(), o => o.WithStrictOrdering());
+    }
+
+    private static PartitionedDataset<SensorReading> Readings(int partitions, int from) =>
+        PartitionedDataset.FromPartitions(Enumerable.Range(0, partitions).Select(p => Enumerable.Range(from + (p * 3), 3).Select(static i => SensorReading.Generate(i)).ToArray()));
+
     public sealed record Narrow(int Count, short Small, float Ratio);
 
     public sealed record Wide(long Count, double Small, double Ratio);

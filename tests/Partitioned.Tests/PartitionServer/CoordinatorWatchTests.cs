@@ -78,6 +78,27 @@ public sealed class CoordinatorWatchTests
         await watch.StopAsync();
     }
 
+    [Fact]
+    public async Task AttemptOver_FiresGone_WithTheCoordinatorsReason()
+    {
+        await using var coordinator = await StartCoordinatorAsync(static context => context.Response.StatusCode = 410);
+        var time = new FakeTimeProvider();
+        using var client = new AttemptClient(new Uri(coordinator.Urls.Single()), ClusterToken.Create(), Partition, Attempt);
+        using var watch = new CoordinatorWatch();
+        watch.Start(client, time);
+
+        await Eventually.TrueAsync(() =>
+        {
+            time.Advance(CoordinatorWatch.PollInterval);
+            return watch.Gone.IsCancellationRequested;
+        }, "the watch heard that the attempt is over");
+
+        watch.Reason.Should().Be($"the coordinator no longer runs this attempt: {OverDetail}");
+        await watch.StopAsync();
+    }
+
+    private const string OverDetail = "Attempt 1 of partition 3 is over: it was marked lost: health check timed out.";
+
     private static async Task<WebApplication> StartCoordinatorAsync(Action<HttpContext> onCheck)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -88,6 +109,9 @@ public sealed class CoordinatorWatchTests
             onCheck(context);
             return Task.CompletedTask;
         });
+
+        // A HEAD answer has no body: the watch asks the launch route why the attempt is over.
+        app.MapGet("/v1/attempts/3/1", () => Results.Problem(detail: OverDetail, statusCode: 410));
         await app.StartAsync();
         return app;
     }

@@ -84,7 +84,7 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output) : IDisposable
         // knows before any answer, so even the very first requests are covered.
         foreach (var replica in serving.Cluster.Directory.Current.Partitions.SelectMany(static p => p.Replicas))
         {
-            replica.Labels.Should().Contain("partitioned.serving/idempotent", "version").And.Contain("test/rows", "4");
+            replica.Labels.Should().Contain("partitioned.serving/idempotent", "version,work").And.Contain("test/rows", "4");
         }
 
         using var client = new HttpClient { BaseAddress = serving.Address, Timeout = TimeSpan.FromSeconds(60) };

@@ -123,6 +123,41 @@ public sealed class ExternalWorkersRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task WorkerWhoseAttemptWasMarkedLost_ExitsByItself_EvenWhenThePartitionIsNotRelaunched()
+    {
+        var runner = new ExternalWorkersRunner(async (launch, ct) =>
+        {
+            await launch.WriteTokenFileAsync(TokenFile, ct);
+            Start(launch, 0);
+            Start(launch, 1);
+        }, workersOnOtherHosts: false);
+
+        // One attempt per partition: a lost attempt stays the partition's last one, so no newer attempt tells its worker to go.
+        var options = Options(runner) with { MaxAttempts = 1, HealthCheckTimeout = TimeSpan.FromSeconds(1) };
+        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(4, 2), TestServers.RowsWith(), options);
+        var worker = _workers.Single(w => w.Partition == 0);
+
+        // The worker's node freezes (as one cut off the network): health checks fail and the coordinator marks it lost.
+        Signal("STOP", worker.Id);
+        try
+        {
+            await Eventually.TrueAsync(() => cluster.Attempts.Any(static a => a.Partition == 0), "the coordinator marked partition 0's attempt lost and it ended", TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            Signal("CONT", worker.Id);
+        }
+
+        // Back, it asks whether its attempt still runs, hears that it is over, and stops: it must not hold its node.
+        (await worker.ExitAsync(TimeSpan.FromSeconds(20))).Should().Be(WorkerExitCodes.Abandoned, "it asks every 2 s, and the 30 s it waits for a coordinator that does not answer are no excuse: this one answers");
+        worker.Error.Should().Contain("the coordinator no longer runs this attempt: Attempt 0 of partition 0 is over");
+        cluster.Attempts.Should().ContainSingle().Which.Error.Should().Contain("ended without results");
+        var stop = () => cluster.StopAsync();
+        (await stop.Should().ThrowAsync<ClusterStopException>()).Which.Failures.Should().ContainSingle().Which.Partition.Should().Be(0);
+        (await _workers.Single(w => w.Partition == 1).ExitAsync()).Should().Be(WorkerExitCodes.Succeeded);
+    }
+
+    [Fact]
     public async Task Registration_OfAnAttemptNobodyLaunched_IsRefused()
     {
         var runner = new ExternalWorkersRunner(async (launch, ct) =>
@@ -179,7 +214,14 @@ public sealed class ExternalWorkersRunnerTests : IDisposable
         environment["PARTITIONED_PARTITION"] = partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var worker = Start(environment);
         worker.Launch = launch;
+        worker.Partition = partition;
         return worker;
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {pid}");
+        kill.WaitForExit();
     }
 
     private EngineWorker Start(Dictionary<string, string> environment)
@@ -236,6 +278,8 @@ public sealed class ExternalWorkersRunnerTests : IDisposable
         public int Id { get; }
 
         public EngineLaunch? Launch { get; set; }
+
+        public int Partition { get; set; } = -1;
 
         public string Error
         {

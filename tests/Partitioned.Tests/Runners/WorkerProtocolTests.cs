@@ -84,6 +84,45 @@ public sealed class WorkerProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Routes_AttemptThatIsOver_Return410SayingWhy_AndItsResultsAreRefused()
+    {
+        await _cluster.DisposeAsync();
+        _http.Dispose();
+        var runner = new StandInRunner();
+        await StartAsync(TestClusters.Integers(6, 2), runner, maxAttempts: 2);
+
+        // Partition 1's attempt 0 fails and attempt 1 replaces it; then attempt 1 fails too, and being the last one allowed,
+        // stays the partition's attempt (failed for good, never replaced): over all the same.
+        runner.Fail(1, 0);
+        await Eventually.TrueAsync(() => _cluster.Directory.Current[1].Attempt == 1, "attempt 1 of partition 1 registered");
+        runner.Fail(1, 1);
+        await Eventually.TrueAsync(() => _cluster.Attempts.Count(static a => a.Partition == 1) == 2, "both attempts of partition 1 ended");
+
+        foreach (var attempt in (int[])[1, 0])
+        {
+            using var head = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"v1/attempts/1/{attempt}"));
+            using var launch = await _http.GetAsync($"v1/attempts/1/{attempt}");
+            using var rows = await _http.GetAsync($"v1/attempts/1/{attempt}/rows");
+            using var results = await _http.PostAsync($"v1/attempts/1/{attempt}/results", Ndjson("3", "4", "5"));
+
+            head.StatusCode.Should().Be(HttpStatusCode.Gone, $"attempt {attempt} ended: its worker must stop");
+            launch.StatusCode.Should().Be(HttpStatusCode.Gone);
+            (await Detail(launch)).Should().Contain($"Attempt {attempt} of partition 1 is over: it failed: ").And.Contain(StandInRunner.FailureMessage);
+            rows.StatusCode.Should().Be(HttpStatusCode.Gone);
+            results.StatusCode.Should().Be(HttpStatusCode.Gone, "results of an attempt that is over are refused, never acknowledged and dropped");
+            (await Detail(results)).Should().Contain("Its worker must stop");
+        }
+
+        using var neverLaunched = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "v1/attempts/1/2"));
+        using var running = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "v1/attempts/0/0"));
+        neverLaunched.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        running.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await _http.PostAsync("v1/attempts/0/0/results", Ndjson("0", "1", "2"))).StatusCode.Should().Be(HttpStatusCode.OK);
+        var stop = () => _cluster.StopAsync();
+        (await stop.Should().ThrowAsync<ClusterStopException>()).Which.Failures.Should().ContainSingle().Which.Partition.Should().Be(1);
+    }
+
+    [Fact]
     public async Task Results_BadLine_Return400NamingTheLine_AndAreNotTaken()
     {
         var wrongType = await _http.PostAsync("v1/attempts/0/0/results", Ndjson("1", "\"two\"", "3"));
@@ -144,9 +183,9 @@ public sealed class WorkerProtocolTests : IAsyncLifetime
         }
     }
 
-    private async Task StartAsync(PartitionedDataset<int> dataset)
+    private async Task StartAsync(PartitionedDataset<int> dataset, StandInRunner? runner = null, int maxAttempts = 4)
     {
-        var options = TestClusters.Options(_loggerFactory, new StandInRunner()) with { HealthCheckInterval = TimeSpan.FromHours(1), StopTimeout = TimeSpan.FromSeconds(1) };
+        var options = TestClusters.Options(_loggerFactory, runner ?? new StandInRunner()) with { HealthCheckInterval = TimeSpan.FromHours(1), StopTimeout = TimeSpan.FromSeconds(1), MaxAttempts = maxAttempts };
         _cluster = await Clustering.Cluster.StartAsync(dataset, TestServers.RowsWith(), options);
         _http = new HttpClient { BaseAddress = _cluster.CoordinatorAddress };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _cluster.Token.Value);
@@ -158,10 +197,19 @@ public sealed class WorkerProtocolTests : IAsyncLifetime
     private static async Task<string> Detail(HttpResponseMessage response) =>
         (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
 
-    /// <summary>Plays a remote engine: registers each attempt at an address nobody dials, then waits for its posted results.</summary>
+    /// <summary>
+    /// Plays a remote engine: registers each attempt at an address nobody dials, then waits for its posted results, or
+    /// fails it when the test says so (as a worker that crashed).
+    /// </summary>
     private sealed class StandInRunner : IPartitionRunner
     {
+        public const string FailureMessage = "the stand-in worker failed on purpose";
+
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<(int, int), TaskCompletionSource> _failures = new();
+
         public string Name => "stand-in";
+
+        public void Fail(int partition, int attempt) => Failure(partition, attempt).TrySetResult();
 
         public async Task<IReadOnlyList<TResult>> RunAttemptAsync<TRow, TResult>(PartitionAttempt<TRow, TResult> attempt, CancellationToken cancellationToken)
         {
@@ -169,7 +217,13 @@ public sealed class WorkerProtocolTests : IAsyncLifetime
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", attempt.Launch.Token.Value);
             var registration = new { partition = attempt.Launch.Partition, attempt = attempt.Launch.Attempt, endpoint = "http://127.0.0.1:9/" };
             (await http.PostAsJsonAsync("v1/register", registration, cancellationToken)).EnsureSuccessStatusCode();
-            return await attempt.PostedResults.WaitAsync(cancellationToken);
+            var failure = Failure(attempt.Launch.Partition, attempt.Launch.Attempt).Task;
+            return await Task.WhenAny(attempt.PostedResults, failure).WaitAsync(cancellationToken) == failure
+                ? throw new InvalidOperationException(FailureMessage)
+                : await attempt.PostedResults;
         }
+
+        private TaskCompletionSource Failure(int partition, int attempt) =>
+            _failures.GetOrAdd((partition, attempt), static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
     }
 }

@@ -81,16 +81,16 @@ public sealed class SlurmFailureTests : IDisposable
             using var partition = new HttpClient(cluster.Transport.CreateHttpHandler()) { BaseAddress = stale.Endpoint, Timeout = TimeSpan.FromSeconds(10) };
             partition.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Token.Value);
             (await partition.PostAsync("control/shutdown", null)).StatusCode.Should().Be(HttpStatusCode.Accepted);
-            await Eventually.TrueAsync(() => _logs.Text.Contains("Partition 0 attempt 0 is not the partition's current attempt: its request for results was refused", StringComparison.Ordinal), "the stale worker's results were refused", TimeSpan.FromSeconds(30));
+            await Eventually.TrueAsync(() => _logs.Text.Contains("Partition 0 attempt 0 is over, so its request for results was refused", StringComparison.Ordinal), "the stale worker's results were refused", TimeSpan.FromSeconds(30));
 
-            // Whatever it tries, the coordinator refuses it: registering again, or posting results.
+            // Whatever it tries, the coordinator refuses it: registering again (stale), or posting results (its attempt is over).
             using var coordinator = new HttpClient(cluster.Transport.CreateHttpHandler()) { BaseAddress = cluster.CoordinatorAddress };
             coordinator.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Token.Value);
             var register = await coordinator.PostAsJsonAsync("v1/register", new { partition = 0, attempt = 0, endpoint = stale.Endpoint!.ToString() });
             register.StatusCode.Should().Be(HttpStatusCode.Conflict);
             (await register.Content.ReadAsStringAsync()).Should().Contain("stale");
             using var results = new StringContent("0\n", Encoding.UTF8, "application/x-ndjson");
-            (await coordinator.PostAsync("v1/attempts/0/0/results", results)).StatusCode.Should().Be(HttpStatusCode.Conflict);
+            (await coordinator.PostAsync("v1/attempts/0/0/results", results)).StatusCode.Should().Be(HttpStatusCode.Gone);
 
             await Eventually.TrueAsync(() => !TestWorkers.IsAlive(staleInfo.ProcessId), "the stale worker is gone", TimeSpan.FromSeconds(60));
             cluster.Directory.Current[0].Should().Match<PartitionEntry>(e => e.Attempt == 1 && e.State == PartitionState.Serving);

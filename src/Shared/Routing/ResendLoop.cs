@@ -1,0 +1,123 @@
+#if PARTITIONED_CLIENT
+using Partitioned.Client;
+#else
+using Partitioned.Coordination;
+#endif
+
+namespace Partitioned.Shared;
+
+/// <summary>
+/// The one "pick, send, resend" loop of every router (the per-partition clients, the client-side balancer and the
+/// gateway). A request goes to the replica <see cref="ReplicaSelector"/> picks. It is sent again, to a replica not yet
+/// tried, when nothing was sent (no connection), or, for an idempotent request, when the replica was lost or suspected
+/// while it held the request, the connection broke, or the try outlived its service's observed latency (a node cut
+/// off the network answers nothing at all). A request that is not idempotent ends at once when its replica is declared
+/// lost, instead of waiting out its deadline. At most <see cref="MaxTries"/> replicas, all within the deadline.
+/// </summary>
+internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signals, TimeProvider timeProvider)
+{
+    /// <summary>The most replicas one request is sent to.</summary>
+    public const int MaxTries = 3;
+
+    /// <summary>The shortest per-try timeout: below it, an idempotent request would be sent twice for ordinary jitter.</summary>
+    public static readonly TimeSpan MinTryTimeout = TimeSpan.FromSeconds(1);
+
+    // Answers observed before the per-try timeout trusts the estimate.
+    private const int MinSamples = 16;
+
+    public ReplicaSelector Selector => selector;
+
+    public PartitionDirectory Directory => selector.Directory;
+
+    /// <summary>
+    /// Routes <paramref name="request"/> to a replica of <paramref name="partition"/> (-1: any partition).
+    /// <paramref name="latency"/> (observed answers of the request's service) gives the per-try timeout of idempotent
+    /// requests, and learns from this one.
+    /// </summary>
+    /// <exception cref="ResendFailedException">No replica answered, and the request may not be sent again.</exception>
+    public async Task<TResult> SendAsync<TRequest, TResult>(TRequest request, int partition, TimeSpan deadline, RoundTripEstimate? latency, CancellationToken cancellationToken)
+        where TRequest : IResendable<TResult>
+    {
+        var deadlineAt = deadline == Timeout.InfiniteTimeSpan ? long.MaxValue : timeProvider.GetTimestamp() + (long)(deadline.TotalSeconds * timeProvider.TimestampFrequency);
+        List<Uri>? tried = null;
+        ResendFailedException? last = null;
+        for (var tries = 0; ; tries++)
+        {
+            if (!selector.TryPick(partition, tried, out var target))
+            {
+                // Nothing left to try: the caller hears what happened on the last replica tried, if any was.
+                throw last ?? new ResendFailedException(TryFailure.NoReplica, null, tries, null);
+            }
+
+            var idempotent = request.IsIdempotent(target);
+            var signal = signals.For(target);
+            var suspected = signal.Suspected(partitionBound: partition >= 0);
+            if (signal.Lost.IsCancellationRequested || (idempotent && suspected.IsCancellationRequested))
+            {
+                // Picked from a directory version older than the signal: nothing was sent, so another replica gets it.
+                selector.Complete(target, reached: false);
+                (tried ??= []).Add(target.Endpoint);
+                continue;
+            }
+
+            var remaining = deadlineAt == long.MaxValue ? Timeout.InfiniteTimeSpan : timeProvider.GetElapsedTime(timeProvider.GetTimestamp(), deadlineAt);
+            var perTry = idempotent ? TryTimeout(latency) : null;
+            using var deadlineTimer = new CancellationTokenSource(remaining > TimeSpan.Zero || remaining == Timeout.InfiniteTimeSpan ? remaining : TimeSpan.Zero, timeProvider);
+            using var tryTimer = perTry is { } limit ? new CancellationTokenSource(limit, timeProvider) : null;
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(
+                cancellationToken, deadlineTimer.Token, idempotent ? suspected : signal.Lost, tryTimer?.Token ?? CancellationToken.None);
+            var started = timeProvider.GetTimestamp();
+            TryFailure failure;
+            Exception error;
+            try
+            {
+                var result = await request.TryAsync(target, linked.Token).ConfigureAwait(false);
+                selector.Complete(target, reached: true);
+                latency?.Add(timeProvider.GetElapsedTime(started));
+                return result;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Classify(ex, deadlineTimer, signal.Lost, idempotent ? suspected : CancellationToken.None, tryTimer) is { } classified)
+            {
+                (failure, error) = (classified, ex);
+                selector.Complete(target, reached: failure == TryFailure.DeadlinePassed);
+            }
+            catch
+            {
+                selector.Complete(target, reached: true);
+                throw;
+            }
+
+            last = new ResendFailedException(failure, target, tries + 1, error);
+            var resend = tries + 1 < MaxTries && failure != TryFailure.DeadlinePassed && request.CanResend
+                && (failure == TryFailure.NotSent || idempotent);
+            if (!resend)
+            {
+                throw last;
+            }
+
+            request.Resending(target, failure, error);
+            (tried ??= []).Add(target.Endpoint);
+        }
+    }
+
+    /// <summary>How long one try of an idempotent request may take, or null while too few answers were observed.</summary>
+    public static TimeSpan? TryTimeout(RoundTripEstimate? latency)
+    {
+        if (latency is not { Samples: >= MinSamples, Timeout: { } observed })
+        {
+            return null;
+        }
+
+        var limit = observed * 3;
+        return limit > MinTryTimeout ? limit : MinTryTimeout;
+    }
+
+    private static TryFailure? Classify(Exception exception, CancellationTokenSource deadline, CancellationToken lost, CancellationToken suspected, CancellationTokenSource? tryTimer) =>
+        exception is HttpRequestException connect && ResendRules.IsConnectFailure(connect) ? TryFailure.NotSent
+        : deadline.IsCancellationRequested ? TryFailure.DeadlinePassed
+        : lost.IsCancellationRequested ? TryFailure.ReplicaLost
+        : suspected.IsCancellationRequested ? TryFailure.ReplicaSuspected
+        : tryTimer?.IsCancellationRequested == true ? TryFailure.TryTimedOut
+        : exception is HttpRequestException or IOException or OperationCanceledException ? TryFailure.Broken
+        : null;
+}
