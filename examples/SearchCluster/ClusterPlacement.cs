@@ -9,11 +9,13 @@ namespace SearchCluster;
 internal sealed class ClusterPlacement : IAsyncDisposable
 {
     private readonly bool _stopLocalSlurm;
+    private readonly int _instance;
 
-    private ClusterPlacement(ClusterOptions options, bool stopLocalSlurm)
+    private ClusterPlacement(ClusterOptions options, bool stopLocalSlurm, int instance = 0)
     {
         Options = options;
         _stopLocalSlurm = stopLocalSlurm;
+        _instance = instance;
     }
 
     public ClusterOptions Options { get; }
@@ -43,9 +45,10 @@ internal sealed class ClusterPlacement : IAsyncDisposable
             }, stopLocalSlurm: false);
         }
 
-        var alreadyRunning = await LocalSlurm.IsRunningAsync();
+        var instance = LocalSlurm.EnvironmentInstance;
+        var alreadyRunning = await LocalSlurm.IsRunningAsync(instance);
         Console.WriteLine(alreadyRunning ? "Local Slurm cluster: already running." : "Local Slurm cluster: starting 3 nodes (scripts/slurm-local.sh start) ...");
-        var slurm = await LocalSlurm.StartAsync();
+        var slurm = await LocalSlurm.StartAsync(instance);
         return new ClusterPlacement(options with
         {
             Runner = new SlurmRunner(new SlurmRunnerOptions { ConfigFile = slurm.ConfigFile, WorkersOnOtherHosts = slurm.NodesElsewhere }),
@@ -53,7 +56,7 @@ internal sealed class ClusterPlacement : IAsyncDisposable
             // TLS on every hop, as on a real cluster, even where the nodes share this machine's loopback.
             Transport = TransportSecurity.Automatic(driverHosts: [slurm.HostAddress]),
             Server = new PartitionServerOptions { BindAddress = slurm.NodesElsewhere ? "0.0.0.0" : "127.0.0.1" },
-        }, stopLocalSlurm: !alreadyRunning);
+        }, stopLocalSlurm: !alreadyRunning, instance);
     }
 
     public async ValueTask DisposeAsync()
@@ -61,7 +64,7 @@ internal sealed class ClusterPlacement : IAsyncDisposable
         if (_stopLocalSlurm)
         {
             Console.WriteLine("Local Slurm cluster: stopping (it was started for this run).");
-            await LocalSlurm.StopAsync();
+            await LocalSlurm.StopAsync(_instance);
         }
     }
 }

@@ -25,5 +25,4 @@ public abstract class LocalSlurmFixture(int instance) : IAsyncLifetime
 /// The cluster of the <c>Slurm</c> collection: instance 0, or the one <c>PARTITIONED_SLURM_INSTANCE</c> names, so a
 /// second checkout (another worktree) runs its Slurm tests on a cluster of its own beside the first.
 /// </summary>
-public sealed class SlurmFixture() : LocalSlurmFixture(
-    int.TryParse(Environment.GetEnvironmentVariable("PARTITIONED_SLURM_INSTANCE"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var instance) && instance is >= 0 and <= 9 ? instance : 0);
+public sealed class SlurmFixture() : LocalSlurmFixture(Partitioned.Examples.LocalSlurm.EnvironmentInstance);
