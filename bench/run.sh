@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole benchmark in one command: installs what it needs (wrk, Flask and matplotlib for Debian's python3),
 # builds Release, measures what the model-serving paths add to a published app (bench/results/model-serving-sizes.md),
-# runs the serving targets under wrk and the cluster lifecycle timings, writes
+# runs the serving targets under wrk (TLS ones beside bare Kestrel over TLS) and the cluster lifecycle timings, writes
 # bench/results/results.json and summary.md, and draws bench/results/serving.png; then the replicas benchmark (kill -9
 # under load with 1 and 2 replicas, a rolling update's p99) into bench/results/replicas (SKIP_REPLICAS=1 skips it).
 # Takes about 20 minutes on 2 cores (most of it starting 64 worker processes per runner), plus about 4 for the

@@ -1,4 +1,5 @@
 using Partitioned.Clustering;
+using Partitioned.Coordination;
 using Partitioned.Examples;
 using Partitioned.Server;
 
@@ -16,6 +17,11 @@ internal sealed class BenchSlurm : IAsyncDisposable
         {
             Runner = new SlurmRunner(new SlurmRunnerOptions { ConfigFile = slurm.ConfigFile, WorkersOnOtherHosts = slurm.NodesElsewhere }),
             CoordinatorBindAddress = slurm.HostAddress,
+
+            // Cleartext on purpose: the lifecycle and recovery timings compare with earlier runs (all cleartext), and the
+            // nodes are namespaces on this machine's bridge. TLS's cost is measured by the serving-tls target.
+            Transport = TransportSecurity.Cleartext,
+            AllowCleartextAcrossHosts = true,
             Server = new PartitionServerOptions { BindAddress = slurm.NodesElsewhere ? "0.0.0.0" : "127.0.0.1" },
             HealthCheckInterval = TimeSpan.FromMilliseconds(500),
             HealthCheckTimeout = TimeSpan.FromSeconds(2),

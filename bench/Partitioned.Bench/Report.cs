@@ -5,9 +5,19 @@ internal static class Report
 {
     public const string Baseline = "bare Kestrel";
 
+    /// <summary>The baseline of the targets served over TLS (their names end with ", TLS"): bare Kestrel over TLS, same run.</summary>
+    public const string TlsBaseline = "bare Kestrel, TLS";
+
+    /// <summary>The row a target is compared with: bare Kestrel at the same connection count, over TLS for a TLS target.</summary>
+    private static ServingRow? BaselineOf(IReadOnlyList<ServingRow> rows, ServingRow row)
+    {
+        var baseline = row.Target.EndsWith(", TLS", StringComparison.Ordinal) ? TlsBaseline : Baseline;
+        return rows.FirstOrDefault(r => r.Target == baseline && r.Connections == row.Connections);
+    }
+
     public static IEnumerable<object> WithRatios(IReadOnlyList<ServingRow> rows) => rows.Select(row =>
     {
-        var bare = rows.FirstOrDefault(r => r.Target == Baseline && r.Connections == row.Connections);
+        var bare = BaselineOf(rows, row);
         return new
         {
             row.Target,
@@ -101,6 +111,7 @@ internal static class Report
         return text.ToString();
     }
 
+    /// <summary>Every row with its ratios to its baseline (bare Kestrel; over TLS for the ", TLS" targets).</summary>
     private static string ServingTable(IReadOnlyList<ServingRow> rows)
     {
         var text = new System.Text.StringBuilder();
@@ -108,7 +119,7 @@ internal static class Report
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows)
         {
-            var bare = rows.FirstOrDefault(r => r.Target == Baseline && r.Connections == row.Connections);
+            var bare = BaselineOf(rows, row);
             var rps = bare is null ? "" : $"{row.RequestsPerSecond / bare.RequestsPerSecond:P0}";
             var p99 = bare is null ? "" : $"{row.P99Ms / bare.P99Ms:0.00}x";
             text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {row.Target} | {row.Connections} | {row.RequestsPerSecond:N0} | {row.P50Ms:0.###} | {row.P99Ms:0.###} | {row.Errors} | {rps} | {p99} |");

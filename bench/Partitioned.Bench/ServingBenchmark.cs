@@ -1,4 +1,5 @@
 using ModelServing;
+using Partitioned.Coordination;
 using Partitioned.Serving;
 
 namespace Partitioned.Bench;
@@ -9,9 +10,16 @@ internal static class ServingBenchmark
     public static async Task<List<ServingRow>> RunAsync(BenchSettings settings)
     {
         var model = ModelTarget.Train(settings.BenchFolder);
+        var tls = TransportSecurity.Automatic();
         IServingTarget[] targets =
         [
             new BareKestrelTarget(),
+
+            // TLS: bare Kestrel over TLS is the baseline of the TLS targets; every hop of theirs is TLS (client to front,
+            // front to partition), all on loopback with automatic TLS's certificates.
+            new BareKestrelTarget(tls),
+            new DirectPartitionTarget("distributed, continuous, 1 partition direct, TLS", "hello", tls),
+            new FrontTarget("distributed, 2 partitions via gateway, TLS", 2, new ServingOptions(), tls),
             new DirectPartitionTarget("distributed, continuous, 1 partition direct", "hello"),
             new FrontTarget("distributed, 2 partitions via gateway", 2, new ServingOptions()),
             new DirectPartitionTarget("micro-batch (2 ms), 1 partition direct", "hello-batch"),
@@ -27,7 +35,7 @@ internal static class ServingBenchmark
         {
             // A comma-separated list of name parts: targets measured side by side with the baseline in one run.
             var parts = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            targets = [.. targets.Where(t => t.Name == Report.Baseline || parts.Any(part => t.Name.Contains(part, StringComparison.OrdinalIgnoreCase)))];
+            targets = [.. targets.Where(t => t.Name == Report.Baseline || (t.Name == Report.TlsBaseline && parts.Any(static p => p.Contains("TLS", StringComparison.OrdinalIgnoreCase))) || parts.Any(part => t.Name.Contains(part, StringComparison.OrdinalIgnoreCase)))];
         }
 
         var rows = new List<ServingRow>();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Partitioned.Clustering;
+using Partitioned.Coordination;
 using Partitioned.Serving;
 
 namespace Partitioned.Bench;
@@ -16,22 +17,34 @@ internal interface IServingTarget : IAsyncDisposable
     Task<Uri> StartAsync();
 }
 
-/// <summary>The limit on this machine: a plain ASP.NET Core minimal-API endpoint doing the same work, logging off.</summary>
-internal sealed class BareKestrelTarget : IServingTarget
+/// <summary>
+/// The limit on this machine: a plain ASP.NET Core minimal-API endpoint doing the same work, logging off. With a
+/// transport, over TLS with the driver certificate of that transport (the baseline of the TLS targets).
+/// </summary>
+internal sealed class BareKestrelTarget(TransportSecurity? tls = null) : IServingTarget
 {
     private WebApplication? _app;
 
-    public string Name => "bare Kestrel";
+    public string Name => tls is null ? Report.Baseline : Report.TlsBaseline;
 
     public async Task<Uri> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (tls?.DriverCertificate is { } certificate)
+        {
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen => listen.UseHttps(certificate)));
+        }
+        else
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        }
+
         _app = builder.Build();
         _app.MapPost("/hello", (HelloRequest request) => new HelloReply(request.Foo.Length));
         await _app.StartAsync();
-        return new Uri(new Uri(_app.Urls.First()), "hello");
+        var bound = new Uri(_app.Urls.First());
+        return new Uri($"{bound.Scheme}://127.0.0.1:{bound.Port}/hello");
     }
 
     public async ValueTask DisposeAsync()
@@ -44,8 +57,8 @@ internal sealed class BareKestrelTarget : IServingTarget
     }
 }
 
-/// <summary>Our distributed mode, straight to one partition's <c>/serve/{service}</c> (no gateway).</summary>
-internal sealed class DirectPartitionTarget(string name, string service) : IServingTarget
+/// <summary>Our distributed mode, straight to one partition's <c>/serve/{service}</c> (no gateway); over TLS with a transport.</summary>
+internal sealed class DirectPartitionTarget(string name, string service, TransportSecurity? transport = null) : IServingTarget
 {
     private Cluster<int, int>? _cluster;
 
@@ -53,7 +66,7 @@ internal sealed class DirectPartitionTarget(string name, string service) : IServ
 
     public async Task<Uri> StartAsync()
     {
-        _cluster = await Cluster.StartAsync(PartitionedDataset.FromGenerator(1, _ => Array.Empty<int>()), BenchServer.Definition);
+        _cluster = await Cluster.StartAsync(PartitionedDataset.FromGenerator(1, _ => Array.Empty<int>()), BenchServer.Definition, new ClusterOptions { Transport = transport });
         return new Uri(_cluster.Hosts[0], "serve/" + service);
     }
 
@@ -66,8 +79,8 @@ internal sealed class DirectPartitionTarget(string name, string service) : IServ
     }
 }
 
-/// <summary>A serving cluster's front: the gateway (distributed mode) or the ingress (head-node mode).</summary>
-internal sealed class FrontTarget(string name, int partitions, ServingOptions options) : IServingTarget
+/// <summary>A serving cluster's front: the gateway (distributed mode) or the ingress (head-node mode); over TLS with a transport (every hop).</summary>
+internal sealed class FrontTarget(string name, int partitions, ServingOptions options, TransportSecurity? transport = null) : IServingTarget
 {
     private ServingCluster<int, int>? _serving;
 
@@ -75,7 +88,7 @@ internal sealed class FrontTarget(string name, int partitions, ServingOptions op
 
     public async Task<Uri> StartAsync()
     {
-        _serving = await ServingCluster.StartAsync(PartitionedDataset.FromGenerator(partitions, _ => Array.Empty<int>()), BenchServer.Definition, options);
+        _serving = await ServingCluster.StartAsync(PartitionedDataset.FromGenerator(partitions, _ => Array.Empty<int>()), BenchServer.Definition, options, new ClusterOptions { Transport = transport });
         return _serving.GetServiceUri("hello");
     }
 

@@ -1,4 +1,5 @@
 using Partitioned.Clustering;
+using Partitioned.Coordination;
 using Partitioned.Examples;
 using Partitioned.Server;
 
@@ -8,11 +9,13 @@ namespace SearchCluster;
 internal sealed class ClusterPlacement : IAsyncDisposable
 {
     private readonly bool _stopLocalSlurm;
+    private readonly int _instance;
 
-    private ClusterPlacement(ClusterOptions options, bool stopLocalSlurm)
+    private ClusterPlacement(ClusterOptions options, bool stopLocalSlurm, int instance = 0)
     {
         Options = options;
         _stopLocalSlurm = stopLocalSlurm;
+        _instance = instance;
     }
 
     public ClusterOptions Options { get; }
@@ -32,6 +35,7 @@ internal sealed class ClusterPlacement : IAsyncDisposable
         if (!search.LocalSlurm)
         {
             // A real cluster: every address reachable from the nodes; they dial this machine by the name or address given.
+            // Partitions on other machines get automatic TLS by default: an in-memory authority for this run.
             return new ClusterPlacement(options with
             {
                 Runner = new SlurmRunner(new SlurmRunnerOptions { ConfigFile = search.SlurmConfig }),
@@ -41,15 +45,18 @@ internal sealed class ClusterPlacement : IAsyncDisposable
             }, stopLocalSlurm: false);
         }
 
-        var alreadyRunning = await LocalSlurm.IsRunningAsync();
+        var instance = LocalSlurm.EnvironmentInstance;
+        var alreadyRunning = await LocalSlurm.IsRunningAsync(instance);
         Console.WriteLine(alreadyRunning ? "Local Slurm cluster: already running." : "Local Slurm cluster: starting 3 nodes (scripts/slurm-local.sh start) ...");
-        var slurm = await LocalSlurm.StartAsync();
+        var slurm = await LocalSlurm.StartAsync(instance);
         return new ClusterPlacement(options with
         {
             Runner = new SlurmRunner(new SlurmRunnerOptions { ConfigFile = slurm.ConfigFile, WorkersOnOtherHosts = slurm.NodesElsewhere }),
             CoordinatorBindAddress = slurm.HostAddress,
+            // TLS on every hop, as on a real cluster, even where the nodes share this machine's loopback.
+            Transport = TransportSecurity.Automatic(driverHosts: [slurm.HostAddress]),
             Server = new PartitionServerOptions { BindAddress = slurm.NodesElsewhere ? "0.0.0.0" : "127.0.0.1" },
-        }, stopLocalSlurm: !alreadyRunning);
+        }, stopLocalSlurm: !alreadyRunning, instance);
     }
 
     public async ValueTask DisposeAsync()
@@ -57,7 +64,7 @@ internal sealed class ClusterPlacement : IAsyncDisposable
         if (_stopLocalSlurm)
         {
             Console.WriteLine("Local Slurm cluster: stopping (it was started for this run).");
-            await LocalSlurm.StopAsync();
+            await LocalSlurm.StopAsync(_instance);
         }
     }
 }

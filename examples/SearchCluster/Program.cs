@@ -87,7 +87,9 @@ if (options.Serve)
     Console.WriteLine($"Serving http://127.0.0.1:{options.Port}/search?q=galaxy+telescope&k=5 until Ctrl+C");
 
     // The example prints the key so a second terminal can use it; a real deployment hands it over through a secret store.
-    Console.WriteLine($"Search from another process: {RemoteSearch.KeyVariable}={clientKey!.Value} dotnet run --project examples/SearchCluster -- --client {cluster.CoordinatorAddress}");
+    // Under TLS the exported key also carries the authority the client must trust (the key alone in cleartext).
+    var exported = clientKey!.WithTrustedAuthorities(cluster.Transport.TrustedAuthorities).Export();
+    Console.WriteLine($"Search from another process: {RemoteSearch.KeyVariable}=\"{exported}\" dotnet run --project examples/SearchCluster -- --client {cluster.CoordinatorAddress}");
     await app.RunAsync();
 }
 

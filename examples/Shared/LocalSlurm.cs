@@ -17,6 +17,13 @@ internal sealed record LocalSlurm(string ConfigFile, string HostAddress, bool No
     /// <summary>The script, found above this program's folder (the repository's <c>scripts/</c>).</summary>
     public static string Script { get; } = FindScript();
 
+    /// <summary>
+    /// The instance <c>PARTITIONED_SLURM_INSTANCE</c> names (0 to 9), else 0: how a second checkout runs its examples and
+    /// tests on a cluster of its own beside the first.
+    /// </summary>
+    public static int EnvironmentInstance =>
+        int.TryParse(Environment.GetEnvironmentVariable("PARTITIONED_SLURM_INSTANCE"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var instance) && instance is >= 0 and <= 9 ? instance : 0;
+
     /// <summary>True when the cluster already runs.</summary>
     public static async Task<bool> IsRunningAsync(int instance = 0) => (await RunAsync(instance, "status")).ExitCode == 0;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Partitioned.Shared;
 
 namespace Partitioned.Client;
 
@@ -20,11 +21,14 @@ public sealed class PartitionedClient : IAsyncDisposable
     private readonly PartitionClients _clients;
     private int _disposed;
 
-    private PartitionedClient(Uri coordinatorAddress, DirectoryFollower follower, PartitionedClientOptions options)
+    private readonly IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> _trustedAuthorities;
+
+    private PartitionedClient(Uri coordinatorAddress, DirectoryFollower follower, PartitionedClientOptions options, IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> trustedAuthorities)
     {
         CoordinatorAddress = coordinatorAddress;
         _follower = follower;
-        _clients = new PartitionClients(follower.Directory, options.ClientTimeout);
+        _trustedAuthorities = trustedAuthorities;
+        _clients = new PartitionClients(follower.Directory, options.ClientTimeout, trustedAuthorities);
     }
 
     /// <summary>The coordinator this client follows.</summary>
@@ -45,14 +49,40 @@ public sealed class PartitionedClient : IAsyncDisposable
     /// <summary>
     /// Connects to the cluster whose coordinator listens at <paramref name="coordinatorAddress"/> (its JSON address,
     /// as <c>Cluster.CoordinatorAddress</c> gives), with a client key (or the cluster token), and returns once the
-    /// directory's first snapshot arrived.
+    /// directory's first snapshot arrived. <paramref name="key"/> may be a key exported with its trusted authorities
+    /// (<see cref="ClientKey.Export"/>): a TLS cluster is then trusted through them only.
     /// </summary>
     /// <exception cref="ClusterGoneException">The coordinator refused the key.</exception>
     /// <exception cref="TimeoutException">The coordinator could not be reached within <see cref="PartitionedClientOptions.ConnectTimeout"/>.</exception>
-    public static async Task<PartitionedClient> ConnectAsync(Uri coordinatorAddress, string key, PartitionedClientOptions? options = null, CancellationToken cancellationToken = default)
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The coordinator's certificate is not trusted (the key carries no authority, or another one).</exception>
+    public static Task<PartitionedClient> ConnectAsync(Uri coordinatorAddress, string key, PartitionedClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+
+        // A bare value is taken as it is (the cluster token, too); a value followed by authorities is an exported key.
+        var trimmed = key.Trim();
+        return trimmed.Any(char.IsWhiteSpace)
+            ? ConnectAsync(coordinatorAddress, ClientKey.Parse(trimmed), options, cancellationToken)
+            : ConnectCoreAsync(coordinatorAddress, trimmed, [], options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Connects to the cluster whose coordinator listens at <paramref name="coordinatorAddress"/> with <paramref name="key"/>:
+    /// under TLS the client trusts only the key's <see cref="ClientKey.TrustedAuthorities"/> (none: the machine's store), and
+    /// checks that every certificate names the host it dialled. Returns once the directory's first snapshot arrived.
+    /// </summary>
+    /// <exception cref="ClusterGoneException">The coordinator refused the key.</exception>
+    /// <exception cref="TimeoutException">The coordinator could not be reached within <see cref="PartitionedClientOptions.ConnectTimeout"/>.</exception>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The coordinator's certificate is not trusted (the key carries no authority, or another one).</exception>
+    public static Task<PartitionedClient> ConnectAsync(Uri coordinatorAddress, ClientKey key, PartitionedClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return ConnectCoreAsync(coordinatorAddress, key.Value, key.TrustedAuthorities, options, cancellationToken);
+    }
+
+    private static async Task<PartitionedClient> ConnectCoreAsync(Uri coordinatorAddress, string key, IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> trustedAuthorities, PartitionedClientOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(coordinatorAddress);
-        ArgumentException.ThrowIfNullOrWhiteSpace(key);
         if (!coordinatorAddress.IsAbsoluteUri || coordinatorAddress.Scheme is not ("http" or "https"))
         {
             throw new ArgumentException($"The coordinator address must be an absolute http or https address such as http://127.0.0.1:5000/ (was {coordinatorAddress}).", nameof(coordinatorAddress));
@@ -60,8 +90,8 @@ public sealed class PartitionedClient : IAsyncDisposable
 
         options ??= new PartitionedClientOptions();
         options.Validate();
-        var follower = await DirectoryFollower.ConnectAsync(coordinatorAddress, key.Trim(), options, cancellationToken).ConfigureAwait(false);
-        return new PartitionedClient(coordinatorAddress, follower, options);
+        var follower = await DirectoryFollower.ConnectAsync(coordinatorAddress, key, trustedAuthorities, options, cancellationToken).ConfigureAwait(false);
+        return new PartitionedClient(coordinatorAddress, follower, options, trustedAuthorities);
     }
 
     /// <summary>
@@ -106,7 +136,7 @@ public sealed class PartitionedClient : IAsyncDisposable
     public PartitionBalancer CreateBalancer(string policy = LoadBalancingPolicies.RoundRobin)
     {
         ThrowIfGone();
-        return new PartitionBalancer(Directory, policy);
+        return new PartitionBalancer(Directory, policy) { DefaultHandler = () => PinnedTrust.CreateHandler(_trustedAuthorities) };
     }
 
     /// <summary>Stops following the directory and closes the partition clients' connections. Idempotent.</summary>

@@ -6,7 +6,7 @@ public sealed record PartitionedClientOptions
     /// <summary>How long one request through a partition client may take. Default 30 s.</summary>
     public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long <see cref="PartitionedClient.ConnectAsync"/> may try before it gives up. Default 30 s.</summary>
+    /// <summary>How long <c>PartitionedClient.ConnectAsync</c> may try before it gives up. Default 30 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The first delay before reconnecting after the stream broke; it doubles up to <see cref="MaxReconnectDelay"/>. Default 100 ms.</summary>

@@ -113,7 +113,7 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
     /// <exception cref="PartitionFailedException">A partition failed all its attempts.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        Options.Validate();
+        Options.Validate(Transport);
         await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -123,7 +123,7 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
             }
 
             _state = ClusterState.Starting;
-            var settings = new ClusterRunSettings<TRow, TResult>(NewClusterId(), ClusterToken.Create(), Dataset, Server, Options, _loggerFactory) { MergeReplicaResults = MergeReplicaResults };
+            var settings = new ClusterRunSettings<TRow, TResult>(NewClusterId(), ClusterToken.Create(), Dataset, Server, Options, _loggerFactory) { MergeReplicaResults = MergeReplicaResults, Transport = Transport };
             var run = new ClusterRun<TRow, TResult>(settings, _logger);
             try
             {

@@ -57,9 +57,26 @@ public sealed record ClusterOptions
 
     /// <summary>
     /// The port of the coordinator's HTTP/2-only listener for the gRPC directory service; 0 (the default) lets the OS
-    /// choose, -1 turns it off. Clients find it through <c>GET /v1/client</c>.
+    /// choose, -1 turns it off. Clients find it through <c>GET /v1/client</c>. Cleartext only: under TLS, gRPC shares
+    /// the coordinator's port through ALPN (and -1 still turns it off).
     /// </summary>
     public int CoordinatorGrpcPort { get; init; }
+
+    /// <summary>
+    /// How the cluster's connections are secured: every listener (coordinator, partitions, serving front) and every caller
+    /// (driver, gateway, partitions, remote clients). Default null: <see cref="TransportSecurity.Automatic"/> (TLS with an
+    /// in-memory authority made for the cluster) when the runner's partitions run on other machines
+    /// (<see cref="IPartitionRunner.PartitionsRunElsewhere"/>), <see cref="TransportSecurity.Cleartext"/> when everything
+    /// stays on this machine. <see cref="Cluster{TRow, TResult}.Transport"/> says what was chosen. See docs/security.md.
+    /// </summary>
+    public TransportSecurity? Transport { get; init; }
+
+    /// <summary>
+    /// Lets a cluster whose partitions run on other machines use <see cref="TransportSecurity.Cleartext"/>: the token,
+    /// client keys and request bodies then cross the network readable by anyone on it. Default false: such a cluster
+    /// refuses cleartext at start. Set it only for a network you trust entirely.
+    /// </summary>
+    public bool AllowCleartextAcrossHosts { get; init; }
 
     /// <summary>How often the coordinator health-checks partitions. Default 1 s.</summary>
     public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -93,7 +110,8 @@ public sealed record ClusterOptions
     /// <summary>The clock. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
-    internal void Validate()
+    /// <param name="transport">The transport the cluster resolved (<see cref="Transport"/>, or its default).</param>
+    internal void Validate(TransportSecurity? transport = null)
     {
         var validation = new OptionsValidation(nameof(ClusterOptions));
         validation.Require(Runner is not null, $"{nameof(Runner)} is required (for example InProcessRunner.Instance).");
@@ -126,6 +144,8 @@ public sealed record ClusterOptions
         {
             validation.Add(NetworkReach.Problems(this));
         }
+
+        validation.Add(TransportChecks.Problems(this, transport ?? Transport));
 
         validation.ThrowIfInvalid();
     }

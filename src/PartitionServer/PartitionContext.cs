@@ -8,11 +8,13 @@ namespace Partitioned.Server;
 public sealed class PartitionContext
 {
     private readonly ClusterToken _token;
+    private readonly PartitionTls? _tls;
 
     internal PartitionContext(PartitionLaunch launch, ILoggerFactory loggerFactory, ILogger logger, TimeProvider timeProvider, CancellationToken stopping)
     {
         TimeProvider = timeProvider;
         _token = launch.Token;
+        _tls = launch.Tls;
         Coordinator = launch.Coordinator;
         ClusterId = launch.ClusterId;
         Partition = launch.Partition;
@@ -72,11 +74,18 @@ public sealed class PartitionContext
     /// </summary>
     public HttpClient CreateCoordinatorClient(HttpMessageHandler? handler = null)
     {
-        var client = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        var client = handler is null ? new HttpClient(CreateHttpHandler()) : new HttpClient(handler, disposeHandler: false);
         client.BaseAddress = Coordinator;
         client.DefaultRequestHeaders.Authorization = _token.CreateAuthorizationHeader();
         return client;
     }
+
+    /// <summary>
+    /// A new HTTP handler for calling the coordinator, other partitions or the head node: under TLS it trusts exactly the
+    /// cluster's authorities (never the machine's store) and checks that a server's certificate names the host dialled.
+    /// The caller disposes it (or the <see cref="HttpClient"/> it is given to).
+    /// </summary>
+    public SocketsHttpHandler CreateHttpHandler() => Partitioned.Shared.PinnedTrust.CreateHandler(_tls?.TrustedAuthorities);
 
     /// <summary>The value of an <c>Authorization</c> header for requests to other partitions' <c>/control</c> routes.</summary>
     public AuthenticationHeaderValue ControlAuthorization => _token.CreateAuthorizationHeader();

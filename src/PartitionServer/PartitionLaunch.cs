@@ -19,4 +19,7 @@ public sealed record PartitionLaunch(string ClusterId, int Partition, int Attemp
 
     /// <summary>The node (machine) name the attempt reports when it registers. Default: this machine's name.</summary>
     public string? Node { get; init; }
+
+    /// <summary>How the attempt uses TLS: what it trusts and where its certificate comes from. Null (default): cleartext.</summary>
+    public PartitionTls? Tls { get; init; }
 }

@@ -12,11 +12,17 @@ namespace Partitioned.Shared;
 /// <summary>
 /// The one way this library builds a Kestrel application: an empty builder (no appsettings, no environment
 /// variables, no ASPNETCORE_URLS that could move the binding), one explicit listen endpoint, the caller's
-/// logger factory, and a drain timeout for graceful stop.
+/// logger factory, a drain timeout for graceful stop, and TLS when a certificate is given.
 /// </summary>
 internal static class KestrelApp
 {
-    public static WebApplicationBuilder CreateBuilder(string applicationName, ILoggerFactory loggerFactory, IPAddress address, int port, TimeSpan drainTimeout)
+    /// <param name="applicationName">The application's name.</param>
+    /// <param name="loggerFactory">Where it logs.</param>
+    /// <param name="address">The address to bind.</param>
+    /// <param name="port">The port to bind; 0 for any free one.</param>
+    /// <param name="drainTimeout">How long a graceful stop waits for requests in flight.</param>
+    /// <param name="certificate">The certificate to serve TLS with (asked for on every handshake), or null for cleartext.</param>
+    public static WebApplicationBuilder CreateBuilder(string applicationName, ILoggerFactory loggerFactory, IPAddress address, int port, TimeSpan drainTimeout, Func<System.Security.Cryptography.X509Certificates.X509Certificate2>? certificate = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
@@ -28,7 +34,7 @@ internal static class KestrelApp
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(address, port);
+            kestrel.Listen(address, port, listen => ServerTls.Use(listen, certificate));
         });
 
         // Registered before AddLogging so the caller's factory wins; an instance registration is not
@@ -59,16 +65,36 @@ internal static class KestrelApp
         var bound = addresses?.FirstOrDefault()
             ?? throw new InvalidOperationException("Kestrel started but reported no bound address.");
         var uri = new Uri(bound);
-
         var host = advertisedHost;
-        if (host is null && IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip)
-            && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)))
+        if (host is null && IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IsWildcard(ip))
         {
-            host = (peer is null ? null : LocalAddressToward(peer)) ?? Dns.GetHostName();
+            host = AdvertisedHost(ip, advertisedHost: null, peer);
         }
 
         return host is null ? uri : new UriBuilder(uri) { Host = host }.Uri;
     }
+
+    /// <summary>
+    /// The host peers dial for a server bound to <paramref name="bound"/>: <paramref name="advertisedHost"/> when set; for a
+    /// wildcard, this machine's address on the route to <paramref name="peer"/> (else its name); otherwise the bound address
+    /// itself. Known before the server listens, so a TLS certificate can be made for it first.
+    /// </summary>
+    public static string AdvertisedHost(IPAddress bound, string? advertisedHost, Uri? peer)
+    {
+        if (advertisedHost is not null)
+        {
+            return advertisedHost;
+        }
+
+        if (IsWildcard(bound))
+        {
+            return (peer is null ? null : LocalAddressToward(peer)) ?? Dns.GetHostName();
+        }
+
+        return bound.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{bound}]" : bound.ToString();
+    }
+
+    private static bool IsWildcard(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
 
     /// <summary>The local address this machine would send from to reach <paramref name="peer"/>, or null when it cannot tell.</summary>
     /// <remarks>Connecting a UDP socket only chooses the route; nothing is sent.</remarks>

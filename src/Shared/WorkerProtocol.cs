@@ -40,6 +40,18 @@ internal static class WorkerProtocol
     /// <summary>The driver's process id; the worker stops when that process is gone. 0: the driver is not a local process.</summary>
     public const string ParentPidVariable = "PARTITIONED_PARENT_PID";
 
+    /// <summary>
+    /// Under TLS: the certificate authorities the worker trusts (the coordinator's, other partitions'), each certificate's
+    /// DER in Base64, comma-separated. Public, so it travels with the launch variables, as the coordinator's address does.
+    /// </summary>
+    public const string TrustedAuthoritiesVariable = "PARTITIONED_TLS_CA";
+
+    /// <summary>
+    /// "1" when the token on standard input travels sealed (under TLS: a launcher such as srun relays standard input over
+    /// the network in cleartext): the worker first writes its ECDH public key on standard output (see <c>TokenSeal</c>).
+    /// </summary>
+    public const string TokenSealedVariable = "PARTITIONED_TOKEN_SEALED";
+
     /// <summary>Optional: the minimum level of the worker's own log lines (a <c>LogLevel</c> name). Default Information.</summary>
     public const string LogLevelVariable = "PARTITIONED_LOG_LEVEL";
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -7,14 +8,22 @@ using Partitioned.Client;
 
 // follow <coordinator address>: connects with the key in PARTITIONED_CLIENT_KEY, queries every partition, tries every
 // control action (each must be refused), then prints every directory change until its standard input closes.
-if (args is not ["follow", var address] || Environment.GetEnvironmentVariable("PARTITIONED_CLIENT_KEY") is not { Length: > 0 } key)
+// The key comes in PARTITIONED_CLIENT_KEY, or in the file PARTITIONED_CLIENT_KEY_FILE names (a launcher such as srun
+// sends its environment over the network in cleartext).
+var exported = Environment.GetEnvironmentVariable("PARTITIONED_CLIENT_KEY_FILE") is { Length: > 0 } keyFile
+    ? File.ReadAllText(keyFile).Trim()
+    : Environment.GetEnvironmentVariable("PARTITIONED_CLIENT_KEY");
+if (args is not ["follow", var address] || exported is not { Length: > 0 })
 {
-    Console.Error.WriteLine("usage: PARTITIONED_CLIENT_KEY=<key> Partitioned.TestClient follow <coordinator address>");
+    Console.Error.WriteLine("usage: PARTITIONED_CLIENT_KEY=<key> (or PARTITIONED_CLIENT_KEY_FILE=<file>) Partitioned.TestClient follow <coordinator address>");
     return 2;
 }
 
+// The key may be exported with the authorities a TLS cluster's certificates chain to: the client trusts only those.
+var clientKey = ClientKey.Parse(exported);
+var key = clientKey.Value;
 var coordinator = new Uri(address);
-await using var client = await PartitionedClient.ConnectAsync(coordinator, key);
+await using var client = await PartitionedClient.ConnectAsync(coordinator, clientKey);
 var changes = client.Directory.WatchAsync();
 var connectedAt = client.Directory.Current;
 Console.WriteLine(Line($"connected version={connectedAt.Version} serving={connectedAt.ServingCount} partitions={connectedAt.PartitionCount}"));
@@ -32,7 +41,7 @@ Console.WriteLine(Line($"balancer policy={balancer.Policy} picked={balancer.TryP
 balancer.Complete(picked, reached: true);
 
 // Control actions with the key: every one refused.
-using var http = new HttpClient();
+using var http = new HttpClient(Trusting(clientKey.TrustedAuthorities));
 await CheckAsync("register", HttpMethod.Post, new Uri(coordinator, "v1/register"), key, """{"partition":0,"attempt":9,"endpoint":"http://127.0.0.1:1/"}""");
 await CheckAsync("failures", HttpMethod.Post, new Uri(coordinator, "v1/failures"), key, """{"partition":0,"attempt":0,"message":"x"}""");
 await CheckAsync("attempts", HttpMethod.Post, new Uri(coordinator, "v1/attempts/0"), key, null);
@@ -49,7 +58,7 @@ await CheckGrpcAsync("nokey-grpc", null);
 await CheckGrpcAsync("badkey-grpc", "not-a-key-of-this-cluster");
 try
 {
-    await using var refused = await PartitionedClient.ConnectAsync(coordinator, "not-a-key-of-this-cluster");
+    await using var refused = await PartitionedClient.ConnectAsync(coordinator, ClientKey.Parse("not-a-key-of-this-cluster").WithTrustedAuthorities(clientKey.TrustedAuthorities));
     Console.WriteLine(Line("badkey-connect accepted"));
 }
 catch (ClusterGoneException ex)
@@ -103,7 +112,7 @@ async Task CheckAsync(string name, HttpMethod method, Uri uri, string? bearer, s
 async Task CheckGrpcAsync(string name, string? bearer)
 {
     var discovery = JsonDocument.Parse(await SendWithKeyAsync(new Uri(coordinator, "v1/client")));
-    using var channel = GrpcChannel.ForAddress(discovery.RootElement.GetProperty("grpcAddress").GetString()!);
+    using var channel = GrpcChannel.ForAddress(discovery.RootElement.GetProperty("grpcAddress").GetString()!, new GrpcChannelOptions { HttpHandler = Trusting(clientKey.TrustedAuthorities) });
     var headers = bearer is null ? new Metadata() : new Metadata { { "authorization", "Bearer " + bearer } };
     try
     {
@@ -131,3 +140,27 @@ async Task<string> SendWithKeyAsync(Uri uri)
 }
 
 static string Line(string text) => "client: " + text;
+
+// A handler that trusts only the given authorities (none: the machine's store) and checks the host's name, as the library's own clients do.
+static SocketsHttpHandler Trusting(IReadOnlyList<X509Certificate2> authorities)
+{
+    var handler = new SocketsHttpHandler();
+    if (authorities.Count > 0)
+    {
+        handler.SslOptions.RemoteCertificateValidationCallback = (sender, certificate, _, _) =>
+        {
+            if (certificate is not X509Certificate2 leaf || sender is not System.Net.Security.SslStream stream)
+            {
+                return false;
+            }
+
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(authorities.ToArray());
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(leaf) && leaf.MatchesHostname(stream.TargetHostName.Trim('[', ']'), allowWildcards: true, allowCommonName: false);
+        };
+    }
+
+    return handler;
+}

@@ -1,5 +1,9 @@
+using System.Net.Http;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Partitioned.Shared;
 using V1 = Partitioned.Protocol.V1;
 
 namespace Partitioned.Client;
@@ -15,16 +19,8 @@ internal sealed partial class DirectoryFollower : IAsyncDisposable
     private readonly Uri _coordinator;
     private readonly string _key;
     private readonly PartitionedClientOptions _options;
-    private readonly SocketsHttpHandler _grpcHandler = new()
-    {
-        // A dropped network gives no FIN: HTTP/2 pings find a dead stream within seconds, so the client reconnects.
-        KeepAlivePingDelay = TimeSpan.FromSeconds(5),
-        KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
-        KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-    };
-
-    private readonly SocketsHttpHandler _httpHandler = new() { ConnectTimeout = TimeSpan.FromSeconds(5) };
+    private readonly SocketsHttpHandler _grpcHandler;
+    private readonly SocketsHttpHandler _httpHandler;
     private readonly CoordinatorDiscovery _discovery;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<ClusterGoneException> _gone = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,11 +29,22 @@ internal sealed partial class DirectoryFollower : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private int _connections;
 
-    private DirectoryFollower(Uri coordinator, string key, PartitionedClientOptions options)
+    private DirectoryFollower(Uri coordinator, string key, IReadOnlyList<X509Certificate2> trustedAuthorities, PartitionedClientOptions options)
     {
         _coordinator = coordinator;
         _key = key;
         _options = options;
+        _grpcHandler = PinnedTrust.Apply(
+            new SocketsHttpHandler
+            {
+                // A dropped network gives no FIN: HTTP/2 pings find a dead stream within seconds, so the client reconnects.
+                KeepAlivePingDelay = TimeSpan.FromSeconds(5),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+            },
+            trustedAuthorities);
+        _httpHandler = PinnedTrust.Apply(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }, trustedAuthorities);
         _discovery = new CoordinatorDiscovery(coordinator, key, _httpHandler);
     }
 
@@ -49,9 +56,9 @@ internal sealed partial class DirectoryFollower : IAsyncDisposable
     /// <summary>How many Watch streams were opened (the first and every reconnect).</summary>
     public int Connections => Volatile.Read(ref _connections);
 
-    public static async Task<DirectoryFollower> ConnectAsync(Uri coordinator, string key, PartitionedClientOptions options, CancellationToken cancellationToken)
+    public static async Task<DirectoryFollower> ConnectAsync(Uri coordinator, string key, IReadOnlyList<X509Certificate2> trustedAuthorities, PartitionedClientOptions options, CancellationToken cancellationToken)
     {
-        var follower = new DirectoryFollower(coordinator, key, options);
+        var follower = new DirectoryFollower(coordinator, key, trustedAuthorities, options);
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -72,7 +79,7 @@ internal sealed partial class DirectoryFollower : IAsyncDisposable
                     follower._loop = Task.Run(() => follower.FollowAsync(call));
                     return follower;
                 }
-                catch (Exception ex) when (IsTransient(ex) && !deadline.IsCancellationRequested)
+                catch (Exception ex) when (IsTransient(ex) && !IsUntrusted(ex) && !deadline.IsCancellationRequested)
                 {
                     await Task.Delay(delay, deadline.Token).ConfigureAwait(false);
                     delay = Next(delay, options);
@@ -85,6 +92,13 @@ internal sealed partial class DirectoryFollower : IAsyncDisposable
             if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 throw new TimeoutException($"Could not reach the cluster's directory through the coordinator at {coordinator} within {options.ConnectTimeout.TotalSeconds:0.###} s.", ex);
+            }
+
+            if (IsUntrusted(ex))
+            {
+                throw new AuthenticationException(
+                    $"The coordinator at {coordinator} presented a certificate this client does not trust ({(trustedAuthorities.Count == 0 ? "it was given no authority, so only the machine's store counts" : $"it trusts only the {trustedAuthorities.Count} authorities its key carries")}): " +
+                    "connect with the key the cluster exported with its trusted authorities (ClientKey.WithTrustedAuthorities(cluster.Transport.TrustedAuthorities).Export()).", ex);
             }
 
             if (ex is RpcException { StatusCode: StatusCode.Unauthenticated or StatusCode.PermissionDenied } refused)
@@ -233,6 +247,12 @@ internal sealed partial class DirectoryFollower : IAsyncDisposable
     private static bool IsTransient(Exception ex) =>
         ex is RpcException { StatusCode: not (StatusCode.Unauthenticated or StatusCode.PermissionDenied) } or HttpRequestException or IOException or TimeoutException
         || (ex is TaskCanceledException && ex.InnerException is TimeoutException);
+
+    /// <summary>True when the coordinator's certificate was refused: no retry can change that.</summary>
+    private static bool IsUntrusted(Exception ex) =>
+        ex is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError }
+        || ex.InnerException is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError }
+        || (ex is RpcException rpc && rpc.Status.DebugException is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError });
 
     private static TimeSpan Next(TimeSpan delay, PartitionedClientOptions options) =>
         TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxReconnectDelay.Ticks));

@@ -9,8 +9,8 @@ internal sealed partial class PartitionClients
 
     private readonly HttpClient? _control;
 
-    public PartitionClients(PartitionDirectory directory, ClusterToken token, TimeSpan timeout)
-        : this(directory, timeout)
+    public PartitionClients(PartitionDirectory directory, ClusterToken token, TimeSpan timeout, TransportSecurity transport)
+        : this(directory, timeout, transport.TrustedAuthorities)
     {
         _control = new HttpClient(_pool, disposeHandler: false) { Timeout = s_controlTimeout };
         _control.DefaultRequestHeaders.Authorization = token.CreateAuthorizationHeader();

@@ -20,20 +20,22 @@ internal sealed partial class PartitionClients : IDisposable
 {
     private readonly PartitionDirectory _directory;
     private readonly TimeSpan _timeout;
-    private readonly SocketsHttpHandler _pool = new()
-    {
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-    };
+    private readonly SocketsHttpHandler _pool;
 
     private readonly HttpClient?[] _clients;
     private readonly InFlightCounter _inFlight = new();
     private readonly ResendLoop _loop;
 
-    public PartitionClients(PartitionDirectory directory, TimeSpan timeout)
+    /// <param name="directory">The partitions to reach.</param>
+    /// <param name="timeout">Each request's timeout.</param>
+    /// <param name="trustedAuthorities">Under TLS, the only authorities the partitions' certificates may chain to; none: cleartext (or the machine's store).</param>
+    public PartitionClients(PartitionDirectory directory, TimeSpan timeout, IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2>? trustedAuthorities = null)
     {
         _directory = directory;
         _timeout = timeout;
+        _pool = Partitioned.Shared.PinnedTrust.Apply(
+            new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30), ConnectTimeout = TimeSpan.FromSeconds(5) },
+            trustedAuthorities);
         _loop = new ResendLoop(new ReplicaSelector(directory, SelectionPolicy.RoundRobin), ReplicaSignals.Of(directory), TimeProvider.System);
         _clients = new HttpClient?[directory.Current.PartitionCount];
     }

@@ -10,7 +10,9 @@ namespace Partitioned.Clustering;
 /// every plain setting by name (<c>MaxAttempts</c>, <c>StartTimeout</c> as <c>00:01:00</c>, <c>Server:BindAddress</c>),
 /// plus <c>Runner</c> by name (<c>in-process</c>, <c>process</c>, <c>slurm</c>) with its options in <c>Process</c> or
 /// <c>Slurm</c>, <c>Server:Ports</c> as <c>0</c>, <c>5000</c> or <c>5000-5010</c>, and <c>ClientKeys</c> as a list of
-/// key values (from a secret store: user secrets, environment variables, a vault provider). A key that names no setting
+/// key values (from a secret store: user secrets, environment variables, a vault provider), and <c>Transport</c> as
+/// <c>cleartext</c>, <c>automatic</c> or <c>tls</c> (then <c>Tls:DriverCertificate</c>, <c>Tls:DriverKey</c>,
+/// <c>Tls:TrustedAuthorities</c>, <c>Tls:PartitionCertificate</c>, <c>Tls:PartitionKey</c>: file paths). A key that names no setting
 /// is an error, so a misspelt setting is never silently ignored.
 /// </summary>
 internal static class ClusterConfiguration
@@ -20,6 +22,8 @@ internal static class ClusterConfiguration
     private const string SlurmKey = "Slurm";
     private const string PortsKey = "Server:Ports";
     private const string ClientKeysKey = "ClientKeys";
+    private const string TransportKey = "Transport";
+    private const string TlsKey = "Tls";
 
     /// <exception cref="InvalidOperationException">A key names no setting, or a value does not fit its setting; the message says which.</exception>
     public static ClusterOptions Apply(IConfiguration section, ClusterOptions options)
@@ -46,6 +50,11 @@ internal static class ClusterConfiguration
         if (section.GetSection(ClientKeysKey).GetChildren().ToList() is { Count: > 0 } keys)
         {
             copy = copy with { ClientKeys = [.. ReadClientKeys(keys, section)] };
+        }
+
+        if (section[TransportKey] is { Length: > 0 } transport)
+        {
+            copy = copy with { Transport = CreateTransport(transport, section) };
         }
 
         return section[RunnerKey] is { Length: > 0 } runner ? copy with { Runner = CreateRunner(runner, section) } : copy;
@@ -75,7 +84,38 @@ internal static class ClusterConfiguration
     private static bool IsSpecial(string key) =>
         key.Equals(RunnerKey, StringComparison.OrdinalIgnoreCase) || key.Equals(PortsKey, StringComparison.OrdinalIgnoreCase)
         || key.Equals(ClientKeysKey, StringComparison.OrdinalIgnoreCase) || key.StartsWith(ClientKeysKey + ":", StringComparison.OrdinalIgnoreCase)
-        || key.StartsWith(ProcessKey, StringComparison.OrdinalIgnoreCase) || key.StartsWith(SlurmKey, StringComparison.OrdinalIgnoreCase);
+        || key.StartsWith(ProcessKey, StringComparison.OrdinalIgnoreCase) || key.StartsWith(SlurmKey, StringComparison.OrdinalIgnoreCase)
+        || key.Equals(TransportKey, StringComparison.OrdinalIgnoreCase) || key.StartsWith(TlsKey + ":", StringComparison.OrdinalIgnoreCase) || key.Equals(TlsKey, StringComparison.OrdinalIgnoreCase);
+
+    private static TransportSecurity CreateTransport(string name, IConfiguration section)
+    {
+        var tls = section.GetSection(TlsKey);
+        switch (name.ToLowerInvariant())
+        {
+            case "cleartext":
+                return TransportSecurity.Cleartext;
+            case "automatic":
+                return TransportSecurity.Automatic();
+            case "tls":
+                var missing = new[] { "DriverCertificate", "TrustedAuthorities", "PartitionCertificate" }.Where(k => string.IsNullOrWhiteSpace(tls[k])).Select(k => $"{TlsKey}:{k}").ToList();
+                if (missing.Count > 0)
+                {
+                    throw new InvalidOperationException($"The cluster configuration '{Path(section)}' is invalid: {TransportKey} tls needs {string.Join(", ", missing)} (file paths).");
+                }
+
+                try
+                {
+                    return TransportSecurity.Tls(tls["DriverCertificate"]!, tls["DriverKey"], tls["TrustedAuthorities"]!, new PartitionCertificateFiles(tls["PartitionCertificate"]!, tls["PartitionKey"]));
+                }
+                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+                {
+                    throw new InvalidOperationException($"The cluster configuration '{Path(section)}' is invalid: {ex.Message}", ex);
+                }
+
+            default:
+                throw new InvalidOperationException($"The cluster configuration '{Path(section)}' is invalid: {TransportKey} must be cleartext, automatic or tls (was '{name}').");
+        }
+    }
 
     private static IPartitionRunner CreateRunner(string name, IConfiguration section) => name.ToLowerInvariant() switch
     {

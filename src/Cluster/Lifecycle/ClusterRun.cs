@@ -72,9 +72,10 @@ internal sealed partial class ClusterRun<TRow, TResult>
                 LoggerFactory = _settings.LoggerFactory,
                 TimeProvider = options.TimeProvider,
                 Endpoints = [.. options.CoordinatorEndpoints, v1 => AttemptEndpoints.Map(v1, _job, _logger)],
+                Transport = _settings.Transport,
             },
             cancellationToken).ConfigureAwait(false);
-        _clients = new PartitionClients(_coordinator.Directory, _settings.Token, options.ClientTimeout);
+        _clients = new PartitionClients(_coordinator.Directory, _settings.Token, options.ClientTimeout, _settings.Transport);
 
         _coordinator.Directory.Changed += (_, change) =>
         {

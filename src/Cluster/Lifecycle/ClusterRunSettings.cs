@@ -19,7 +19,11 @@ internal sealed record ClusterRunSettings<TRow, TResult>(
         {
             Server = Options.Server,
             Replica = replica,
+            Tls = Transport.UsesTls ? new PartitionTls(Transport.TrustedAuthorities) { CertificateFiles = Transport.PartitionCertificates } : null,
         };
+
+    /// <summary>How the run's connections are secured (the cluster's resolved <see cref="ClusterOptions.Transport"/>).</summary>
+    public TransportSecurity Transport { get; init; } = TransportSecurity.Cleartext;
 
     /// <summary>Turns the result sets of a partition's replicas (in replica order) into the partition's one result set; null: the first replica's.</summary>
     public Func<int, IReadOnlyList<IReadOnlyList<TResult>>, IReadOnlyList<TResult>>? MergeReplicaResults { get; init; }

@@ -131,6 +131,9 @@ internal static partial class AttemptEndpoints
                     (long)options.DrainTimeout.TotalMilliseconds))
             {
                 Replica = launch.Replica,
+                Tls = launch.Tls is not { } tls ? null
+                    : tls.CertificateFiles is { } files ? new AttemptTlsOptions(AttemptTlsOptions.FromFiles, files.CertificatePath, files.KeyPath)
+                    : new AttemptTlsOptions(AttemptTlsOptions.FromCoordinator, null, null),
             },
             ProtocolJson.Options);
     }

@@ -56,12 +56,14 @@ public sealed partial class Coordinator : IAsyncDisposable
         var directory = new PartitionDirectory(options.PartitionCount, options.Replicas, options.TimeProvider, logger);
         KestrelApp.TryParseBindAddress(options.BindAddress, out var bindAddress);
 
-        var builder = KestrelApp.CreateBuilder("Partitioned.Coordinator", loggerFactory, bindAddress, options.Port, drainTimeout: TimeSpan.FromSeconds(2));
+        var tls = options.Transport.DriverCertificate is { } certificate ? () => certificate : (Func<System.Security.Cryptography.X509Certificates.X509Certificate2>?)null;
+        var builder = KestrelApp.CreateBuilder("Partitioned.Coordinator", loggerFactory, bindAddress, options.Port, drainTimeout: TimeSpan.FromSeconds(2), tls);
 
         // Cleartext HTTP/2 (gRPC without TLS) needs an HTTP/2-only listener: Kestrel does not negotiate h2c on one
-        // that also speaks HTTP/1.1, and the JSON protocol stays on HTTP/1.1 for every existing peer.
+        // that also speaks HTTP/1.1, and the JSON protocol stays on HTTP/1.1 for every existing peer. Under TLS, ALPN
+        // lets HTTP/1.1 and HTTP/2 share the one listener.
         ListenOptions? grpcListener = null;
-        if (options.GrpcPort >= 0)
+        if (options.GrpcPort >= 0 && tls is null)
         {
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(bindAddress, options.GrpcPort, listen =>
             {
@@ -81,7 +83,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         CoordinatorEndpoints.UseNotFoundProblems(app);
         app.UseMethodNotAllowedProblems();
         Uri? grpcAddress = null;
-        CoordinatorEndpoints.Map(app, directory, options, access, () => grpcAddress);
+        CoordinatorEndpoints.Map(app, directory, options, access, () => grpcAddress, logger);
         app.MapGrpcService<DirectoryGrpcService>();
 
         Uri address;
@@ -89,6 +91,11 @@ public sealed partial class Coordinator : IAsyncDisposable
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             address = KestrelApp.GetBoundAddress(app, options.AdvertisedHost);
+            if (tls is not null && options.GrpcPort >= 0)
+            {
+                grpcAddress = address;
+            }
+
             if (grpcListener is { IPEndPoint: { } bound })
             {
                 // Kestrel writes the port it bound back into the listen options; the host is the one peers dial.

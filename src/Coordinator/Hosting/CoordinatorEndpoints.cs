@@ -12,7 +12,7 @@ namespace Partitioned.Coordination;
 /// </summary>
 internal static class CoordinatorEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, PartitionDirectory directory, CoordinatorOptions options, CoordinatorAccess access, Func<Uri?> grpcAddress)
+    public static void Map(IEndpointRouteBuilder app, PartitionDirectory directory, CoordinatorOptions options, CoordinatorAccess access, Func<Uri?> grpcAddress, Microsoft.Extensions.Logging.ILogger logger)
     {
         var read = app.MapGroup("/v1").AddEndpointFilter(new CoordinatorAccessFilter(access, allowClientKeys: true));
         read.MapGet("/hosts", () => Results.Json(ToHosts(directory.Current), ProtocolJson.Options));
@@ -30,6 +30,7 @@ internal static class CoordinatorEndpoints
             map(v1);
         }
 
+        CertificateEndpoints.Map(v1, directory, options, logger);
     }
 
     /// <summary>

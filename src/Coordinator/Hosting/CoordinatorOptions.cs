@@ -25,9 +25,18 @@ public sealed class CoordinatorOptions
     /// <summary>
     /// The port of the coordinator's HTTP/2-only listener, which serves the gRPC directory service (cleartext HTTP/2
     /// needs a listener of its own: Kestrel does not negotiate h2c on a listener that also speaks HTTP/1.1). 0 (the
-    /// default) lets the OS choose; <c>GET /v1/client</c> says which. -1 turns the gRPC listener off.
+    /// default) lets the OS choose; <c>GET /v1/client</c> says which. -1 turns the gRPC listener off. Cleartext only:
+    /// under TLS (<see cref="Transport"/>) gRPC is served on <see cref="Port"/>, and -1 still turns it off.
     /// </summary>
     public int GrpcPort { get; init; }
+
+    /// <summary>
+    /// How connections are secured. Default <see cref="TransportSecurity.Cleartext"/>. Under TLS the coordinator serves
+    /// HTTP/1.1 and HTTP/2 (gRPC) on its one port through ALPN (<see cref="GrpcPort"/> then only turns gRPC off with -1),
+    /// health checks trust only the transport's authorities, and in automatic mode partitions get their certificates
+    /// from <c>POST /v1/certificates</c>.
+    /// </summary>
+    public TransportSecurity Transport { get; init; } = TransportSecurity.Cleartext;
 
     /// <summary>The IP address to listen on. Default <c>127.0.0.1</c>; use <c>0.0.0.0</c> for partitions on other machines.</summary>
     public string BindAddress { get; init; } = "127.0.0.1";
@@ -83,6 +92,7 @@ public sealed class CoordinatorOptions
         validation.Require(HealthCheckTimeout is null || HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive, or null to derive it from round trips (was {HealthCheckTimeout}).");
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");
         validation.Require(Endpoints is not null, $"{nameof(Endpoints)} must not be null.");
+        validation.Require(Transport is not null, $"{nameof(Transport)} must not be null (use TransportSecurity.Cleartext).");
         validation.ThrowIfInvalid();
     }
 }

@@ -47,7 +47,7 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
         _options = options;
         _time = options.TimeProvider;
         _logger = logger;
-        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
+        _http = new HttpClient(Partitioned.Shared.PinnedTrust.Apply(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) }, options.Transport.TrustedAuthorities))
         {
             // Each check has its own timeout (ProbeTimeout).
             Timeout = Timeout.InfiniteTimeSpan,

@@ -24,4 +24,7 @@ public sealed record AttemptLaunchResponse(
 {
     /// <summary>Which replica of the partition the attempt serves (0 when the cluster runs one replica per partition).</summary>
     public int Replica { get; init; }
+
+    /// <summary>How the partition server gets its TLS certificate; null in cleartext.</summary>
+    public AttemptTlsOptions? Tls { get; init; }
 }

@@ -1,7 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
 
+#if PARTITIONED_CLIENT
+namespace Partitioned.Client;
+#else
 namespace Partitioned.Coordination;
+#endif
 
 /// <summary>What the cluster token and the client keys have in common: how a secret is made and how it is compared.</summary>
 internal static class Secrets

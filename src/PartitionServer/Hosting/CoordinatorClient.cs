@@ -19,11 +19,12 @@ internal sealed partial class CoordinatorClient : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public CoordinatorClient(Uri coordinator, ClusterToken token, TimeProvider time, ILogger logger)
+    public CoordinatorClient(Uri coordinator, ClusterToken token, TimeProvider time, ILogger logger, PartitionTls? tls = null)
     {
         _time = time;
         _logger = logger;
-        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) }) { BaseAddress = coordinator, Timeout = Timeout.InfiniteTimeSpan };
+        var handler = PinnedTrust.Apply(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) }, tls?.TrustedAuthorities);
+        _http = new HttpClient(handler) { BaseAddress = coordinator, Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.Authorization = token.CreateAuthorizationHeader();
     }
 

@@ -29,6 +29,7 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
     private volatile PartitionServerState _state = PartitionServerState.Initializing;
     private string _phase = "initialisation";
     private readonly PartitionFeatures _features = new();
+    private AttemptCertificate? _certificate;
 
     private static readonly PathString HealthPath = new("/control/health");
 
@@ -48,10 +49,11 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
     public async Task<IReadOnlyList<TResult>> RunAsync(CancellationToken cancellationToken)
     {
         using var scope = Log.BeginPartitionScope(_logger, _launch.Partition, _launch.Attempt);
-        using var coordinator = new CoordinatorClient(_launch.Coordinator, _launch.Token, _time, _logger);
+        using var coordinator = new CoordinatorClient(_launch.Coordinator, _launch.Token, _time, _logger, _launch.Tls);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var context = new PartitionContext(_launch, _loggerFactory, _loggerFactory.CreateLogger(_server.GetType()), _time, stopping.Token);
         var featuresStopped = false;
+        var renewing = Task.CompletedTask;
         try
         {
             _server.Attach(context);
@@ -71,11 +73,22 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
                 throw new InvalidOperationException("PartitionContext.Labels: " + string.Join(" ", labelProblems));
             }
 
+            // Under TLS the certificate names the host this attempt will advertise, so that host is settled first.
+            string? tlsHost = null;
+            if (_launch.Tls is not null)
+            {
+                _phase = "getting a TLS certificate";
+                KestrelApp.TryParseBindAddress(_launch.Server.BindAddress, out var bind);
+                tlsHost = KestrelApp.AdvertisedHost(bind, _launch.Server.AdvertisedHost, _launch.Coordinator);
+                _certificate = await AttemptCertificate.ObtainAsync(_launch, tlsHost, coordinator, _time, _logger, cancellationToken).ConfigureAwait(false);
+                renewing = _certificate.RenewAsync(stopping.Token);
+            }
+
             _phase = "listening";
             var app = await ListenAsync(cancellationToken).ConfigureAwait(false);
             await using (app.ConfigureAwait(false))
             {
-                var address = KestrelApp.GetBoundAddress(app, _launch.Server.AdvertisedHost, _launch.Coordinator);
+                var address = KestrelApp.GetBoundAddress(app, tlsHost ?? _launch.Server.AdvertisedHost, _launch.Coordinator);
                 context.Endpoint = address;
                 _state = PartitionServerState.Serving;
                 Log.Listening(_logger, address);
@@ -142,6 +155,8 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
         {
             _state = PartitionServerState.Stopped;
             await stopping.CancelAsync().ConfigureAwait(false);
+            await renewing.ConfigureAwait(false);
+            _certificate?.Dispose();
             if (!featuresStopped)
             {
                 await StopFeaturesQuietlyAsync().ConfigureAwait(false);
@@ -184,7 +199,8 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
 
     private WebApplication BuildApp(System.Net.IPAddress address, int port)
     {
-        var builder = KestrelApp.CreateBuilder($"Partitioned.Partition{_launch.Partition}", _loggerFactory, address, port, _launch.Server.DrainTimeout + StopGrace);
+        var certificate = _certificate;
+        var builder = KestrelApp.CreateBuilder($"Partitioned.Partition{_launch.Partition}", _loggerFactory, address, port, _launch.Server.DrainTimeout + StopGrace, certificate is null ? null : () => certificate.Current);
         builder.Services.AddSingleton(_server.GetType(), _server);
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = DescribeBadRequest);
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

@@ -26,9 +26,9 @@ internal sealed class AttemptClient : IDisposable
     private string _path;
     private volatile bool _resultsAccepted;
 
-    public AttemptClient(Uri coordinator, ClusterToken token, int partition, int? attempt)
+    public AttemptClient(Uri coordinator, ClusterToken token, int partition, int? attempt, IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2>? trustedAuthorities = null)
     {
-        _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) })
+        _http = new HttpClient(PinnedTrust.Apply(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) }, trustedAuthorities))
         {
             BaseAddress = coordinator,
             Timeout = Timeout.InfiniteTimeSpan,

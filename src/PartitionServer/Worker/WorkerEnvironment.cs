@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Partitioned.Shared;
 
@@ -18,7 +19,9 @@ namespace Partitioned.Server;
 /// <param name="TokenFile">The file holding the token, or null when it comes on standard input.</param>
 /// <param name="Node">The node name to report when registering.</param>
 /// <param name="LogLevel">The worker's minimum log level.</param>
-internal sealed record WorkerEnvironment(Uri Coordinator, string? ClusterId, int Partition, int? Attempt, string? Server, int ParentPid, string? TokenFile, string Node, LogLevel LogLevel)
+/// <param name="TrustedAuthorities">Under TLS, the authorities to trust; empty in cleartext.</param>
+/// <param name="TokenSealed">True when the token on standard input comes sealed (<c>PARTITIONED_TOKEN_SEALED=1</c>).</param>
+internal sealed record WorkerEnvironment(Uri Coordinator, string? ClusterId, int Partition, int? Attempt, string? Server, int ParentPid, string? TokenFile, string Node, LogLevel LogLevel, IReadOnlyList<X509Certificate2> TrustedAuthorities, bool TokenSealed = false)
 {
     /// <summary>Reads and checks every variable; returns null and lists every problem when any is missing or invalid.</summary>
     public static WorkerEnvironment? Parse(Func<string, string?> variable, out IReadOnlyList<string> problems)
@@ -54,12 +57,26 @@ internal sealed record WorkerEnvironment(Uri Coordinator, string? ClusterId, int
             found.Add($"{WorkerProtocol.LogLevelVariable} must be a log level name such as Information or Debug (was '{levelText}').");
         }
 
+        // An https coordinator is trusted only through the authorities the launcher gave, never the machine's store.
+        IReadOnlyList<X509Certificate2> authorities = [];
+        if (Optional(WorkerProtocol.TrustedAuthoritiesVariable) is { } authoritiesText)
+        {
+            if (!CertificateText.TryDecode(authoritiesText, out authorities))
+            {
+                found.Add($"{WorkerProtocol.TrustedAuthoritiesVariable} must hold certificates (DER in Base64, comma-separated).");
+            }
+        }
+        else if (coordinator?.Scheme == Uri.UriSchemeHttps)
+        {
+            found.Add($"{WorkerProtocol.TrustedAuthoritiesVariable} is not set: with an https coordinator it must hold the certificate authorities to trust (DER in Base64, comma-separated); EngineLaunch.WorkerEnvironment sets it.");
+        }
+
         // The node is what the worker calls its machine: the launcher's word, Slurm's node name, or the host name.
         var node = Optional(WorkerProtocol.NodeVariable) ?? Optional("SLURMD_NODENAME") ?? Environment.MachineName;
 
         problems = found;
         return found.Count == 0
-            ? new WorkerEnvironment(coordinator!, clusterId, partition!.Value, attempt, server, parentPid, tokenFile, node, logLevel)
+            ? new WorkerEnvironment(coordinator!, clusterId, partition!.Value, attempt, server, parentPid, tokenFile, node, logLevel, authorities, variable(WorkerProtocol.TokenSealedVariable) == "1")
             : null;
 
         string? Optional(string name) => variable(name) is { } value && !string.IsNullOrWhiteSpace(value) ? value : null;

@@ -24,6 +24,7 @@ internal sealed partial class WorkerSession
     private readonly Func<string, string?> _variables;
     private readonly Stream _input;
     private readonly TextWriter _error;
+    private readonly TextWriter _output;
     private readonly Action<int, string> _hardExit;
     private CoordinatorWatch? _engineWatch;
 
@@ -32,8 +33,10 @@ internal sealed partial class WorkerSession
     /// <param name="input">Standard input: the token, then silence until the driver goes away.</param>
     /// <param name="error">Standard error, for the final verdict line.</param>
     /// <param name="hardExit">Ends the process when it did not stop on its own after its driver went away.</param>
-    public WorkerSession(IReadOnlyList<IPartitionServerDefinition?> definitions, Func<string, string?> variables, Stream input, TextWriter error, Action<int, string> hardExit)
+    /// <param name="output">Standard output, where a worker whose token comes sealed asks for it; default the console's.</param>
+    public WorkerSession(IReadOnlyList<IPartitionServerDefinition?> definitions, Func<string, string?> variables, Stream input, TextWriter error, Action<int, string> hardExit, TextWriter? output = null)
     {
+        _output = output ?? Console.Out;
         _definitions = definitions;
         _variables = variables;
         _input = input;
@@ -111,7 +114,7 @@ internal sealed partial class WorkerSession
         ClusterToken token;
         try
         {
-            token = await ReadTokenAsync(environment, link, cancellationToken).ConfigureAwait(false);
+            token = await ReadTokenAsync(environment, link, _output, cancellationToken).ConfigureAwait(false);
         }
         catch (WorkerLaunchException ex)
         {
@@ -120,7 +123,7 @@ internal sealed partial class WorkerSession
 
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, link.Gone);
         using var hardExit = link.Gone.Register(() => ArmHardExit(link, logger));
-        using var client = new AttemptClient(environment.Coordinator, token, environment.Partition, environment.Attempt);
+        using var client = new AttemptClient(environment.Coordinator, token, environment.Partition, environment.Attempt, environment.TrustedAuthorities);
         int? attempt = environment.Attempt;
         Task? stopReport = null;
         try
@@ -149,6 +152,7 @@ internal sealed partial class WorkerSession
                 Server = ToServerOptions(launchData.ServerOptions),
                 Node = environment.Node,
                 Replica = launchData.Replica,
+                Tls = ToTls(launchData.Tls, environment),
             };
 
             await definition.Accept(new WorkerAttemptRun(launch, client, loggerFactory, logger, run.Token), settings).ConfigureAwait(false);
@@ -193,13 +197,13 @@ internal sealed partial class WorkerSession
 
     private static async Task ReportStopAsync(WorkerEnvironment environment, ClusterToken token, int attempt, IDriverLink link, ILogger logger)
     {
-        using var coordinator = new CoordinatorClient(environment.Coordinator, token, TimeProvider.System, logger);
+        using var coordinator = new CoordinatorClient(environment.Coordinator, token, TimeProvider.System, logger, environment.TrustedAuthorities.Count == 0 ? null : new PartitionTls(environment.TrustedAuthorities));
         await coordinator.TryReportFailureAsync(new FailureReport(environment.Partition, attempt, $"abandoned: {link.Reason ?? "the run was cancelled"}"), CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>The token from its file (engine-launched workers), or from the first line of standard input.</summary>
     /// <exception cref="WorkerLaunchException">No valid token.</exception>
-    private static async Task<ClusterToken> ReadTokenAsync(WorkerEnvironment environment, IDriverLink link, CancellationToken cancellationToken)
+    private static async Task<ClusterToken> ReadTokenAsync(WorkerEnvironment environment, IDriverLink link, TextWriter output, CancellationToken cancellationToken)
     {
         if (environment.TokenFile is { } path)
         {
@@ -207,13 +211,29 @@ internal sealed partial class WorkerSession
         }
 
         string? tokenLine;
+        var seal = environment.TokenSealed ? TokenSeal.CreateRequest() : default;
+        using var sealKey = seal.Key;
         try
         {
-            tokenLine = await ((DriverWatch)link).StartAsync().WaitAsync(s_tokenTimeout, cancellationToken).ConfigureAwait(false);
+            var reading = ((DriverWatch)link).StartAsync();
+            if (seal.Key is not null)
+            {
+                // The driver answers this line with the token sealed to the key (standard input may cross the network).
+                await output.WriteLineAsync(seal.Line.AsMemory(), cancellationToken).ConfigureAwait(false);
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            tokenLine = await reading.WaitAsync(s_tokenTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             tokenLine = null;
+        }
+
+        if (seal.Key is not null)
+        {
+            tokenLine = TokenSeal.Open(seal.Key, tokenLine)
+                ?? throw new WorkerLaunchException($"The sealed cluster token on standard input could not be opened (or none came within {s_tokenTimeout.TotalSeconds:0} s): {WorkerProtocol.TokenSealedVariable}=1 asks the driver to answer this worker's key with the token sealed to it.");
         }
 
         try
@@ -286,6 +306,31 @@ internal sealed partial class WorkerSession
         {
             throw new WorkerLaunchException($"The settings the driver sent for server '{definition.Name}' are not a valid {settingsType.Name}: {ex.Message}");
         }
+    }
+
+    /// <summary>The attempt's TLS from the launch data, trusting the authorities the launcher gave.</summary>
+    /// <exception cref="WorkerLaunchException">The launch data asks for TLS the worker cannot do.</exception>
+    private static PartitionTls? ToTls(AttemptTlsOptions? tls, WorkerEnvironment environment)
+    {
+        if (tls is null)
+        {
+            return null;
+        }
+
+        if (environment.TrustedAuthorities.Count == 0)
+        {
+            throw new WorkerLaunchException($"The launch data asks for TLS, but {WorkerProtocol.TrustedAuthoritiesVariable} names no authority to trust.");
+        }
+
+        return tls.Source switch
+        {
+            AttemptTlsOptions.FromCoordinator => new PartitionTls(environment.TrustedAuthorities),
+            AttemptTlsOptions.FromFiles when !string.IsNullOrWhiteSpace(tls.CertificateFile) => new PartitionTls(environment.TrustedAuthorities)
+            {
+                CertificateFiles = new PartitionCertificateFiles(tls.CertificateFile, tls.KeyFile),
+            },
+            _ => throw new WorkerLaunchException($"The launch data's tls.source is '{tls.Source}' (with certificateFile '{tls.CertificateFile}'): this worker knows '{AttemptTlsOptions.FromCoordinator}', and '{AttemptTlsOptions.FromFiles}' with a certificateFile."),
+        };
     }
 
     private static PartitionServerOptions ToServerOptions(AttemptServerOptions options) => new()

@@ -39,30 +39,32 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     // Observed answers per service that answered 2xx: the per-try timeout of idempotent requests.
     private readonly ConcurrentDictionary<string, RoundTripEstimate> _latency = new(StringComparer.Ordinal);
 
-    private ServingGateway(ServingOptions options, PartitionDirectory directory, ILoggerFactory loggerFactory, WebApplication app)
+    private ServingGateway(ServingOptions options, PartitionDirectory directory, ILoggerFactory loggerFactory, WebApplication app, TransportSecurity transport)
     {
         _options = options;
         _balancer = new PartitionBalancer(directory, options.LoadBalancing);
         _logger = loggerFactory.CreateLogger<ServingGateway>();
         _app = app;
-        _upstream = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        });
+        _upstream = new HttpMessageInvoker(PinnedTrust.Apply(
+            new SocketsHttpHandler
+            {
+                UseProxy = false,
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                ConnectTimeout = TimeSpan.FromSeconds(2),
+                PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            },
+            transport.TrustedAuthorities));
     }
 
     public Uri Address { get; private set; } = null!;
 
-    public static async Task<ServingGateway> StartAsync(ServingOptions options, PartitionDirectory directory, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static async Task<ServingGateway> StartAsync(ServingOptions options, PartitionDirectory directory, ILoggerFactory loggerFactory, TransportSecurity transport, CancellationToken cancellationToken)
     {
         KestrelApp.TryParseBindAddress(options.BindAddress, out var address);
-        var builder = KestrelApp.CreateBuilder("Partitioned.Gateway", loggerFactory, address, options.Port, drainTimeout: options.Deadline);
+        var builder = KestrelApp.CreateBuilder("Partitioned.Gateway", loggerFactory, address, options.Port, drainTimeout: options.Deadline, FrontTls.Certificate(transport));
         var app = builder.Build();
-        var gateway = new ServingGateway(options, directory, loggerFactory, app);
+        var gateway = new ServingGateway(options, directory, loggerFactory, app, transport);
         app.UseMethodNotAllowedProblems();
         app.MapPost("/serve/{name}", gateway.RelayAsync);
         try

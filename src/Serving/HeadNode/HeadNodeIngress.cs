@@ -59,12 +59,14 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     /// partition-facing, follow the coordinator's rule: they bind on <paramref name="partitionFacingBind"/> (the
     /// coordinator's bind address) and are advertised at <paramref name="partitionFacingHost"/> (the host the
     /// partitions already dial for the coordinator), so partitions on other machines reach them as they reach it.
+    /// Under TLS (<paramref name="transport"/>) both serve the driver's certificate, which names both hosts.
     /// </summary>
-    public async Task StartAsync(PartitionDirectory directory, string partitionFacingBind, string partitionFacingHost, CancellationToken cancellationToken)
+    public async Task StartAsync(PartitionDirectory directory, string partitionFacingBind, string partitionFacingHost, TransportSecurity transport, CancellationToken cancellationToken)
     {
         _directory = directory;
         KestrelApp.TryParseBindAddress(_options.BindAddress, out var address);
-        var builder = KestrelApp.CreateBuilder("Partitioned.HeadNode", _loggerFactory, address, _options.Port, drainTimeout: _options.Deadline);
+        var certificate = FrontTls.Certificate(transport);
+        var builder = KestrelApp.CreateBuilder("Partitioned.HeadNode", _loggerFactory, address, _options.Port, drainTimeout: _options.Deadline, certificate);
         ListenOptions? streams = null;
         if (_options.HeadNodeTransport == HeadNodeTransport.GrpcStream)
         {
@@ -74,6 +76,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(streamAddress, 0, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                ServerTls.Use(listen, certificate);
                 streams = listen;
             }));
             // No catch-all for unknown gRPC services: it would match every two-segment path, so a known JSON route called

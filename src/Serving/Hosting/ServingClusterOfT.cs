@@ -58,14 +58,15 @@ public sealed class ServingCluster<TRow, TResult> : IAsyncDisposable
     {
         await Cluster.StartAsync(cancellationToken).ConfigureAwait(false);
         var loggerFactory = Cluster.Options.LoggerFactory ?? NullLoggerFactory.Instance;
+        FrontTls.ThrowIfUncovered(_options, Cluster.Transport);
         if (_ingress is not null)
         {
-            await _ingress.StartAsync(Cluster.Directory, Cluster.Options.CoordinatorBindAddress, Cluster.CoordinatorAddress.Host, cancellationToken).ConfigureAwait(false);
+            await _ingress.StartAsync(Cluster.Directory, Cluster.Options.CoordinatorBindAddress, Cluster.CoordinatorAddress.Host, Cluster.Transport, cancellationToken).ConfigureAwait(false);
             Address = _ingress.Address;
         }
         else
         {
-            _gateway = await ServingGateway.StartAsync(_options, Cluster.Directory, loggerFactory, cancellationToken).ConfigureAwait(false);
+            _gateway = await ServingGateway.StartAsync(_options, Cluster.Directory, loggerFactory, Cluster.Transport, cancellationToken).ConfigureAwait(false);
             Address = _gateway.Address;
         }
     }

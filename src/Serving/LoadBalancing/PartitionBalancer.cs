@@ -36,6 +36,9 @@ public sealed class PartitionBalancer
         Loop = new ResendLoop(_selector, ReplicaSignals.Of(directory), timeProvider ?? TimeProvider.System);
     }
 
+    /// <summary>The handler <see cref="CreateClient(HttpMessageHandler?)"/> sends through when given none (a remote client's trusts its cluster's authorities); null: a plain one.</summary>
+    internal Func<HttpMessageHandler>? DefaultHandler { get; init; }
+
     /// <summary>The policy's name.</summary>
     public string Policy { get; }
 
@@ -94,7 +97,7 @@ public sealed class PartitionBalancer
     /// idempotent: the failed replica may have processed the request.
     /// </summary>
     public HttpClient CreateClient(HttpMessageHandler? inner, bool idempotent) =>
-        new(new BalancingHandler(this, inner ?? new SocketsHttpHandler(), idempotent))
+        new(new BalancingHandler(this, inner ?? DefaultHandler?.Invoke() ?? new SocketsHttpHandler(), idempotent))
         {
             BaseAddress = new Uri("http://partitions.invalid/"),
         };

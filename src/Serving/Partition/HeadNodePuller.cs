@@ -28,12 +28,10 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
         if (info is { GrpcAddress: { } address, StreamKey: { } key })
         {
             // One HTTP/2 connection carries every service's stream; pings find a dead ingress when no request flows.
-            using var handler = new SocketsHttpHandler
-            {
-                KeepAlivePingDelay = TimeSpan.FromSeconds(5),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
-                EnableMultipleHttp2Connections = true,
-            };
+            using var handler = feature.Context.CreateHttpHandler();
+            handler.KeepAlivePingDelay = TimeSpan.FromSeconds(5);
+            handler.KeepAlivePingTimeout = TimeSpan.FromSeconds(5);
+            handler.EnableMultipleHttp2Connections = true;
             using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = false });
             var stream = new HeadNodeStream(feature, channel, key, streamLogger);
             await Task.WhenAll(pulled.Select(service => FinishAsync(service, stream.RunAsync(service, cancellationToken)))).ConfigureAwait(false);

@@ -55,7 +55,7 @@ internal sealed partial class ServingFeature : IPartitionFeature
     {
         _context = context;
         _idPrefix = $"{context.Partition}.{context.Attempt}.";
-        _control = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        _control = new HttpClient(context.CreateHttpHandler()) { Timeout = TimeSpan.FromSeconds(30) };
         _control.DefaultRequestHeaders.Authorization = context.ControlAuthorization;
 
         // Answers this attempt posts say who sends them: the head node hears an answer only from the attempt holding its request.

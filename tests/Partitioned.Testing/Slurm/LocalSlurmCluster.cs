@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
+using Partitioned.Coordination;
 using Partitioned.Examples;
 using Partitioned.Server;
 
@@ -26,6 +27,9 @@ public sealed class LocalSlurmCluster : IAsyncDisposable
     /// <summary><c>netns</c> (nodes at addresses of their own) or <c>loopback</c>.</summary>
     public string Mode => _slurm.NodesElsewhere ? "netns" : "loopback";
 
+    /// <summary>The bridge the nodes' namespaces are joined to: the cluster network (netns mode only).</summary>
+    public string Bridge => "pslurm" + Instance.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The node names.</summary>
     public IReadOnlyList<string> Nodes { get; } = ["n1", "n2", "n3"];
 
@@ -47,10 +51,14 @@ public sealed class LocalSlurmCluster : IAsyncDisposable
         KillGracePeriod = TimeSpan.FromSeconds(3),
     };
 
-    /// <summary>Cluster options that put the test worker's partitions on this cluster's nodes.</summary>
+    /// <summary>
+    /// Cluster options that put the test worker's partitions on this cluster's nodes, over automatic TLS (what a real
+    /// cluster gets by default): call partitions from a test with <c>cluster.Transport.CreateHttpHandler()</c>.
+    /// </summary>
     public ClusterOptions ClusterOptions(ILoggerFactory loggerFactory, SlurmRunnerOptions? runner = null) => TestClusters.Options(loggerFactory, new SlurmRunner(runner ?? RunnerOptions())) with
     {
         CoordinatorBindAddress = HostAddress,
+        Transport = TransportSecurity.Automatic(driverHosts: [HostAddress]),
         HealthCheckInterval = TimeSpan.FromMilliseconds(500),
         HealthCheckTimeout = TimeSpan.FromSeconds(2),
         RelaunchDelay = TimeSpan.FromMilliseconds(100),

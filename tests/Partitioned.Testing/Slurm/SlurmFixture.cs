@@ -21,5 +21,8 @@ public abstract class LocalSlurmFixture(int instance) : IAsyncLifetime
     }
 }
 
-/// <summary>The cluster of the <c>Slurm</c> collection (instance 0).</summary>
-public sealed class SlurmFixture() : LocalSlurmFixture(0);
+/// <summary>
+/// The cluster of the <c>Slurm</c> collection: instance 0, or the one <c>PARTITIONED_SLURM_INSTANCE</c> names, so a
+/// second checkout (another worktree) runs its Slurm tests on a cluster of its own beside the first.
+/// </summary>
+public sealed class SlurmFixture() : LocalSlurmFixture(Partitioned.Examples.LocalSlurm.EnvironmentInstance);

@@ -23,8 +23,8 @@ public sealed class SearchClusterOnSlurmTests(SlurmFixture fixture, ITestOutputH
         for (var partition = 0; partition < 4; partition++)
         {
             stdout.Should().MatchRegex(fixture.Cluster.Mode == "netns"
-                ? $@"partition {partition} on node n(?<node>[1-3]) at http://{prefix.Replace(".", @"\.", StringComparison.Ordinal)}\.1\k<node>:[0-9]+/ \(attempt 0"
-                : $@"partition {partition} on node n[1-3] at http://127\.0\.0\.1:[0-9]+/ \(attempt 0");
+                ? $@"partition {partition} on node n(?<node>[1-3]) at https://{prefix.Replace(".", @"\.", StringComparison.Ordinal)}\.1\k<node>:[0-9]+/ \(attempt 0"
+                : $@"partition {partition} on node n[1-3] at https://127\.0\.0\.1:[0-9]+/ \(attempt 0");
         }
 
         stdout.Should().NotContain("Local Slurm cluster: stopping");

@@ -78,13 +78,13 @@ public sealed class SlurmFailureTests : IDisposable
             await _slurm.HealNodeAsync(victim);
 
             // The stale attempt is alive again on the healed node. Asked to stop, it posts its results: refused.
-            using var partition = new HttpClient { BaseAddress = stale.Endpoint, Timeout = TimeSpan.FromSeconds(10) };
+            using var partition = new HttpClient(cluster.Transport.CreateHttpHandler()) { BaseAddress = stale.Endpoint, Timeout = TimeSpan.FromSeconds(10) };
             partition.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Token.Value);
             (await partition.PostAsync("control/shutdown", null)).StatusCode.Should().Be(HttpStatusCode.Accepted);
             await Eventually.TrueAsync(() => _logs.Text.Contains("Partition 0 attempt 0 is over, so its request for results was refused", StringComparison.Ordinal), "the stale worker's results were refused", TimeSpan.FromSeconds(30));
 
             // Whatever it tries, the coordinator refuses it: registering again (stale), or posting results (its attempt is over).
-            using var coordinator = new HttpClient { BaseAddress = cluster.CoordinatorAddress };
+            using var coordinator = new HttpClient(cluster.Transport.CreateHttpHandler()) { BaseAddress = cluster.CoordinatorAddress };
             coordinator.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Token.Value);
             var register = await coordinator.PostAsJsonAsync("v1/register", new { partition = 0, attempt = 0, endpoint = stale.Endpoint!.ToString() });
             register.StatusCode.Should().Be(HttpStatusCode.Conflict);

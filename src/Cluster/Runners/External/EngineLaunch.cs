@@ -13,8 +13,9 @@ namespace Partitioned.Clustering;
 /// </summary>
 public sealed class EngineLaunch
 {
-    internal EngineLaunch(string clusterId, Uri coordinator, int partitionCount, string server, ClusterToken token)
+    internal EngineLaunch(string clusterId, Uri coordinator, int partitionCount, string server, ClusterToken token, IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2>? trustedAuthorities = null)
     {
+        TrustedAuthorities = trustedAuthorities ?? [];
         ClusterId = clusterId;
         Coordinator = coordinator;
         PartitionCount = partitionCount;
@@ -33,6 +34,12 @@ public sealed class EngineLaunch
 
     /// <summary>The name of the server definition the workers run.</summary>
     public string Server { get; }
+
+    /// <summary>
+    /// Under TLS, the certificate authorities workers trust (public certificates); <see cref="WorkerEnvironment"/> passes
+    /// them in <c>PARTITIONED_TLS_CA</c>. Empty in cleartext.
+    /// </summary>
+    public IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> TrustedAuthorities { get; }
 
     /// <summary>The cluster token. Hand it to workers only in a file (<see cref="WriteTokenFileAsync"/>) or a secret store; never on a command line, in an environment variable or in a log.</summary>
     public ClusterToken Token { get; }
@@ -60,12 +67,12 @@ public sealed class EngineLaunch
 
     /// <summary>
     /// The variables every worker of this run needs (all but <c>PARTITIONED_PARTITION</c>), with the token read
-    /// from <paramref name="tokenFile"/> on the worker's machine.
+    /// from <paramref name="tokenFile"/> on the worker's machine (and, under TLS, the authorities to trust).
     /// </summary>
     public IReadOnlyDictionary<string, string> WorkerEnvironment(string tokenFile)
     {
         ArgumentException.ThrowIfNullOrEmpty(tokenFile);
-        return new Dictionary<string, string>(StringComparer.Ordinal)
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [WorkerProtocol.WorkerVariable] = "1",
             [WorkerProtocol.CoordinatorVariable] = Coordinator.ToString(),
@@ -73,6 +80,12 @@ public sealed class EngineLaunch
             [WorkerProtocol.ServerVariable] = Server,
             [WorkerProtocol.TokenFileVariable] = tokenFile,
         };
+        if (TrustedAuthorities.Count > 0)
+        {
+            variables[WorkerProtocol.TrustedAuthoritiesVariable] = CertificateText.Encode(TrustedAuthorities);
+        }
+
+        return variables;
     }
 
     /// <inheritdoc />

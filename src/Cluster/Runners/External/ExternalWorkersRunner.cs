@@ -44,7 +44,7 @@ public sealed class ExternalWorkersRunner : IPartitionRunner
         ArgumentNullException.ThrowIfNull(attempt);
         var launch = attempt.Launch;
         var engine = _launches.GetOrAdd(launch.ClusterId, _ => new Lazy<Task>(() => _launch(
-            new EngineLaunch(launch.ClusterId, launch.Coordinator, launch.PartitionCount, attempt.Server.Name, launch.Token), CancellationToken.None)));
+            new EngineLaunch(launch.ClusterId, launch.Coordinator, launch.PartitionCount, attempt.Server.Name, launch.Token, launch.Tls?.TrustedAuthorities), CancellationToken.None)));
         try
         {
             await engine.Value.WaitAsync(cancellationToken).ConfigureAwait(false);

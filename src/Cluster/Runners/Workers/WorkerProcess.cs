@@ -29,11 +29,15 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     private readonly Task _standardOutput;
     private readonly Task _standardError;
     private readonly Func<string, bool>? _launcherLine;
+    private string? _sealFor;
     private int _killed;
 
     private WorkerProcess(Process process, PartitionLaunch launch, int tailLines, ILogger logger, Func<string, bool>? launcherLine)
     {
         _launcherLine = launcherLine;
+
+        // Under TLS the token goes sealed, once the worker asked for it with its key (see TokenSeal); set before the pumps start.
+        _sealFor = launch.Tls is null ? null : launch.Token.Value;
         _process = process;
         _logger = logger;
         _partition = launch.Partition;
@@ -116,6 +120,11 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
 
         var worker = new WorkerProcess(process, launch, tailLines, logger, launcherLine);
+        if (launch.Tls is not null)
+        {
+            return worker;
+        }
+
         try
         {
             // The token goes on standard input, never into the environment or onto the command line.
@@ -174,6 +183,28 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Answers the worker's request for the sealed token (its first one only); false for any other line.</summary>
+    private bool TrySendSealedToken(string line)
+    {
+        if (Volatile.Read(ref _sealFor) is not { } token || !TokenSeal.TrySeal(line, token, out var sealedLine))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _sealFor, null);
+        try
+        {
+            _process.StandardInput.Write(sealedLine + "\n");
+            _process.StandardInput.Flush();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // It died meanwhile; its exit code and standard error say why.
+        }
+
+        return true;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!Exited.IsCompleted)
@@ -202,7 +233,11 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             {
                 if (!isError)
                 {
-                    Log.StandardOutput(_logger, _partition, _attempt, line);
+                    if (!TrySendSealedToken(line))
+                    {
+                        Log.StandardOutput(_logger, _partition, _attempt, line);
+                    }
+
                     continue;
                 }
 

@@ -108,6 +108,15 @@ internal sealed partial class WorkerSupervisor(IWorkerEngine engine, WorkerOptio
         environment[WorkerProtocol.ServerVariable] = server;
         environment[WorkerProtocol.ParentPidVariable] = engine.WorkerIsChildProcess ? Environment.ProcessId.ToString(CultureInfo.InvariantCulture) : "0";
         environment[WorkerProtocol.LogLevelVariable] = options.WorkerLogLevel.ToString();
+        if (launch.Tls is { } tls)
+        {
+            // Public certificates: the worker must trust the coordinator before it first calls it.
+            environment[WorkerProtocol.TrustedAuthoritiesVariable] = CertificateText.Encode(tls.TrustedAuthorities);
+
+            // And the token travels sealed: a launcher may relay standard input over the network in cleartext.
+            environment[WorkerProtocol.TokenSealedVariable] = "1";
+        }
+
         return environment;
     }
 
