@@ -36,6 +36,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     private ServingGateway(ServingOptions options, PartitionDirectory directory, ILoggerFactory loggerFactory, WebApplication app)
     {
         _options = options;
+        _directory = directory;
         _balancer = new PartitionBalancer(directory, options.LoadBalancing);
         _logger = loggerFactory.CreateLogger<ServingGateway>();
         _app = app;
@@ -58,6 +59,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
         var app = builder.Build();
         var gateway = new ServingGateway(options, directory, loggerFactory, app);
         app.UseMethodNotAllowedProblems();
+        app.UseNotFoundProblems("POST /serve/{name}");
         app.MapPost("/serve/{name}", gateway.RelayAsync);
         try
         {
@@ -83,6 +85,12 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     private async Task RelayAsync(HttpContext context)
     {
         var name = (string)context.Request.RouteValues["name"]!;
+        if (!IsAnnounced(name))
+        {
+            // Refused before anything is relayed or counted: only names a serving replica announces get that far.
+            await RefuseUnknownAsync(context.Response, name).ConfigureAwait(false);
+            return;
+        }
 
         // Refused here, not relayed: no partition would take it either.
         if (JsonMediaType.Refusal(context.Request.ContentType) is { } refusal)
@@ -225,7 +233,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
             _targets.Clear();
         }
 
-        return _targets[key] = new Uri(endpoint, "serve/" + name);
+        return _targets[key] = SafeName.Append(endpoint, "serve", name);
     }
 
     private static partial class Log
