@@ -162,17 +162,23 @@ public sealed class DirectoryWatchLimitsTests(ITestOutputHelper output) : IDispo
         return await ReadToEndAsync(call);
     }
 
+    /// <summary>Reads a stream until it ends with an error status (within a generous deadline: a stream that never ends fails the test).</summary>
     private static async Task<RpcException> ReadToEndAsync(AsyncServerStreamingCall<V1.DirectoryEvent> call)
     {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
-            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            while (await call.ResponseStream.MoveNext(deadline.Token))
             {
             }
         }
-        catch (RpcException ex)
+        catch (RpcException ex) when (!deadline.IsCancellationRequested)
         {
             return ex;
+        }
+        catch (Exception ex) when (deadline.IsCancellationRequested)
+        {
+            throw new TimeoutException("The stream was still open after 30 s; it should have ended with an error status.", ex);
         }
 
         throw new InvalidOperationException("The stream ended without an error status.");
