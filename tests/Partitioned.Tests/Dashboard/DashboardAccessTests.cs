@@ -25,16 +25,6 @@ public sealed class DashboardAccessTests(ITestOutputHelper output) : IAsyncLifet
         _logging.Factory.Dispose();
     }
 
-    [Fact]
-    public void Options_ToString_NeverShowsTheKey()
-    {
-        var options = new DashboardOptions { AccessKey = Key, AttemptHistory = 7 };
-
-        options.ToString().Should().NotContain(Key).And.Contain("(redacted)").And.Contain("AttemptHistory = 7");
-        new DashboardOptions().ToString().Should().Contain("AccessKey = null");
-        $"{options}".Should().NotContain(Key);
-    }
-
     [Theory]
     [InlineData("X-Forwarded-For", "203.0.113.7")]
     [InlineData("Forwarded", "for=203.0.113.7;proto=https")]
@@ -61,9 +51,15 @@ public sealed class DashboardAccessTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
-    public async Task WithAKey_RequestThroughAProxy_LogsInAsUsual_AndTheKeyIsNeverInThePageTheStateOrTheLogs()
+    public async Task WithAKey_TheKeyIsNeverInToStringTheLogsThePageOrTheState_AndAProxiedLoginWorks()
     {
-        await using var app = await StartAppAsync(new DashboardOptions { AccessKey = Key });
+        var options = new DashboardOptions { AccessKey = Key, AttemptHistory = 7 };
+        options.ToString().Should().NotContain(Key).And.Contain("AccessKey = (redacted)").And.Contain("AttemptHistory = 7");
+        new DashboardOptions().ToString().Should().Contain("AccessKey = null");
+
+        // An app that logs its settings, as apps do: the options' text is what a log line gets.
+        _logging.Factory.CreateLogger("app").LogInformation("Dashboard settings: {Options}", options);
+        await using var app = await StartAppAsync(options);
         using var handler = new HttpClientHandler { AllowAutoRedirect = false };
         using var http = new HttpClient(handler) { BaseAddress = new Uri(app.Urls.First() + "/dashboard/") };
         http.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.7");
