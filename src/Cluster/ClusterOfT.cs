@@ -98,6 +98,9 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The cluster is not running.</exception>
     public IReadOnlyDictionary<int, Uri> Hosts => Directory.Current.Hosts;
 
+    /// <summary>The current run's directory snapshot, or null when the cluster is not running (never throws).</summary>
+    internal DirectorySnapshot? CurrentDirectory => _run?.Directory.Current;
+
     /// <summary>The current run's token (tests call control routes with it).</summary>
     internal ClusterToken Token => Run.Token;
 

@@ -77,6 +77,19 @@ public sealed record ClusterOptions
     /// refuses cleartext at start. Set it only for a network you trust entirely.
     /// </summary>
     public bool AllowCleartextAcrossHosts { get; init; }
+    /// The most gRPC Watch streams (remote clients following the directory) the coordinator serves at once, over every
+    /// credential; beyond it a Watch gets <c>RESOURCE_EXHAUSTED</c>. Default 1024.
+    /// </summary>
+    public int CoordinatorMaxWatchStreams { get; init; } = 1024;
+
+    /// <summary>The most gRPC Watch streams one credential (the cluster token, or one client key) holds at once. Default 256.</summary>
+    public int CoordinatorMaxWatchStreamsPerCredential { get; init; } = 256;
+
+    /// <summary>
+    /// How many directory changes a Watch stream may fall behind before it is ended with <c>ABORTED</c> (the remote client
+    /// then resumes after the last version it applied). Default 256.
+    /// </summary>
+    public int CoordinatorMaxWatchBacklog { get; init; } = 256;
 
     /// <summary>How often the coordinator health-checks partitions. Default 1 s.</summary>
     public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -128,6 +141,9 @@ public sealed record ClusterOptions
         validation.Require(HealthCheckInterval > TimeSpan.Zero, $"{nameof(HealthCheckInterval)} must be positive (was {HealthCheckInterval}).");
         validation.Require(HealthCheckTimeout is null || HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive, or null to derive it from round trips (was {HealthCheckTimeout}).");
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");
+        validation.Require(CoordinatorMaxWatchStreams >= 1, $"{nameof(CoordinatorMaxWatchStreams)} must be at least 1 (was {CoordinatorMaxWatchStreams}).");
+        validation.Require(CoordinatorMaxWatchStreamsPerCredential >= 1, $"{nameof(CoordinatorMaxWatchStreamsPerCredential)} must be at least 1 (was {CoordinatorMaxWatchStreamsPerCredential}).");
+        validation.Require(CoordinatorMaxWatchBacklog >= 1, $"{nameof(CoordinatorMaxWatchBacklog)} must be at least 1 (was {CoordinatorMaxWatchBacklog}).");
         validation.Require(CoordinatorEndpoints is not null, $"{nameof(CoordinatorEndpoints)} must not be null (use an empty list).");
         validation.Require(ClientTimeout > TimeSpan.Zero, $"{nameof(ClientTimeout)} must be positive (was {ClientTimeout}).");
         validation.Require(CoordinatorAdvertisedHost is null || Uri.CheckHostName(CoordinatorAdvertisedHost) != UriHostNameType.Unknown, $"{nameof(CoordinatorAdvertisedHost)} must be a host name or an IP address (was '{CoordinatorAdvertisedHost}').");

@@ -6,7 +6,8 @@ using Microsoft.AspNetCore.Http;
 namespace Partitioned.Clustering;
 
 /// <summary>
-/// Decides who sees the dashboard. Without a key: loopback clients only. With a key: a client that posted it to the
+/// Decides who sees the dashboard. Without a key: loopback clients only, and not through a proxy (a request with
+/// forwarded headers is refused: behind a proxy on this machine everyone is loopback). With a key: a client that posted it to the
 /// login route gets a random session cookie (HttpOnly, SameSite=Strict); the key itself never goes back to the
 /// browser, and neither does the cluster token. Every comparison is in constant time.
 /// </summary>
@@ -34,15 +35,26 @@ internal sealed class DashboardAccess
     {
         if (_key is null)
         {
-            return context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address)
-                ? DashboardAccessResult.Allowed
-                : DashboardAccessResult.Refused;
+            if (context.Connection.RemoteIpAddress is not { } address || !IPAddress.IsLoopback(address))
+            {
+                return DashboardAccessResult.Refused;
+            }
+
+            // A reverse proxy on this machine makes every client loopback; the headers it adds give it away.
+            return IsForwarded(context.Request.Headers) ? DashboardAccessResult.Proxied : DashboardAccessResult.Allowed;
         }
 
         return context.Request.Cookies.TryGetValue(CookieName, out var cookie) && cookie is not null && Matches(Encoding.UTF8.GetBytes(cookie), Encoding.UTF8.GetBytes(SessionValue))
             ? DashboardAccessResult.Allowed
             : DashboardAccessResult.LoginRequired;
     }
+
+    /// <summary>The headers that say a request came through a proxy, for the message that refuses it.</summary>
+    public const string ForwardedHeaders = "Forwarded, X-Forwarded-For, X-Forwarded-Host, X-Forwarded-Proto or X-Real-IP";
+
+    private static bool IsForwarded(IHeaderDictionary headers) =>
+        headers.ContainsKey("Forwarded") || headers.ContainsKey("X-Forwarded-For") || headers.ContainsKey("X-Forwarded-Host")
+        || headers.ContainsKey("X-Forwarded-Proto") || headers.ContainsKey("X-Real-IP");
 
     /// <summary>True when <paramref name="presented"/> is the dashboard key.</summary>
     public bool IsKey(string? presented) => _key is not null && presented is not null && Matches(Encoding.UTF8.GetBytes(presented.Trim()), _key);

@@ -6,4 +6,7 @@ internal enum DashboardAccessResult
     Allowed,
     LoginRequired,
     Refused,
+
+    /// <summary>Loopback, but through a proxy (forwarded headers): the address proves nothing, so a key is needed.</summary>
+    Proxied,
 }

@@ -55,6 +55,10 @@ internal static class DashboardEndpoints
             DashboardAccessResult.Allowed => await allowed().ConfigureAwait(false),
             DashboardAccessResult.LoginRequired when page => Html(context, s_login.Value, StatusCodes.Status401Unauthorized),
             DashboardAccessResult.LoginRequired => Results.Problem(detail: "Log in to the dashboard with its key first.", statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized"),
+            DashboardAccessResult.Proxied => Results.Problem(
+                detail: $"This request came through a proxy (it carries {DashboardAccess.ForwardedHeaders}), so its loopback address proves nothing, and the dashboard is open to this machine (loopback) only. Give the dashboard a key (DashboardOptions.AccessKey) and log in with it.",
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Forbidden"),
             _ => Results.Problem(
                 detail: "The dashboard is open to this machine (loopback) only. To open it to others, give it a key (DashboardOptions.AccessKey).",
                 statusCode: StatusCodes.Status403Forbidden,

@@ -43,7 +43,7 @@ public static class PartitionedDashboardEndpointRouteBuilderExtensions
         options ??= new DashboardOptions();
         options.Validate();
 
-        var stats = new ServingStats(cluster.Options.TimeProvider);
+        var stats = new ServingStats(cluster.Options.TimeProvider, () => cluster.CurrentDirectory);
         endpoints.ServiceProvider.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(stats.Dispose);
         return DashboardEndpoints.Map(endpoints, pattern.TrimEnd('/'), cluster, options, stats);
     }

@@ -1,4 +1,7 @@
+using System.Collections.Frozen;
 using System.Diagnostics.Metrics;
+using Partitioned.Coordination;
+using Partitioned.Shared;
 
 namespace Partitioned.Clustering;
 
@@ -7,6 +10,11 @@ namespace Partitioned.Clustering;
 /// process (<c>Partitioned.Serving</c>): what in-process partitions, the gateway and the head node's ingress record.
 /// Worker processes record in their own process, where their metrics pipeline reads them.
 /// </summary>
+/// <remarks>
+/// Numbers are kept only for services the cluster's replicas announce (<see cref="AnnouncedServices"/>): a name a
+/// caller made up never gets an entry, and a service no replica announces any more (a rolling update removed it, the
+/// cluster stopped) is dropped at the next read. So the number of entries is bounded by the services that exist.
+/// </remarks>
 internal sealed class ServingStats : IDisposable
 {
     private const string ServingMeter = "Partitioned.Serving";
@@ -15,12 +23,17 @@ internal sealed class ServingStats : IDisposable
 
     private readonly MeterListener _listener = new();
     private readonly TimeProvider _time;
+    private readonly Func<DirectorySnapshot?> _directory;
+    private readonly AnnouncedServices _announced = new(servingOnly: false);
     private readonly Dictionary<string, Service> _services = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    public ServingStats(TimeProvider time)
+    /// <param name="time">The clock of the rates.</param>
+    /// <param name="directory">The cluster's current directory, or null while it does not run.</param>
+    public ServingStats(TimeProvider time, Func<DirectorySnapshot?> directory)
     {
         _time = time;
+        _directory = directory;
         _listener.InstrumentPublished = static (instrument, listener) =>
         {
             if (instrument.Meter.Name == ServingMeter && instrument.Name is "partitioned.serving.replies" or "partitioned.serving.request.duration" or "partitioned.serving.queued_requests")
@@ -33,21 +46,50 @@ internal sealed class ServingStats : IDisposable
         _listener.Start();
     }
 
-    /// <summary>Every service seen so far, by name.</summary>
+    /// <summary>How many services have numbers now (for tests).</summary>
+    internal int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _services.Count;
+            }
+        }
+    }
+
+    /// <summary>Every service the cluster's replicas announce that has numbers, by name.</summary>
     public IReadOnlyList<ServiceStatsView> Read()
     {
         var now = Second();
+        var known = Known();
+        List<(string Name, Service.Reading Reading)> readings;
         lock (_gate)
         {
-            return [.. _services.OrderBy(static s => s.Key, StringComparer.Ordinal).Select(s => s.Value.View(s.Key, now))];
+            foreach (var gone in _services.Keys.Where(name => !known.Contains(name)).ToList())
+            {
+                _services.Remove(gone);
+            }
+
+            readings = [.. _services.Select(s => (s.Key, s.Value.Read(now)))];
         }
+
+        // Sorting (names, and each service's latency samples) happens outside the lock every reply takes.
+        return [.. readings.OrderBy(static r => r.Name, StringComparer.Ordinal).Select(static r => r.Reading.View(r.Name))];
     }
 
     public void Dispose() => _listener.Dispose();
 
+    private FrozenSet<string> Known() => _directory() is { } snapshot ? _announced.In(snapshot) : FrozenSet<string>.Empty;
+
     private void OnCount(string instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         var (name, status) = Read(tags);
+        if (name is null || !Known().Contains(name))
+        {
+            return;
+        }
+
         lock (_gate)
         {
             var service = For(name);
@@ -65,6 +107,11 @@ internal sealed class ServingStats : IDisposable
     private void OnDuration(double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         var (name, _) = Read(tags);
+        if (name is null || !Known().Contains(name))
+        {
+            return;
+        }
+
         lock (_gate)
         {
             For(name).AddDuration(seconds);
@@ -84,9 +131,9 @@ internal sealed class ServingStats : IDisposable
 
     private long Second() => _time.GetUtcNow().ToUnixTimeSeconds();
 
-    private static (string Service, int Status) Read(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    private static (string? Service, int Status) Read(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var (service, status) = ("unknown", 0);
+        var (service, status) = ((string?)null, 0);
         foreach (var tag in tags)
         {
             if (tag.Key == "partitioned.service.name" && tag.Value is string name)
@@ -136,8 +183,8 @@ internal sealed class ServingStats : IDisposable
             _durationCount = Math.Min(_durationCount + 1, _durations.Length);
         }
 
-        /// <summary>Rates over the last full <see cref="WindowSeconds"/> seconds (the current one is still counting).</summary>
-        public ServiceStatsView View(string name, long now)
+        /// <summary>Totals over the last full <see cref="WindowSeconds"/> seconds (the current one is still counting), and a copy of the samples.</summary>
+        public Reading Read(long now)
         {
             long replies = 0, errors = 0;
             for (var slot = 0; slot < _seconds.Length; slot++)
@@ -149,10 +196,20 @@ internal sealed class ServingStats : IDisposable
                 }
             }
 
-            var recent = _durations.AsSpan(0, _durationCount).ToArray();
-            Array.Sort(recent);
-            return new ServiceStatsView(name, (double)replies / WindowSeconds, (double)errors / WindowSeconds,
-                Percentile(recent, 0.50), Percentile(recent, 0.95), Percentile(recent, 0.99), Queued);
+            return new Reading(replies, errors, _durations.AsSpan(0, _durationCount).ToArray(), Queued);
+        }
+
+        /// <summary>What <see cref="Read(long)"/> copied, turned into a view without the lock.</summary>
+        public readonly record struct Reading(long Replies, long Errors, double[] Durations, long Queued)
+        {
+            public ServiceStatsView View(string name)
+            {
+                Array.Sort(Durations);
+
+                // A service dropped and seen again can see a queue's decrements without its increments.
+                return new ServiceStatsView(name, (double)Replies / WindowSeconds, (double)Errors / WindowSeconds,
+                    Percentile(Durations, 0.50), Percentile(Durations, 0.95), Percentile(Durations, 0.99), Math.Max(0, Queued));
+            }
         }
 
         private static double? Percentile(double[] sorted, double fraction) =>

@@ -18,7 +18,12 @@ public sealed partial class PartitionDirectory
     /// new ones, so the caller misses and repeats nothing; otherwise (null, too old, or from the future) it gets the
     /// current snapshot to start from, and the stream holds every change after that snapshot.
     /// </summary>
-    internal (DirectorySnapshot? Reset, IAsyncEnumerable<PartitionChange> Changes) Subscribe(long? afterVersion, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The caller disposes the subscription on every path (it also ends with <paramref name="cancellationToken"/>). With
+    /// <paramref name="maxBehind"/> above 0, a watcher that more than that many changes wait for is ended (see
+    /// <see cref="DirectoryFeed.Subscribe"/>).
+    /// </remarks>
+    internal (DirectorySnapshot? Reset, DirectoryFeed.Subscription Changes) Subscribe(long? afterVersion, CancellationToken cancellationToken, int maxBehind = 0)
     {
         lock (_gate)
         {
@@ -26,10 +31,10 @@ public sealed partial class PartitionDirectory
             var oldest = _history.TryPeek(out var first) ? first.Snapshot.Version - 1 : _current.Version;
             if (afterVersion is { } after && after >= oldest && after <= _current.Version)
             {
-                return (null, _feed.Subscribe([.. _history.Where(change => change.Snapshot.Version > after)], cancellationToken));
+                return (null, _feed.Subscribe([.. _history.Where(change => change.Snapshot.Version > after)], cancellationToken, maxBehind));
             }
 
-            return (_current, _feed.Subscribe([], cancellationToken));
+            return (_current, _feed.Subscribe([], cancellationToken, maxBehind));
         }
     }
 

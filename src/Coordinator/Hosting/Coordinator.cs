@@ -41,6 +41,9 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// </summary>
     public Uri? GrpcAddress { get; }
 
+    /// <summary>The gRPC Watch streams open now (for tests and diagnostics).</summary>
+    internal WatchStreams WatchStreams { get; private init; } = null!;
+
     /// <summary>The partition directory this coordinator serves.</summary>
     public PartitionDirectory Directory { get; }
 
@@ -76,6 +79,9 @@ public sealed partial class Coordinator : IAsyncDisposable
         var access = new CoordinatorAccess(options.Token, options.ClientKeys);
         builder.Services.AddSingleton(directory);
         builder.Services.AddSingleton(access);
+        var watchStreams = new WatchStreams(options.MaxWatchStreams, options.MaxWatchStreamsPerCredential, access.CredentialCount);
+        builder.Services.AddSingleton(watchStreams);
+        builder.Services.AddSingleton(options);
         // No catch-all for unknown gRPC services: it would match every two-segment path, so a known JSON route called
         // with the wrong method would get 404 instead of routing's 405.
         builder.Services.AddGrpc(grpc => grpc.IgnoreUnknownServices = true);
@@ -115,7 +121,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         var health = new PartitionHealthMonitor(directory, options, loggerFactory.CreateLogger<PartitionHealthMonitor>());
         health.Start();
         Log.Started(logger, address, options.PartitionCount);
-        return new Coordinator(app, directory, health, address, grpcAddress, logger);
+        return new Coordinator(app, directory, health, address, grpcAddress, logger) { WatchStreams = watchStreams };
     }
 
     /// <summary>

@@ -33,20 +33,9 @@ internal static class CoordinatorEndpoints
         CertificateEndpoints.Map(v1, directory, options, logger);
     }
 
-    /// <summary>
-    /// Answers a request no route matched with a 404 that lists the routes. A middleware, not a fallback route: a
-    /// fallback would also match a known route called with the wrong method, which must stay routing's 405.
-    /// </summary>
-    public static void UseNotFoundProblems(IApplicationBuilder app) => app.Use(static async (context, next) =>
-    {
-        await next(context).ConfigureAwait(false);
-        if (context.Response.StatusCode == StatusCodes.Status404NotFound && !context.Response.HasStarted && context.GetEndpoint() is null)
-        {
-            await Problems.NotFound(
-                $"No coordinator route {context.Request.Method} {context.Request.Path}. Routes: POST /v1/register, POST /v1/failures, GET /v1/hosts, GET /v1/status, GET /v1/client.")
-                .ExecuteAsync(context).ConfigureAwait(false);
-        }
-    });
+    /// <summary>Answers a request no route matched with a 404 that lists the coordinator's routes.</summary>
+    public static void UseNotFoundProblems(IApplicationBuilder app) =>
+        app.UseNotFoundProblems("POST /v1/register, POST /v1/failures, GET /v1/hosts, GET /v1/status, GET /v1/client");
 
     private static async Task<IResult> RegisterAsync(HttpRequest request, PartitionDirectory directory, CancellationToken cancellationToken)
     {

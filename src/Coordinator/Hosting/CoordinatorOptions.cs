@@ -37,6 +37,23 @@ public sealed class CoordinatorOptions
     /// from <c>POST /v1/certificates</c>.
     /// </summary>
     public TransportSecurity Transport { get; init; } = TransportSecurity.Cleartext;
+    /// The most gRPC Watch streams the coordinator serves at once, over every credential. Default 1024. A Watch beyond it
+    /// is refused with <c>RESOURCE_EXHAUSTED</c> (the remote client retries with backoff).
+    /// </summary>
+    public int MaxWatchStreams { get; init; } = 1024;
+
+    /// <summary>
+    /// The most gRPC Watch streams one credential (the cluster token, or one client key) holds at once. Default 256. A
+    /// remote client holds one; beyond the limit a Watch is refused with <c>RESOURCE_EXHAUSTED</c>.
+    /// </summary>
+    public int MaxWatchStreamsPerCredential { get; init; } = 256;
+
+    /// <summary>
+    /// How many directory changes a Watch stream may fall behind (changes waiting to be sent because the watcher reads
+    /// them too slowly) before it is ended with <c>ABORTED</c>, telling the watcher to resume after the last version it
+    /// applied; the remote client does so at once. Default 256. Bounds what each stream holds.
+    /// </summary>
+    public int MaxWatchBacklog { get; init; } = 256;
 
     /// <summary>The IP address to listen on. Default <c>127.0.0.1</c>; use <c>0.0.0.0</c> for partitions on other machines.</summary>
     public string BindAddress { get; init; } = "127.0.0.1";
@@ -93,6 +110,9 @@ public sealed class CoordinatorOptions
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");
         validation.Require(Endpoints is not null, $"{nameof(Endpoints)} must not be null.");
         validation.Require(Transport is not null, $"{nameof(Transport)} must not be null (use TransportSecurity.Cleartext).");
+        validation.Require(MaxWatchStreams >= 1, $"{nameof(MaxWatchStreams)} must be at least 1 (was {MaxWatchStreams}).");
+        validation.Require(MaxWatchStreamsPerCredential >= 1, $"{nameof(MaxWatchStreamsPerCredential)} must be at least 1 (was {MaxWatchStreamsPerCredential}).");
+        validation.Require(MaxWatchBacklog >= 1, $"{nameof(MaxWatchBacklog)} must be at least 1 (was {MaxWatchBacklog}).");
         validation.ThrowIfInvalid();
     }
 }

@@ -8,22 +8,37 @@ internal sealed class CoordinatorAccess(ClusterToken token, IReadOnlyList<Client
 {
     private const string Scheme = "Bearer ";
 
+    /// <summary>How many credentials open the coordinator: the token and every client key.</summary>
+    public int CredentialCount => clientKeys.Count + 1;
+
     /// <summary>Classifies an <c>Authorization</c> header value (HTTP header or gRPC metadata).</summary>
-    public CoordinatorCredential Classify(string? authorization)
+    public CoordinatorCredential Classify(string? authorization) => Identify(authorization).Kind;
+
+    /// <summary>
+    /// Classifies an <c>Authorization</c> header value and, for a valid one, says which credential it is: 0 for the
+    /// cluster token, 1 + i for client key i (-1 otherwise), so limits can be kept per credential.
+    /// </summary>
+    public (CoordinatorCredential Kind, int Credential) Identify(string? authorization)
     {
         if (authorization is null || !authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || authorization.Length == Scheme.Length)
         {
-            return CoordinatorCredential.Missing;
+            return (CoordinatorCredential.Missing, -1);
         }
 
         var presented = authorization.AsSpan(Scheme.Length).Trim();
         var isToken = token.Matches(presented);
-        var isKey = false;
-        foreach (var key in clientKeys)
+        var key = -1;
+        for (var i = 0; i < clientKeys.Count; i++)
         {
-            isKey |= key.Matches(presented);
+            // Every key is compared, matched or not: no early exit to time.
+            if (clientKeys[i].Matches(presented))
+            {
+                key = i;
+            }
         }
 
-        return isToken ? CoordinatorCredential.ClusterToken : isKey ? CoordinatorCredential.ClientKey : CoordinatorCredential.Invalid;
+        return isToken ? (CoordinatorCredential.ClusterToken, 0)
+            : key >= 0 ? (CoordinatorCredential.ClientKey, key + 1)
+            : (CoordinatorCredential.Invalid, -1);
     }
 }

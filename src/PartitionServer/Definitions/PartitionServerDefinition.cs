@@ -35,9 +35,9 @@ public static class PartitionServerDefinition
     private static string CheckName(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (!SafeName.IsValid(name))
+        if (SafeName.Problem(name) is { } problem)
         {
-            throw new ArgumentException($"Server name '{name}' may contain only {SafeName.Rule}.", nameof(name));
+            throw new ArgumentException($"Server name '{SafeName.Describe(name)}' {problem}: a server name is {SafeName.Rule}.", nameof(name));
         }
 
         return name;

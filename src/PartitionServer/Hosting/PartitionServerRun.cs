@@ -225,6 +225,7 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
         app.UseStatusCodePages();
         app.Use(CountInFlight);
         app.UseMethodNotAllowedProblems();
+        app.UseNotFoundProblems("the server's own under /app/, its services at POST /serve/{name}, and /control/ (cluster token)");
         var control = ControlEndpoints.Map(app, this, _launch.Token);
         foreach (var feature in _features.All)
         {

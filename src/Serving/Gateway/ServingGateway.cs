@@ -42,6 +42,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     private ServingGateway(ServingOptions options, PartitionDirectory directory, ILoggerFactory loggerFactory, WebApplication app, TransportSecurity transport)
     {
         _options = options;
+        _directory = directory;
         _balancer = new PartitionBalancer(directory, options.LoadBalancing);
         _logger = loggerFactory.CreateLogger<ServingGateway>();
         _app = app;
@@ -66,6 +67,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
         var app = builder.Build();
         var gateway = new ServingGateway(options, directory, loggerFactory, app, transport);
         app.UseMethodNotAllowedProblems();
+        app.UseNotFoundProblems("POST /serve/{name}");
         app.MapPost("/serve/{name}", gateway.RelayAsync);
         try
         {
@@ -91,6 +93,12 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     private async Task RelayAsync(HttpContext context)
     {
         var name = (string)context.Request.RouteValues["name"]!;
+        if (!IsAnnounced(name))
+        {
+            // Refused before anything is relayed or counted: only names a serving replica announces get that far.
+            await RefuseUnknownAsync(context.Response, name).ConfigureAwait(false);
+            return;
+        }
 
         // Refused here, not relayed: no partition would take it either.
         if (JsonMediaType.Refusal(context.Request.ContentType) is { } refusal)
@@ -222,7 +230,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
             _targets.Clear();
         }
 
-        return _targets[key] = new Uri(endpoint, "serve/" + name);
+        return _targets[key] = SafeName.Append(endpoint, "serve", name);
     }
 
     /// <summary>One client request through <see cref="ResendLoop"/>.</summary>

@@ -11,6 +11,12 @@ internal sealed partial class HeadNodeIngress
         var arrived = _time.GetTimestamp();
         var name = (string)context.Request.RouteValues["name"]!;
         var response = context.Response;
+        if (!SafeName.IsValid(name))
+        {
+            await ProblemResponse.NotAServiceNameAsync(response, name).ConfigureAwait(false);
+            return;
+        }
+
         if (Volatile.Read(ref _stopping))
         {
             await ProblemResponse.WriteAsync(response, StatusCodes.Status503ServiceUnavailable, "Head node stopping",

@@ -15,6 +15,12 @@ internal sealed partial class HeadNodeIngress
     private async Task PullAsync(HttpContext context)
     {
         var service = (string)context.Request.RouteValues["service"]!;
+        if (!SafeName.IsValid(service))
+        {
+            await ProblemResponse.NotAServiceNameAsync(context.Response, service).ConfigureAwait(false);
+            return;
+        }
+
         if (!_queues.TryGetValue(service, out var queue))
         {
             await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, "Unknown service", $"The head node takes no service named '{service}'.").ConfigureAwait(false);

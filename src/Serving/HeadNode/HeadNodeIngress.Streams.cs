@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Partitioned.Coordination;
+using Partitioned.Shared;
 using V1 = Partitioned.Protocol.V1;
 
 namespace Partitioned.Serving;
@@ -35,9 +36,9 @@ internal sealed partial class HeadNodeIngress
         }
 
         var directory = _directory!;
-        if (!_queues.TryGetValue(hello.Service, out var queue))
+        if (!SafeName.IsValid(hello.Service) || !_queues.TryGetValue(hello.Service, out var queue))
         {
-            throw new RpcException(new Status(StatusCode.NotFound, $"The head node takes no service named '{hello.Service}'."));
+            throw new RpcException(new Status(StatusCode.NotFound, $"The head node takes no service named '{SafeName.Describe(hello.Service)}'."));
         }
 
         if ((uint)hello.Partition >= (uint)directory.Current.PartitionCount || hello.Attempt < 0)

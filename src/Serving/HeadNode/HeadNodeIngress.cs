@@ -87,6 +87,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
 
         var app = builder.Build();
         app.UseMethodNotAllowedProblems();
+        app.UseNotFoundProblems("POST /serve/{name}");
         app.MapPost("/serve/{name}", ServeAsync);
         if (streams is not null)
         {

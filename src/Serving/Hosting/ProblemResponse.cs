@@ -21,6 +21,14 @@ internal static class ProblemResponse
     }
 
     /// <summary>
+    /// 404 for a <c>/serve/{name}</c> whose name breaks the name rule (<see cref="Shared.SafeName"/>): refused before
+    /// anything is counted or forwarded, and without echoing the name whole.
+    /// </summary>
+    public static Task NotAServiceNameAsync(HttpResponse response, string name) =>
+        WriteAsync(response, StatusCodes.Status404NotFound, "Unknown service",
+            $"'{Shared.SafeName.Describe(name)}' is not a service name: service names are {Shared.SafeName.Rule}.");
+
+    /// <summary>
     /// Counts a refusal of a request to <c>service</c> as its reply, then writes it. <c>latency</c> is the time since
     /// the request was accepted; null when it was refused before that (bad body, too large, no live partition).
     /// </summary>

@@ -45,6 +45,10 @@ public sealed record ServingOptions
         validation.Require(LoadBalancingPolicies.All.Contains(LoadBalancing), $"{nameof(LoadBalancing)} must be one of {string.Join(", ", LoadBalancingPolicies.All)} (was '{LoadBalancing}').");
         validation.Require(Mode != ServingMode.HeadNode || Services is { Count: > 0 }, $"{nameof(Services)} must name at least one service in head-node mode.");
         validation.Require(Services is null || Services.Distinct(StringComparer.Ordinal).Count() == Services.Count, $"{nameof(Services)} names a service twice; names must be unique.");
+        foreach (var (name, index) in (Services ?? []).Select(static (name, index) => (name, index)))
+        {
+            validation.Require(SafeName.Problem(name) is null, $"{nameof(Services)}[{index}] '{SafeName.Describe(name)}' {SafeName.Problem(name)}: a service name is {SafeName.Rule}.");
+        }
         validation.Require(Enum.IsDefined(HeadNodeTransport), $"{nameof(HeadNodeTransport)} must be {nameof(HeadNodeTransport.GrpcStream)} or {nameof(HeadNodeTransport.HttpLongPoll)} (was {(int)HeadNodeTransport}).");
         validation.Require(Deadline > TimeSpan.Zero, $"{nameof(Deadline)} must be positive (was {Deadline}).");
         validation.Require(QueueCapacity >= 1, $"{nameof(QueueCapacity)} must be at least 1 (was {QueueCapacity}).");

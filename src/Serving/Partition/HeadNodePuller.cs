@@ -109,6 +109,7 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
     private async Task PullUntilStoppedAsync(IServiceEndpoint service, CancellationToken cancellationToken)
     {
         var replyTo = new Uri(feature.Context.Coordinator, "v1/serving/replies");
+        var pull = SafeName.Append(feature.Context.Coordinator, "v1", "serving", service.Name, "pull");
         var backoff = new RetryBackoff(s_firstBackoff, s_maxBackoff);
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -128,7 +129,7 @@ internal sealed partial class HeadNodePuller(ServingFeature feature, HttpClient 
                 {
                     using var content = new ByteArrayContent(ServingWire.WritePull(new PullRequest(feature.Context.Partition, feature.Context.Attempt, room), replies));
                     content.Headers.ContentType = ServingWire.JsonContentType;
-                    response = await coordinator.PostAsync($"v1/serving/{service.Name}/pull", content, cancellationToken).ConfigureAwait(false);
+                    response = await coordinator.PostAsync(pull, content, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (replies.Count > 0 && ex is HttpRequestException or OperationCanceledException)
                 {

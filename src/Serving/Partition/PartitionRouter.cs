@@ -34,7 +34,7 @@ internal sealed class PartitionRouter(HttpClient control, HttpClient coordinator
     {
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = ServingWire.JsonContentType;
-        using var response = await control.PostAsync(new Uri(endpoint, $"control/serving/{service}/forward"), content, cancellationToken).ConfigureAwait(false);
+        using var response = await control.PostAsync(SafeName.Append(endpoint, "control", "serving", service, "forward"), content, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             var detail = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);

@@ -39,10 +39,20 @@ internal sealed partial class ServingFeature : IPartitionFeature
 
     public void Add(IServiceEndpoint service)
     {
-        if (!_services.TryAdd(service.Name, service))
+        if (_services.ContainsKey(service.Name))
         {
             throw new InvalidOperationException($"A service named '{service.Name}' is already defined on this partition server; service names must be unique.");
         }
+
+        // The gateway relays only names a replica announces, and the announcement is one label: it must hold them all.
+        var announced = AnnouncedServices.Format(_services.Keys.Append(service.Name));
+        if (announced.Length > PartitionLabels.MaxValueLength)
+        {
+            throw new InvalidOperationException(
+                $"Service '{service.Name}' does not fit: a partition server announces its services' names in one registration label of at most {PartitionLabels.MaxValueLength} characters, and with it they would take {announced.Length}. Define fewer services per partition server, or give them shorter names.");
+        }
+
+        _services.Add(service.Name, service);
     }
 
     public string NextRequestId() => string.Concat(_idPrefix, Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -69,6 +79,8 @@ internal sealed partial class ServingFeature : IPartitionFeature
             service.Start(this);
         }
 
+        // Every service, so the gateway can refuse a name no replica serves before it relays or counts anything.
+        context.Labels[AnnouncedServices.Label] = AnnouncedServices.Format(_services.Keys);
         var idempotent = string.Join(',', _services.Values.Where(static s => s.Options.Idempotent).Select(static s => s.Name).Order(StringComparer.Ordinal));
         if (idempotent.Length > PartitionLabels.MaxValueLength)
         {
@@ -121,13 +133,17 @@ internal sealed partial class ServingFeature : IPartitionFeature
     private Task ServeAsync(HttpContext context)
     {
         var name = (string)context.Request.RouteValues["name"]!;
-        return _services.TryGetValue(name, out var service) ? service.HandleHttpAsync(context) : UnknownServiceAsync(context.Response, name);
+        return !SafeName.IsValid(name) ? ProblemResponse.NotAServiceNameAsync(context.Response, name)
+            : _services.TryGetValue(name, out var service) ? service.HandleHttpAsync(context)
+            : UnknownServiceAsync(context.Response, name);
     }
 
     private Task ForwardedAsync(HttpContext context)
     {
         var name = (string)context.Request.RouteValues["name"]!;
-        return _services.TryGetValue(name, out var service) ? service.HandleForwardedAsync(context) : UnknownServiceAsync(context.Response, name);
+        return !SafeName.IsValid(name) ? ProblemResponse.NotAServiceNameAsync(context.Response, name)
+            : _services.TryGetValue(name, out var service) ? service.HandleForwardedAsync(context)
+            : UnknownServiceAsync(context.Response, name);
     }
 
     private Task RepliesAsync(HttpContext context) => RepliesRoute.HandleAsync(context, CompleteRemoteReplies);

@@ -16,9 +16,9 @@ public sealed class ServiceDefinition<TRequest, TReply>
     internal ServiceDefinition(string name, IServiceHandler<TRequest, TReply> handler, ServiceOptions? options)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (!SafeName.IsValid(name))
+        if (SafeName.Problem(name) is { } problem)
         {
-            throw new ArgumentException($"Service name '{name}' may contain only {SafeName.Rule} (it is part of the URL /serve/{{name}}).", nameof(name));
+            throw new ArgumentException($"Service name '{SafeName.Describe(name)}' {problem}: a service name is {SafeName.Rule}, since it is part of the URL /serve/{{name}}.", nameof(name));
         }
 
         Options = options ?? new ServiceOptions();
