@@ -77,6 +77,8 @@ public sealed record ClusterOptions
     /// refuses cleartext at start. Set it only for a network you trust entirely.
     /// </summary>
     public bool AllowCleartextAcrossHosts { get; init; }
+
+    /// <summary>
     /// The most gRPC Watch streams (remote clients following the directory) the coordinator serves at once, over every
     /// credential; beyond it a Watch gets <c>RESOURCE_EXHAUSTED</c>. Default 1024.
     /// </summary>

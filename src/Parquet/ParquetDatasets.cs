@@ -98,7 +98,8 @@ public static class ParquetDatasets
         /// becomes a file with the schema and no row groups. The files read back with <c>FromParquetFolderAsync</c>.
         /// The write replaces the dataset the folder held: the parts are written aside and renamed into place once all
         /// are written, then parts of an earlier write beyond this one's partition count are deleted, so a smaller
-        /// dataset never reads back with stale parts, and a write that fails leaves the earlier dataset untouched.
+        /// dataset never reads back with stale parts, and a write that fails leaves the earlier dataset untouched. The
+        /// hidden staging folder of a write whose process was killed is deleted by the next write of the folder.
         /// Files the writer does not name <c>part-NNNNN.parquet</c> are left alone (but <c>FromParquetFolderAsync</c>
         /// reads every <c>*.parquet</c> file it finds: keep the folder for the dataset, or read with
         /// <c>searchPattern: "part-*.parquet"</c>).

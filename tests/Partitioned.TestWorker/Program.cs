@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Partitioned.Clustering;
+using Partitioned.Parquet;
 using Partitioned.Server;
 using Partitioned.Testing;
 using Partitioned.TestWorker;
@@ -21,6 +23,7 @@ return args switch
         Server = new PartitionServerOptions { BindAddress = hostAddress == "127.0.0.1" ? hostAddress : "0.0.0.0" },
     }),
     ["stream-parquet", var file] => await ParquetStreaming.RunAsync(file),
+    ["write-parquet-and-hang", var folder] => await WriteParquetAndHangAsync(folder),
     _ => Usage(),
 };
 
@@ -43,8 +46,33 @@ static async Task<int> DriveAsync(int partitions, ClusterOptions options)
     return 0;
 }
 
+// Writes a Parquet dataset into the folder whose second partition never ends: prints "writing" once the first part is
+// in the write's staging folder, then waits there until it is killed.
+static async Task<int> WriteParquetAndHangAsync(string folder)
+{
+    var dataset = PartitionedDataset.FromGenerator(2, (partition, cancellationToken) => partition == 0 ? Readings(cancellationToken) : Hang(cancellationToken));
+    await dataset.WriteParquetAsync(folder);
+    return 1;
+
+    static async IAsyncEnumerable<SensorReading> Readings([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await Task.Yield();
+            yield return SensorReading.Generate(i);
+        }
+    }
+
+    static async IAsyncEnumerable<SensorReading> Hang([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        yield return SensorReading.Generate(3);
+        Console.WriteLine("writing");
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+    }
+}
+
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Partitioned.TestWorker drive <partitions> | drive-slurm <partitions> <slurm.conf> <host address> | stream-parquet <file>   (worker mode is entered through PARTITIONED_WORKER=1)");
+    Console.Error.WriteLine("usage: Partitioned.TestWorker drive <partitions> | drive-slurm <partitions> <slurm.conf> <host address> | stream-parquet <file> | write-parquet-and-hang <folder>   (worker mode is entered through PARTITIONED_WORKER=1)");
     return 2;
 }

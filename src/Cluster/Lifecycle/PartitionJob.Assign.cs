@@ -66,8 +66,9 @@ internal sealed partial class PartitionJob<TRow, TResult>
 
     /// <summary>
     /// Looks attempt <paramref name="attempt"/> of <paramref name="partition"/> up for its worker. <c>Attempt</c> is the
-    /// attempt while the job holds it (running, or over but not yet replaced); <c>Over</c> says why it is over (it ended,
-    /// was marked lost, or a newer attempt replaced it), null while it runs. Both null: this run never launched it.
+    /// attempt while the job holds it (running, draining after a rolling update replaced it, or over but not yet
+    /// replaced); <c>Over</c> says why it is over (it ended, was marked lost, or a newer attempt replaced it), null while
+    /// it runs or drains. Both null: this run never launched it.
     /// </summary>
     public (PartitionAttempt<TRow, TResult>? Attempt, string? Over) LookUpAttempt(int partition, int attempt)
     {

@@ -20,6 +20,11 @@ internal sealed partial class PartitionJob<TRow, TResult>
     // Under _gate: completes when the rollout under way ended (null when none runs), so a stop can wait for it.
     private TaskCompletionSource? _rollout;
 
+    // Under _gate: attempts a rollout replaced that are still draining. Their line follows the new attempt, but until
+    // the old one's task ends (or the rollout abandons it) the worker routes must find it: a worker that drains and
+    // posts its results is not over.
+    private readonly List<LineRun> _draining = [];
+
     /// <summary>
     /// Replaces every replica with <paramref name="server"/>, one at a time: the new attempt starts next to the old one
     /// (a surge of one), its registration takes over the replica's place in the directory, and only then is the old one
@@ -184,7 +189,8 @@ internal sealed partial class PartitionJob<TRow, TResult>
         }
 
         // The new attempt serves and took the replica's place in the directory, so no new request goes to the old one:
-        // the line follows the new attempt, and the old one drains what it holds and stops.
+        // the line follows the new attempt, and the old one drains what it holds and stops. Until it ends, its worker
+        // still reaches the attempt routes (its results are taken, not used): a clean drain is a success, not a failure.
         bool movedOn;
         lock (_gate)
         {
@@ -195,6 +201,12 @@ internal sealed partial class PartitionJob<TRow, TResult>
             {
                 _lines[partition][replica] = incoming;
                 incoming.Adopted = false;
+
+                // Checked under the lock its line forgets it under (after ending it), so an attempt that already ended stays out.
+                if (!old.Attempt.IsEnded)
+                {
+                    _draining.Add(old);
+                }
             }
 
             old.Incoming = null;
@@ -211,7 +223,7 @@ internal sealed partial class PartitionJob<TRow, TResult>
         if (await shutdown(oldEndpoint, CancellationToken.None).ConfigureAwait(false) is { } problem)
         {
             Log.AttemptFailed(_logger, partition, old.Attempt.Launch.Attempt, $"the rolling update could not drain it ({problem}); abandoning it");
-            await old.Cancellation.CancelAsync().ConfigureAwait(false);
+            await AbandonDrainingAsync(old).ConfigureAwait(false);
         }
 
         try
@@ -224,7 +236,7 @@ internal sealed partial class PartitionJob<TRow, TResult>
             // to the stop timeout); otherwise one that did not stop in time is abandoned.
             if (!old.Task.IsCompleted && !_stopping)
             {
-                await old.Cancellation.CancelAsync().ConfigureAwait(false);
+                await AbandonDrainingAsync(old).ConfigureAwait(false);
             }
         }
     }
@@ -258,6 +270,26 @@ internal sealed partial class PartitionJob<TRow, TResult>
         Coordinator.ReinstateAttempt(partition, replica, old.Attempt.Launch.Attempt, old.Version.Number);
         var status = error == StoppedReason ? AttemptStatus.Abandoned : AttemptStatus.Failed;
         Record([], Outcome(incoming, replica, status, $"rolling update to version {incoming.Version.Number}: {error}", incoming.Task.Exception?.InnerException));
+    }
+
+    // Under _gate: a replaced attempt of the partition still draining, with number attempt, or null.
+    private PartitionAttempt<TRow, TResult>? FindDraining(int partition, int attempt) =>
+        _draining.Find(run => run.Attempt.Launch.Partition == partition && run.Attempt.Launch.Attempt == attempt)?.Attempt;
+
+    // A replaced attempt that did not drain is abandoned: over for its worker at once (410), not only once its line ended it.
+    private async Task AbandonDrainingAsync(LineRun old)
+    {
+        ForgetDraining(old);
+        await old.Cancellation.CancelAsync().ConfigureAwait(false);
+    }
+
+    // Its line ended the attempt, or it is being abandoned: from now on the worker routes answer that it is over.
+    private void ForgetDraining(LineRun run)
+    {
+        lock (_gate)
+        {
+            _draining.Remove(run);
+        }
     }
 
     private bool IsServing(int partition, int replica, int attempt) =>

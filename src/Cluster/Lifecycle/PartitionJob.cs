@@ -120,7 +120,10 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         }
     }
 
-    /// <summary>The attempt running for a partition with number <paramref name="attempt"/> (any replica, or one being rolled in), or null.</summary>
+    /// <summary>
+    /// The attempt of a partition with number <paramref name="attempt"/> that the job still holds, or null: a replica's
+    /// attempt, one a rolling update is rolling in, or one a rolling update replaced that is still draining.
+    /// </summary>
     public PartitionAttempt<TRow, TResult>? GetAttempt(int partition, int attempt)
     {
         if ((uint)partition >= (uint)_lines.Length)
@@ -142,9 +145,9 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
                     return line.Incoming.Attempt;
                 }
             }
-        }
 
-        return null;
+            return FindDraining(partition, attempt);
+        }
     }
 
     public void Dispose()
@@ -259,6 +262,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
             finally
             {
                 current.Attempt.End();
+                ForgetDraining(current);
             }
 
             if (current.Adopted)

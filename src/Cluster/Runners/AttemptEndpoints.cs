@@ -14,9 +14,11 @@ namespace Partitioned.Clustering;
 /// The coordinator routes a partition running outside the driver (a worker process) uses to run one attempt:
 /// its attempt number (for workers an engine launched), its launch data, its rows and its results, mapped into the
 /// token-protected <c>/v1</c> group and backed by the running <see cref="PartitionJob{TRow, TResult}"/>. Only an
-/// attempt that runs is served: one that is over (it ended, was marked lost, or a newer attempt replaced it) gets
-/// 410 Gone on every route, so its worker can neither read rows nor hand back results, and <c>HEAD</c> on the attempt
-/// tells a worker whether to keep running. 409 is for attempts this run never launched, and for results posted twice.
+/// attempt that runs is served: one that is over (it ended, failed, was marked lost or abandoned, or a re-launch
+/// replaced it) gets 410 Gone on every route, so its worker can neither read rows nor hand back results, and
+/// <c>HEAD</c> on the attempt tells a worker whether to keep running. An attempt a rolling update replaced still runs
+/// while it drains: it is served until it ends, and its results are taken (not used: its replica follows the new
+/// attempt). 409 is for attempts this run never launched, and for results posted twice.
 /// </summary>
 internal static partial class AttemptEndpoints
 {
@@ -77,7 +79,7 @@ internal static partial class AttemptEndpoints
 
         if (over is not null)
         {
-            // Lost, failed, ended or replaced (for example a worker on a node that was cut off and came back): its worker
+            // Lost, failed, ended or replaced by a re-launch (for example a worker on a node that was cut off and came back): its worker
             // must stop, and nothing it sends counts. Gone, not a conflict: the attempt will never run again.
             Log.Over(logger, partition, attempt, over, what);
             return Problems.Gone($"Attempt {attempt} of partition {partition} is over: {over}. Its worker must stop: nothing it sends is taken any more.");

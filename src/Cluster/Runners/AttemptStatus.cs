@@ -3,7 +3,10 @@ namespace Partitioned.Clustering;
 /// <summary>How a partition attempt ended.</summary>
 public enum AttemptStatus
 {
-    /// <summary>The server stopped after a shutdown and produced its results.</summary>
+    /// <summary>
+    /// The server stopped after a shutdown and produced its results. That includes a server a rolling update replaced
+    /// and drained, whose results are not used (its successor's are).
+    /// </summary>
     Succeeded,
 
     /// <summary>The attempt failed (initialisation threw, the process crashed, registration was refused...).</summary>

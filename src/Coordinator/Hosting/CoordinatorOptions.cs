@@ -37,6 +37,8 @@ public sealed class CoordinatorOptions
     /// from <c>POST /v1/certificates</c>.
     /// </summary>
     public TransportSecurity Transport { get; init; } = TransportSecurity.Cleartext;
+
+    /// <summary>
     /// The most gRPC Watch streams the coordinator serves at once, over every credential. Default 1024. A Watch beyond it
     /// is refused with <c>RESOURCE_EXHAUSTED</c> (the remote client retries with backoff).
     /// </summary>

@@ -15,7 +15,8 @@ namespace Partitioned.Parquet;
 /// each is renamed over its final name, and only then are the writer's own parts (<c>part-NNNNN.parquet</c>) that
 /// this write did not produce deleted. Renames within one file system are atomic, so a reader never opens a
 /// half-written part, and a write that fails (a bad row, cancellation, a full disk) leaves the earlier dataset as it
-/// was, with nothing of its own behind. Swapping in a whole sibling folder instead would hide even the moment of the
+/// was, with nothing of its own behind (a write whose process is killed leaves its hidden folder: the next write of the
+/// folder deletes it, see <see cref="StagingFolder"/>). Swapping in a whole sibling folder instead would hide even the moment of the
 /// renames, but it needs the parent folder to be writable, breaks on a folder that is a mount point, and would have to
 /// move the user's other files with it; renames inside the folder need only the folder. The price: a reader that
 /// lists the folder while the renames run (no data is written then, only names change) can see new and old parts
@@ -23,10 +24,6 @@ namespace Partitioned.Parquet;
 /// </remarks>
 internal static class ParquetDatasetWriter
 {
-    // Hidden (a leading dot), so FromParquetFolderAsync (which lists only files of the folder itself), Spark and
-    // Arrow do not take a write in progress for data.
-    private const string StagingPrefix = ".partitioned-write-";
-
     public static async Task<IReadOnlyList<string>> WriteAsync<T>(PartitionedDataset<T> dataset, string folder, ParquetWriteOptions options, CancellationToken cancellationToken)
     {
         var contract = RowContract.For<T>(options.Json, forWriting: true);
@@ -34,47 +31,29 @@ internal static class ParquetDatasetWriter
         var schema = new ParquetSchema(columns.Select(static c => (Field)c.Field));
         folder = Path.GetFullPath(folder);
         Directory.CreateDirectory(folder);
-        var staging = Directory.CreateDirectory(Path.Combine(folder, StagingPrefix + Guid.NewGuid().ToString("N")[..12])).FullName;
-        try
-        {
-            var files = new List<string>(dataset.PartitionCount);
-            for (var partition = 0; partition < dataset.PartitionCount; partition++)
-            {
-                var name = PartName(partition);
-                var path = Path.Combine(folder, name);
-                await WritePartitionAsync(dataset.ReadPartitionAsync(partition, cancellationToken), Path.Combine(staging, name), path, schema, columns, options.RowGroupSize, cancellationToken).ConfigureAwait(false);
-                files.Add(path);
-            }
 
-            // Every part is written: from here on only names change. New parts first, then the old ones that are gone.
-            foreach (var file in files)
-            {
-                File.Move(Path.Combine(staging, Path.GetFileName(file)), file, overwrite: true);
-            }
-
-            DeleteStaleParts(folder, dataset.PartitionCount);
-            return files;
-        }
-        finally
+        // Disposed at the end: after a failure that drops the parts written so far; after success it is an empty folder.
+        using var staging = StagingFolder.Create(folder);
+        var files = new List<string>(dataset.PartitionCount);
+        for (var partition = 0; partition < dataset.PartitionCount; partition++)
         {
-            // After a failure this drops the parts written so far; after success it is an empty folder.
-            DeleteStaging(staging);
+            var name = PartName(partition);
+            var path = Path.Combine(folder, name);
+            await WritePartitionAsync(dataset.ReadPartitionAsync(partition, cancellationToken), Path.Combine(staging.Path, name), path, schema, columns, options.RowGroupSize, cancellationToken).ConfigureAwait(false);
+            files.Add(path);
         }
+
+        // Every part is written: from here on only names change. New parts first, then the old ones that are gone.
+        foreach (var file in files)
+        {
+            File.Move(Path.Combine(staging.Path, Path.GetFileName(file)), file, overwrite: true);
+        }
+
+        DeleteStaleParts(folder, dataset.PartitionCount);
+        return files;
     }
 
     private static string PartName(int partition) => $"part-{partition:D5}.parquet";
-
-    private static void DeleteStaging(string staging)
-    {
-        try
-        {
-            Directory.Delete(staging, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A hidden folder left behind is no reason to fail a write that succeeded, nor to hide why one failed.
-        }
-    }
 
     /// <summary>Deletes the parts of an earlier write with an index this write does not have. Only names this writer makes are touched.</summary>
     private static void DeleteStaleParts(string folder, int partitionCount)

@@ -62,6 +62,18 @@ public sealed class RowsServer(TestServerSettings settings) : PartitionServer<in
             await Task.Delay(ms, CancellationToken.None);
             return Results.Text("done");
         });
+        app.MapGet("/hold", async (string file) =>
+        {
+            // Held until the test creates the file (across processes: the test and the worker share the disk); the
+            // ".held" file says the request arrived.
+            await File.WriteAllTextAsync(file + ".held", string.Empty, CancellationToken.None);
+            while (!File.Exists(file))
+            {
+                await Task.Delay(50, CancellationToken.None);
+            }
+
+            return Results.Text("released");
+        });
         app.MapGet("/throw", string () => throw new InvalidOperationException("route failed on purpose"));
         app.MapPost("/sum", (SumRequest request) => new SumReply(request.Values.Sum()));
         if (settings.Noisy)

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
@@ -7,7 +9,7 @@ using Xunit.Abstractions;
 
 namespace Partitioned.Tests.Replicas;
 
-/// <summary>Rolling updates under load (real worker processes, real HTTP through the gateway).</summary>
+/// <summary>Rolling updates with real worker processes: under load through the gateway, and what becomes of the replaced attempts.</summary>
 public sealed class ReplicaRollingUpdateTests(ITestOutputHelper output) : IDisposable
 {
     private readonly (ILoggerFactory Factory, CapturingLoggerProvider Logs) _logging = TestLogging.Create(output);
@@ -103,6 +105,64 @@ public sealed class ReplicaRollingUpdateTests(ITestOutputHelper output) : IDispo
         (await reply.Content.ReadFromJsonAsync<VersionReply>())!.Version.Should().Be("v1");
     }
 
+    [Fact]
+    public async Task UpdateAsync_WorkerProcesses_ReplacedAttemptsDrainAndEndAsSucceeded()
+    {
+        // Worker debug logs show when the old server was asked to drain.
+        var options = TestClusters.Options(_logging.Factory, TestWorkers.Runner(static o => o with { WorkerLogLevel = LogLevel.Debug }));
+        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(8, 2), TestServers.RowsWith(), options);
+        var old = cluster.Directory.Current.Partitions.Select(static p => p.Replicas[0].Attempt).ToArray();
+        using var coordinator = new HttpClient { BaseAddress = cluster.CoordinatorAddress };
+        coordinator.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Token.Value);
+        var release = Path.Combine(Path.GetTempPath(), $"partitioned-hold-{Guid.NewGuid():N}");
+        try
+        {
+            // Partition 0's old server holds a request, so it is still draining when the coordinator is asked about it.
+            var held = cluster.GetClient(0).GetAsync($"hold?file={Uri.EscapeDataString(release)}");
+            await Eventually.TrueAsync(() => File.Exists(release + ".held"), "partition 0's old server holds the request", TimeSpan.FromSeconds(30));
+            var update = cluster.UpdateAsync(TestServers.RowsWith(new TestServerSettings()));
+            await Eventually.TrueAsync(
+                () => _logging.Logs.Lines.Any(l => l.Contains($"[partition 0 attempt {old[0]}] ", StringComparison.Ordinal) && l.Contains("Shutdown requested", StringComparison.Ordinal)),
+                "the rollout replaced partition 0's old server and asked it to drain",
+                TimeSpan.FromSeconds(60));
+
+            using (var head = await coordinator.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"v1/attempts/0/{old[0]}")))
+            using (var launch = await coordinator.GetAsync($"v1/attempts/0/{old[0]}"))
+            {
+                head.StatusCode.Should().Be(HttpStatusCode.OK, "a replaced attempt that drains still runs: its worker must not stop");
+                launch.StatusCode.Should().Be(HttpStatusCode.OK);
+            }
+
+            await File.WriteAllTextAsync(release, string.Empty);
+            (await held.WaitAsync(TimeSpan.FromSeconds(30))).StatusCode.Should().Be(HttpStatusCode.OK, "the old server drains what it holds");
+            (await update.WaitAsync(TimeSpan.FromSeconds(90))).Should().Be(1);
+        }
+        finally
+        {
+            File.Delete(release);
+            File.Delete(release + ".held");
+        }
+
+        await Eventually.TrueAsync(() => cluster.Attempts.Count(a => a.Attempt == old[a.Partition]) == old.Length, "both replaced attempts ended", TimeSpan.FromSeconds(60));
+        using (new FluentAssertions.Execution.AssertionScope())
+        {
+            cluster.Attempts.Where(a => a.Attempt == old[a.Partition]).Should().OnlyContain(static a => a.Status == AttemptStatus.Succeeded && a.Error == null, "a replaced attempt that drained cleanly did not fail");
+            for (var partition = 0; partition < old.Length; partition++)
+            {
+                var (driver, worker) = ($"Partition {partition} attempt {old[partition]}", $"[partition {partition} attempt {old[partition]}]");
+                _logging.Logs.Lines.Should().Contain(l => l.Contains($"{driver}: received 4 result rows", StringComparison.Ordinal), $"partition {partition}'s old results were taken");
+                _logging.Logs.Lines.Should().Contain(l => l.Contains($"{driver}: process ", StringComparison.Ordinal) && l.Contains(" exited with code 0 after ", StringComparison.Ordinal), $"partition {partition}'s old worker exits 0");
+                _logging.Logs.Lines.Should().NotContain(l => IsWarning(l) && (l.Contains(driver + ' ', StringComparison.Ordinal) || l.Contains(driver + ':', StringComparison.Ordinal) || l.Contains(worker, StringComparison.Ordinal)), "nothing went wrong with it");
+            }
+
+            using var over = await coordinator.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"v1/attempts/0/{old[0]}"));
+            over.StatusCode.Should().Be(HttpStatusCode.Gone, "once it ended, the replaced attempt is over");
+        }
+
+        var results = await cluster.StopAsync();
+        (await results.CollectAsync()).Should().Equal(Enumerable.Range(0, 8), "the new attempts hand back the results");
+    }
+
     // Waits until the rollout launched partition 0's successor, then kills partition 0's old worker; returns its attempt.
     private async Task<int> KillOldWhileSuccessorStartsAsync(ServingCluster<int, int> serving)
     {
@@ -113,6 +173,9 @@ public sealed class ReplicaRollingUpdateTests(ITestOutputHelper output) : IDispo
         ReplicaProcesses.Kill(info.ProcessId);
         return old.Attempt;
     }
+
+    private static bool IsWarning(string line) =>
+        line.Contains(" Warn ", StringComparison.Ordinal) || line.Contains(" Erro ", StringComparison.Ordinal) || line.Contains(" Crit ", StringComparison.Ordinal);
 
     private async Task<ServingCluster<int, int>> StartAsync(int replicas) =>
         await ServingCluster.StartAsync(
