@@ -11,14 +11,21 @@ internal sealed class LoadLoop : IAsyncDisposable
 {
     private static readonly byte[] s_body = Encoding.UTF8.GetBytes("""{"foo":"bar","bar":1}""");
 
-    private readonly HttpClient _client = new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) }) { Timeout = TimeSpan.FromSeconds(60) };
+    private readonly HttpClient _client;
     private readonly CancellationTokenSource _stop = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<(double AtSeconds, double LatencyMs, int Status)>[] _samples;
     private readonly Task[] _loops;
 
-    public LoadLoop(Uri url, int callers)
+    /// <param name="url">Where every request goes.</param>
+    /// <param name="callers">Closed-loop callers.</param>
+    /// <param name="handler">The client's handler (one that trusts a TLS front's authority, say); default plain.</param>
+    public LoadLoop(Uri url, int callers, SocketsHttpHandler? handler = null)
     {
+        handler ??= new SocketsHttpHandler();
+        handler.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30);
+        handler.MaxConnectionsPerServer = callers;
+        _client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
         _samples = [.. Enumerable.Range(0, callers).Select(_ => new List<(double, double, int)>())];
         _loops = [.. Enumerable.Range(0, callers).Select(i => Task.Run(() => RunAsync(url, _samples[i])))];
     }

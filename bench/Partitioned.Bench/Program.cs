@@ -10,13 +10,13 @@ if (PartitionWorker.IsWorkerProcess)
     return await PartitionWorker.RunAsync(BenchServer.Definition);
 }
 
-// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [remote-watch] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
+// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [remote-watch] [network-faults [--cut-duration 15]] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
 //                          [--only <target name part>[,<part>...]] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
 //                          [--no-slurm] (lifecycle: skip the Slurm runner, which starts the local Slurm cluster as root)
 //                          [--r2r-worker <published app>] (lifecycle: also the process runner with this ReadyToRun build as the worker)
 var benchFolder = Option("--bench-folder") ?? "bench";
 var outFolder = Option("--out") ?? Path.Combine(benchFolder, "results");
-var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas") && !args.Contains("remote-watch");
+var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas") && !args.Contains("remote-watch") && !args.Contains("network-faults");
 var settings = new BenchSettings(
     benchFolder,
     Option("--python") ?? "/usr/bin/python3",
@@ -67,6 +67,24 @@ if (args.Contains("replicas"))
         return 0;
     }
 }
+if (args.Contains("network-faults"))
+{
+    // Not part of the default run: it cuts and kills nodes of the local Slurm cluster, a minute or two per setup.
+    var cutFor = TimeSpan.FromSeconds(int.Parse(Option("--cut-duration") ?? "15", CultureInfo.InvariantCulture));
+    Console.WriteLine($"Network faults: a node killed and a node cut off for {cutFor.TotalSeconds} s under 64 callers, per serving setup (local Slurm, default health settings and transport):");
+    var faults = await NetworkFaultBenchmark.RunAsync(cutFor);
+    await File.WriteAllTextAsync(Path.Combine(outFolder, "network-faults.json"), JsonSerializer.Serialize(faults, new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    }));
+    Console.WriteLine($"Results written to {Path.Combine(outFolder, "network-faults.json")}");
+    if (!runAll && !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute"))
+    {
+        return 0;
+    }
+}
+
 if (runAll || args.Contains("model-compute"))
 {
     Console.WriteLine("Model compute alone (the ModelServing classifier, one thread, no HTTP):");

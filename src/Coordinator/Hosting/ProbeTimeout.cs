@@ -23,8 +23,11 @@ internal sealed class ProbeTimeout(TimeSpan? fixedTimeout)
     /// <summary>The longest adaptive timeout (the fixed default of earlier versions).</summary>
     public static readonly TimeSpan Cap = TimeSpan.FromSeconds(5);
 
-    /// <summary>The timeout before any round trip was observed.</summary>
-    public static readonly TimeSpan Initial = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// The timeout before any round trip was observed: generous, because a replica's first checks come while it warms up
+    /// (its code compiling on first use), and nothing is known yet of its network.
+    /// </summary>
+    public static readonly TimeSpan Initial = TimeSpan.FromSeconds(2);
 
     private const double BackoffFactor = 1.25;
 

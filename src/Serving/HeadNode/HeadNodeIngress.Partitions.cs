@@ -156,7 +156,7 @@ internal sealed partial class HeadNodeIngress
     {
         var snapshot = _directory?.Current;
         var heard = from is not { } sender || snapshot is null || (uint)sender.Partition >= (uint)snapshot.PartitionCount
-            || Standing(snapshot, sender.Partition, sender.Attempt) == AttemptStanding.Current;
+            || Standing(snapshot, sender.Partition, sender.Attempt) is AttemptStanding.Current or AttemptStanding.Suspected;
         foreach (var reply in replies)
         {
             IngressRequest? request;

@@ -105,6 +105,7 @@ internal sealed partial class HeadNodeIngress
                 // attempt does not make this one stale.
                 standing = Standing(directory.Current, stream.Partition, stream.Attempt);
                 var stale = standing != AttemptStanding.Current;
+                stream.Benched = stale;
                 if (!stale && credit > 0)
                 {
                     taken = queue.Take(credit);
@@ -125,6 +126,16 @@ internal sealed partial class HeadNodeIngress
 
             if (standing != AttemptStanding.Current)
             {
+                lock (_gate)
+                {
+                    // It may have taken a wake (parked while it stood well) meant for a stream that can take the
+                    // request: pass it on. Benched, it passes on every later wake at once.
+                    if (queue.Count > 0)
+                    {
+                        queue.WakeParked();
+                    }
+                }
+
                 // Fenced (replaced, draining) or declared lost: it takes nothing, but the stream stays open, so the
                 // answers it still sends are read (ending the call now could drop answers already on their way, and
                 // their requests would run again). It ends when the partition closes its side (a draining or fenced
@@ -218,7 +229,7 @@ internal sealed partial class HeadNodeIngress
         public bool TryUnpark()
         {
             _parked = false;
-            if (_closed)
+            if (_closed || Benched)
             {
                 return false;
             }
@@ -228,6 +239,9 @@ internal sealed partial class HeadNodeIngress
         }
 
         public void Close() => _closed = true;
+
+        /// <summary>True while its attempt may not take work (replaced or lost): a wake is passed over. Under the ingress's lock.</summary>
+        public bool Benched { get; set; }
 
         public int Partition { get; } = partition;
 

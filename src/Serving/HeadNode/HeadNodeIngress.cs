@@ -126,12 +126,22 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
 
     /// <summary>
     /// Watches the directory: when an attempt dies or is declared dead (lost, failed, errored), the requests it held
-    /// unanswered go back to the front of their queue. An attempt merely replaced (a rolling update) drains what it holds
-    /// and answers it: its requests are replayed only if it ends without answering (<see cref="OnAttemptEnded"/>), so a
-    /// handler never runs twice because of an update.
+    /// unanswered go back to the front of their queue. When an attempt is suspected (a health check failed: it may be
+    /// cut off the network) while another one stands well, the requests it holds for services it announced as
+    /// idempotent go back at once too: they may run twice, and the first answer wins (the suspect's own included, should
+    /// it come). An attempt merely replaced (a rolling update) drains what it holds and answers it: its requests are
+    /// replayed only if it ends without answering (<see cref="OnAttemptEnded"/>), so a handler never runs twice because
+    /// of an update.
     /// </summary>
     public void OnPartitionChanged(PartitionChange change)
     {
+        if (change.Kind == PartitionChangeKind.Suspected && change.Replica is { Suspected: true } suspect
+            && change.Snapshot.Partitions.Any(static p => p.HasHealthyReplica))
+        {
+            Replay(change.Partition, suspect.Attempt, request => ResendRules.AnnouncesIdempotent(suspect.Labels, request.Service));
+            return;
+        }
+
         var upTo = change.Kind switch
         {
             PartitionChangeKind.Lost or PartitionChangeKind.ErrorReported => change.Attempt,
@@ -142,12 +152,12 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         {
             // Attempt numbers are unique per partition across replicas: a serving sibling keeps what it holds.
             var live = change.Snapshot[change.Partition].Replicas.Where(static r => r.State == PartitionState.Serving).Select(static r => r.Attempt).ToHashSet();
-            Replay(change.Partition, upTo, live);
+            Replay(change.Partition, upTo, request => !live.Contains(request.HeldByAttempt));
         }
     }
 
     /// <summary>An attempt ended (its server stopped or died): whatever it still holds will never be answered by it.</summary>
-    public void OnAttemptEnded(int partition, int attempt) => Replay(partition, attempt, [], only: attempt);
+    public void OnAttemptEnded(int partition, int attempt) => Replay(partition, attempt, request => request.HeldByAttempt == attempt);
 
     /// <summary>
     /// Stops gracefully: new client requests get 503 at once, partitions go on taking and answering what was accepted
@@ -210,15 +220,15 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
         }
     }
 
-    private void Replay(int partition, int upToAttempt, HashSet<int> live, int only = -1)
+    // Puts back what attempts up to <upToAttempt> of <partition> hold, when <which> says so. Called outside the lock.
+    private void Replay(int partition, int upToAttempt, Func<IngressRequest, bool> which)
     {
         var replayed = 0;
         lock (_gate)
         {
             foreach (var request in _pending.Values)
             {
-                if (request.State == IngressRequest.Held && request.HeldByPartition == partition && request.HeldByAttempt <= upToAttempt && !live.Contains(request.HeldByAttempt)
-                    && (only < 0 || request.HeldByAttempt == only))
+                if (request.State == IngressRequest.Held && request.HeldByPartition == partition && request.HeldByAttempt <= upToAttempt && which(request))
                 {
                     PutBack(request);
                     replayed++;
@@ -289,7 +299,8 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     /// <summary>
     /// Whether a partition attempt may take work now. Fenced: a newer attempt replaced it, or its replica failed or
     /// stopped (it never takes work again). Lost: declared lost (a node cut off, say); it takes nothing until it
-    /// answers health checks again, and what it held was replayed. Otherwise current.
+    /// answers health checks again, and what it held was replayed. Suspected while another attempt stands well: it takes
+    /// nothing new for now (as routers send a suspect nothing), but its answers are heard. Otherwise current.
     /// </summary>
     private static AttemptStanding Standing(DirectorySnapshot snapshot, int partition, int attempt)
     {
@@ -300,6 +311,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
             {
                 return replica.State switch
                 {
+                    PartitionState.Serving when replica.Suspected && snapshot.Partitions.Any(static p => p.HasHealthyReplica) => AttemptStanding.Suspected,
                     PartitionState.Serving => AttemptStanding.Current,
                     PartitionState.Lost => AttemptStanding.Lost,
                     _ => AttemptStanding.Fenced,
@@ -314,6 +326,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     private enum AttemptStanding
     {
         Current,
+        Suspected,
         Lost,
         Fenced,
     }

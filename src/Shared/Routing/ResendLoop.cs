@@ -41,7 +41,8 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
         var deadlineAt = deadline == Timeout.InfiniteTimeSpan ? long.MaxValue : timeProvider.GetTimestamp() + (long)(deadline.TotalSeconds * timeProvider.TimestampFrequency);
         List<Uri>? tried = null;
         ResendFailedException? last = null;
-        for (var tries = 0; ; tries++)
+        var tries = 0;
+        while (true)
         {
             if (!selector.TryPick(partition, tried, out var target))
             {
@@ -49,10 +50,13 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
                 throw last ?? new ResendFailedException(TryFailure.NoReplica, null, tries, null);
             }
 
+            // Suspicion and slowness move a request only while it has somewhere to go: the last try waits for its
+            // replica's answer, its loss, or the deadline (a suspicion may be wrong; a 502 for one surely is).
             var idempotent = request.IsIdempotent(target);
+            var movable = idempotent && tries + 1 < MaxTries;
             var signal = signals.For(target);
             var suspected = signal.Suspected(partitionBound: partition >= 0);
-            if (signal.Lost.IsCancellationRequested || (idempotent && suspected.IsCancellationRequested))
+            if (signal.Lost.IsCancellationRequested || (movable && suspected.IsCancellationRequested))
             {
                 // Picked from a directory version older than the signal: nothing was sent, so another replica gets it.
                 selector.Complete(target, reached: false);
@@ -60,12 +64,13 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
                 continue;
             }
 
+            tries++;
             var remaining = deadlineAt == long.MaxValue ? Timeout.InfiniteTimeSpan : timeProvider.GetElapsedTime(timeProvider.GetTimestamp(), deadlineAt);
-            var perTry = idempotent ? TryTimeout(latency) : null;
+            var perTry = movable ? TryTimeout(latency) : null;
             using var deadlineTimer = new CancellationTokenSource(remaining > TimeSpan.Zero || remaining == Timeout.InfiniteTimeSpan ? remaining : TimeSpan.Zero, timeProvider);
             using var tryTimer = perTry is { } limit ? new CancellationTokenSource(limit, timeProvider) : null;
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(
-                cancellationToken, deadlineTimer.Token, idempotent ? suspected : signal.Lost, tryTimer?.Token ?? CancellationToken.None);
+                cancellationToken, deadlineTimer.Token, movable ? suspected : signal.Lost, tryTimer?.Token ?? CancellationToken.None);
             var started = timeProvider.GetTimestamp();
             TryFailure failure;
             Exception error;
@@ -76,7 +81,7 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
                 latency?.Add(timeProvider.GetElapsedTime(started));
                 return result;
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Classify(ex, deadlineTimer, signal.Lost, idempotent ? suspected : CancellationToken.None, tryTimer) is { } classified)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Classify(ex, deadlineTimer, signal.Lost, movable ? suspected : CancellationToken.None, tryTimer) is { } classified)
             {
                 (failure, error) = (classified, ex);
                 selector.Complete(target, reached: failure == TryFailure.DeadlinePassed);
@@ -87,8 +92,8 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
                 throw;
             }
 
-            last = new ResendFailedException(failure, target, tries + 1, error);
-            var resend = tries + 1 < MaxTries && failure != TryFailure.DeadlinePassed && request.CanResend
+            last = new ResendFailedException(failure, target, tries, error);
+            var resend = tries < MaxTries && failure != TryFailure.DeadlinePassed && request.CanResend
                 && (failure == TryFailure.NotSent || idempotent);
             if (!resend)
             {

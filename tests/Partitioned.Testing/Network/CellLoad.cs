@@ -25,9 +25,10 @@ public sealed class CellLoad : IAsyncDisposable
     private readonly HttpClient _client;
     private readonly Task[] _loops;
 
-    private CellLoad(Uri address, string service, int ms, int loops, TimeSpan timeout)
+    private CellLoad(Uri address, string service, int ms, int loops, TimeSpan timeout, SocketsHttpHandler handler)
     {
-        _client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = loops }) { BaseAddress = address, Timeout = timeout };
+        handler.MaxConnectionsPerServer = loops;
+        _client = new HttpClient(handler) { BaseAddress = address, Timeout = timeout };
         _loops = [.. Enumerable.Range(0, loops).Select(_ => Task.Run(() => LoopAsync(service, ms)))];
     }
 
@@ -37,8 +38,11 @@ public sealed class CellLoad : IAsyncDisposable
     /// <summary>Time since the load started.</summary>
     public TimeSpan Elapsed => _clock.Elapsed;
 
-    /// <summary>Starts the load against <paramref name="address"/>; a request unanswered after <paramref name="timeout"/> counts as hung.</summary>
-    public static CellLoad Start(Uri address, string service, int ms, int loops, TimeSpan timeout) => new(address, service, ms, loops, timeout);
+    /// <summary>
+    /// Starts the load against <paramref name="address"/> through <paramref name="handler"/> (one that trusts the front's
+    /// authority under TLS); a request unanswered after <paramref name="timeout"/> counts as hung.
+    /// </summary>
+    public static CellLoad Start(Uri address, string service, int ms, int loops, TimeSpan timeout, SocketsHttpHandler handler) => new(address, service, ms, loops, timeout, handler);
 
     /// <summary>Waits until <paramref name="count"/> more requests ended.</summary>
     public async Task WaitForAnswersAsync(int count, TimeSpan timeout)

@@ -24,7 +24,7 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output) : IDisposable
         var victim = await KillReplicaAsync(serving, partition: 1, replica: 0);
         await load.WaitForAnswersAsync(100, TimeSpan.FromSeconds(60));
         await serving.Cluster.Directory.WaitUntilAsync(s => s.IsFullStrength && s[1].Replicas[0].Attempt != victim, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        await load.WaitForAnswersAsync(100, TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(() => load.Answers.Any(a => a.Reply is { Partition: 1, Replica: 0 } reply && reply.Attempt != victim), "the re-launched replica answers", TimeSpan.FromSeconds(60));
         await load.StopAsync();
 
         output.WriteLine($"{load.Answers.Count} answers, {load.Answers.Count(a => a.Status != 200)} not 200, {load.Errors.Count} broken");

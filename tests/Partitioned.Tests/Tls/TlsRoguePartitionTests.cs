@@ -52,7 +52,8 @@ public sealed class TlsRoguePartitionTests(ITestOutputHelper output) : IDisposab
         // Partition 1's next attempt "registers" at the rogue endpoint; partition 0 is lost, so the gateway has only it.
         var directory = serving.Cluster.Directory;
         directory.Admit(1, 1);
-        directory.Register(1, 1, rogue.Address).Result.Should().Be(RegistrationResult.Accepted);
+        var announces = new Dictionary<string, string> { ["partitioned.serving/services"] = "hello" };
+        directory.Register(1, 1, rogue.Address, labels: announces).Result.Should().Be(RegistrationResult.Accepted);
         directory.MarkLost(0, 0, "taken out by the test");
 
         var driver = () => serving.Cluster.GetClient(1).GetStringAsync("rows");
