@@ -73,7 +73,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
             // Partitions' streams on a listener of their own: cleartext HTTP/2 needs an HTTP/2-only endpoint, and the
             // client-facing /serve routes stay HTTP/1.1 and HTTP/2 as before.
             KestrelApp.TryParseBindAddress(partitionFacingBind, out var streamAddress);
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(streamAddress, 0, listen =>
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(streamAddress, _options.HeadNodeStreamPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 ServerTls.Use(listen, certificate);

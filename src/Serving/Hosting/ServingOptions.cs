@@ -21,6 +21,13 @@ public sealed record ServingOptions
     /// <summary>The front's port; 0 (default) for any free port.</summary>
     public int Port { get; init; }
 
+    /// <summary>
+    /// Head-node mode over gRPC streams: the port partitions open their streams to (it binds where the coordinator does,
+    /// <c>ClusterOptions.CoordinatorBindAddress</c>, and is announced to partitions by the coordinator). 0 (default) for any
+    /// free port; fix it when a firewall between the nodes and the driver must allow it.
+    /// </summary>
+    public int HeadNodeStreamPort { get; init; }
+
     /// <summary>Distributed mode: the gateway's policy, one of <see cref="LoadBalancingPolicies"/>. Default round robin.</summary>
     public string LoadBalancing { get; init; } = LoadBalancingPolicies.RoundRobin;
 
@@ -42,6 +49,7 @@ public sealed record ServingOptions
         var validation = new OptionsValidation(nameof(ServingOptions));
         validation.RequireBindAddress(nameof(BindAddress), BindAddress);
         validation.RequirePort(nameof(Port), Port);
+        validation.RequirePort(nameof(HeadNodeStreamPort), HeadNodeStreamPort);
         validation.Require(LoadBalancingPolicies.All.Contains(LoadBalancing), $"{nameof(LoadBalancing)} must be one of {string.Join(", ", LoadBalancingPolicies.All)} (was '{LoadBalancing}').");
         validation.Require(Mode != ServingMode.HeadNode || Services is { Count: > 0 }, $"{nameof(Services)} must name at least one service in head-node mode.");
         validation.Require(Services is null || Services.Distinct(StringComparer.Ordinal).Count() == Services.Count, $"{nameof(Services)} names a service twice; names must be unique.");

@@ -25,6 +25,9 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
     // Answers observed before the per-try timeout trusts the estimate.
     private const int MinSamples = 16;
 
+    // How long a request that reached no replica at all waits for the directory to change before it tries them again.
+    private static readonly TimeSpan s_unreachablePause = TimeSpan.FromMilliseconds(500);
+
     public ReplicaSelector Selector => selector;
 
     public PartitionDirectory Directory => selector.Directory;
@@ -46,6 +49,16 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
         {
             if (!selector.TryPick(partition, tried, out var target))
             {
+                // Every replica was tried and none could be reached, yet nothing was sent: with a deadline, wait for the
+                // directory to move (a silent node declared lost, its replacement registered) and try them all again.
+                if (last is { Failure: TryFailure.NotSent } && tried is not null && deadlineAt != long.MaxValue
+                    && timeProvider.GetTimestamp() + (long)(s_unreachablePause.TotalSeconds * timeProvider.TimestampFrequency) < deadlineAt)
+                {
+                    await WaitForChangeAsync(cancellationToken).ConfigureAwait(false);
+                    tried = null;
+                    continue;
+                }
+
                 // Nothing left to try: the caller hears what happened on the last replica tried, if any was.
                 throw last ?? new ResendFailedException(TryFailure.NoReplica, null, tries, null);
             }
@@ -93,6 +106,12 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
             }
 
             last = new ResendFailedException(failure, target, tries, error);
+            if (failure == TryFailure.NotSent)
+            {
+                // Nothing was sent: that try does not count.
+                tries--;
+            }
+
             var resend = tries < MaxTries && failure != TryFailure.DeadlinePassed && request.CanResend
                 && (failure == TryFailure.NotSent || idempotent);
             if (!resend)
@@ -102,6 +121,22 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
 
             request.Resending(target, failure, error);
             (tried ??= []).Add(target.Endpoint);
+        }
+    }
+
+    // Waits until the directory changes, or a pause passes.
+    private async Task WaitForChangeAsync(CancellationToken cancellationToken)
+    {
+        var version = selector.Directory.Current.Version;
+        using var pause = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        pause.CancelAfter(s_unreachablePause);
+        try
+        {
+            await selector.Directory.WaitUntilAsync(s => s.Version != version, pause.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The pause passed: try again anyway.
         }
     }
 

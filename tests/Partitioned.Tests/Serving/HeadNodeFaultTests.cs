@@ -88,14 +88,22 @@ public sealed class HeadNodeFaultTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Streams_AreBoundAndAdvertisedByTheCoordinatorsRule_NotTheFronts()
     {
+        int streamPort;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0))
+        {
+            probe.Start();
+            streamPort = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
         await using var serving = await ServingCluster.StartAsync(
             TestClusters.Integers(8, 2),
             TestServers.ServingWith(),
-            new ServingOptions { Mode = ServingMode.HeadNode, Services = ["work"], BindAddress = "127.0.0.1" },
+            new ServingOptions { Mode = ServingMode.HeadNode, Services = ["work"], BindAddress = "127.0.0.1", HeadNodeStreamPort = streamPort },
             TestClusters.Options(_logging.Factory) with { CoordinatorBindAddress = "0.0.0.0", CoordinatorAdvertisedHost = "127.0.0.1" });
         using var client = new HttpClient { BaseAddress = serving.Address };
 
         serving.Ingress!.StreamAddress!.Host.Should().Be(serving.Cluster.CoordinatorAddress.Host);
+        serving.Ingress.StreamAddress.Port.Should().Be(streamPort, "a firewall between nodes and driver can allow a fixed port");
         _logging.Logs.Text.Should().Contain($"Now listening on: http://0.0.0.0:{serving.Ingress.StreamAddress.Port}", "the stream listener binds where the coordinator does");
         (await PostWorkAsync(client, "work", Ms: 1)).Key.Should().NotBeEmpty();
     }
