@@ -32,6 +32,9 @@ internal sealed class LoadLoop : IAsyncDisposable
 
     public double Now => _clock.Elapsed.TotalSeconds;
 
+    /// <summary>The first few answers that were not 200, with their bodies (what a problem said).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Problems { get; } = new();
+
     public async Task StopAsync()
     {
         await _stop.CancelAsync();
@@ -71,6 +74,10 @@ internal sealed class LoadLoop : IAsyncDisposable
                 using var response = await _client.PostAsync(url, content);
                 await response.Content.LoadIntoBufferAsync();
                 status = (int)response.StatusCode;
+                if (status != 200 && Problems.Count < 5)
+                {
+                    Problems.Enqueue($"{status}: {await response.Content.ReadAsStringAsync()}");
+                }
             }
             catch (HttpRequestException)
             {

@@ -17,7 +17,7 @@ internal static class NetworkFaultBenchmark
 {
     private const int Callers = 64;
     private const int Partitions = 3;
-    private static readonly TimeSpan s_warmUp = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan s_warmUp = TimeSpan.FromSeconds(8);
     private static readonly TimeSpan s_baseline = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan s_after = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan s_window = TimeSpan.FromMilliseconds(250);
@@ -129,6 +129,11 @@ internal static class NetworkFaultBenchmark
                 back = (start - faultAt) * 1000;
                 break;
             }
+        }
+
+        foreach (var problem in load.Problems)
+        {
+            Console.WriteLine($"    {problem}");
         }
 
         var after = samples.Where(s => s.AtSeconds >= faultAt).ToList();

@@ -80,10 +80,19 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
             tries++;
             var remaining = deadlineAt == long.MaxValue ? Timeout.InfiniteTimeSpan : timeProvider.GetElapsedTime(timeProvider.GetTimestamp(), deadlineAt);
             var perTry = movable ? TryTimeout(latency) : null;
-            using var deadlineTimer = new CancellationTokenSource(remaining > TimeSpan.Zero || remaining == Timeout.InfiniteTimeSpan ? remaining : TimeSpan.Zero, timeProvider);
-            using var tryTimer = perTry is { } limit ? new CancellationTokenSource(limit, timeProvider) : null;
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(
-                cancellationToken, deadlineTimer.Token, movable ? suspected : signal.Lost, tryTimer?.Token ?? CancellationToken.None);
+
+            // One source per try, with one timer for whichever of the deadline and the per-try timeout comes first: this
+            // runs on every request through the gateway.
+            var limit = remaining == Timeout.InfiniteTimeSpan ? perTry ?? Timeout.InfiniteTimeSpan
+                : remaining <= TimeSpan.Zero ? TimeSpan.Zero
+                : perTry is { } tryLimit && tryLimit < remaining ? tryLimit : remaining;
+            var bySlowness = perTry is { } slow && slow == limit;
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, movable ? suspected : signal.Lost);
+            if (limit != Timeout.InfiniteTimeSpan)
+            {
+                linked.CancelAfter(limit);
+            }
+
             var started = timeProvider.GetTimestamp();
             TryFailure failure;
             Exception error;
@@ -94,7 +103,7 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
                 latency?.Add(timeProvider.GetElapsedTime(started));
                 return result;
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Classify(ex, deadlineTimer, signal.Lost, movable ? suspected : CancellationToken.None, tryTimer) is { } classified)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Classify(ex, TimedOut(linked, signal.Lost, suspected, movable, bySlowness), signal.Lost, movable ? suspected : CancellationToken.None) is { } classified)
             {
                 (failure, error) = (classified, ex);
                 selector.Complete(target, reached: failure == TryFailure.DeadlinePassed);
@@ -152,13 +161,19 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
         return limit > MinTryTimeout ? limit : MinTryTimeout;
     }
 
-    private static TryFailure? Classify(Exception exception, CancellationTokenSource deadline, CancellationToken lost, CancellationToken suspected, CancellationTokenSource? tryTimer) =>
+    // Which timer ended the try, if one did (the caller's token and the replica's signals are told apart by the caller).
+    private static TryFailure? TimedOut(CancellationTokenSource linked, CancellationToken lost, CancellationToken suspected, bool movable, bool bySlowness) =>
+        !linked.IsCancellationRequested || lost.IsCancellationRequested || (movable && suspected.IsCancellationRequested) ? null
+        : bySlowness ? TryFailure.TryTimedOut
+        : TryFailure.DeadlinePassed;
+
+    private static TryFailure? Classify(Exception exception, TryFailure? timedOut, CancellationToken lost, CancellationToken suspected) =>
         exception is HttpRequestException connect && ResendRules.IsConnectFailure(connect) ? TryFailure.NotSent
-        : deadline.IsCancellationRequested ? TryFailure.DeadlinePassed
-        : ResendRules.IsConnectTimeout(exception) && !lost.IsCancellationRequested && !suspected.IsCancellationRequested && tryTimer?.IsCancellationRequested != true ? TryFailure.NotSent
+        : timedOut == TryFailure.DeadlinePassed ? TryFailure.DeadlinePassed
+        : ResendRules.IsConnectTimeout(exception) && !lost.IsCancellationRequested && !suspected.IsCancellationRequested && timedOut is null ? TryFailure.NotSent
         : lost.IsCancellationRequested ? TryFailure.ReplicaLost
         : suspected.IsCancellationRequested ? TryFailure.ReplicaSuspected
-        : tryTimer?.IsCancellationRequested == true ? TryFailure.TryTimedOut
+        : timedOut == TryFailure.TryTimedOut ? TryFailure.TryTimedOut
         : exception is HttpRequestException or IOException or OperationCanceledException ? TryFailure.Broken
         : null;
 }
