@@ -13,7 +13,7 @@ namespace Partitioned.Tests.Network;
 /// One cell of the feature-interaction matrix: a serving setup on the local Slurm cluster (nodes in network
 /// namespaces), under closed-loop load, through one fault; then the promises the docs make for that cell are checked.
 /// </summary>
-internal sealed class MatrixCell(LocalSlurmCluster slurm, MatrixMode mode, MatrixFault fault, ILoggerFactory loggerFactory, ITestOutputHelper output)
+internal sealed class MatrixCell(LocalSlurmCluster slurm, MatrixMode mode, MatrixFault fault, ILoggerFactory loggerFactory, ITestOutputHelper output, HeadNodeTransport transport = HeadNodeTransport.GrpcStream)
 {
     private const int Partitions = 3;
     private const int Loops = 16;
@@ -49,7 +49,7 @@ internal sealed class MatrixCell(LocalSlurmCluster slurm, MatrixMode mode, Matri
         var serving = await ServingCluster.StartAsync(
             TestClusters.Integers(30, Partitions),
             TestServers.ServingWith(settings),
-            new ServingOptions { Mode = HeadNode ? ServingMode.HeadNode : ServingMode.Distributed, Services = ["work", "work-once"] },
+            new ServingOptions { Mode = HeadNode ? ServingMode.HeadNode : ServingMode.Distributed, Services = ["work", "work-once"], HeadNodeTransport = transport },
             options);
         var clusterId = serving.Cluster.Id;
         var stopped = false;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Partitioned.Serving;
 using Partitioned.Testing.Slurm;
 using Xunit.Abstractions;
 
@@ -55,6 +56,13 @@ public sealed class NetworkMatrixHeadNodeTests(HeadNodeMatrixSlurm fixture, ITes
         new MatrixCell(fixture.Cluster, mode, fault, _logging.Factory, output).RunAsync();
 
     public static TheoryData<MatrixMode, MatrixFault> Cells() => MatrixCells.Of(MatrixMode.HeadNodeOneReplica, MatrixMode.HeadNodeTwoReplicas);
+
+    /// <summary>The other transport (HTTP long polls through the coordinator, for partitions that speak HTTP/1.1 only) across hosts too.</summary>
+    [Theory]
+    [InlineData(MatrixFault.WorkerKilled)]
+    [InlineData(MatrixFault.NodeCut)]
+    public Task LongPollCell_UnderLoad_KeepsWhatTheDocsPromise(MatrixFault fault) =>
+        new MatrixCell(fixture.Cluster, MatrixMode.HeadNodeOneReplica, fault, _logging.Factory, output, HeadNodeTransport.HttpLongPoll).RunAsync();
 }
 
 internal static class MatrixCells
