@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Partitioned.Server;
 using Partitioned.Shared;
 

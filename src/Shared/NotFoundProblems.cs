@@ -19,7 +19,7 @@ internal static class NotFoundProblems
             // The path is the caller's: quoted only in part, so a long one does not come back whole.
             var path = context.Request.Path.Value ?? string.Empty;
             path = path.Length > 100 ? string.Concat(path.AsSpan(0, 100), "...") : path;
-            await Problems.NotFound($"No route {context.Request.Method} {path}. Routes: {routes}.").ExecuteAsync(context).ConfigureAwait(false);
+            await ProblemResponse.NotFound($"No route {context.Request.Method} {path}. Routes: {routes}.").ExecuteAsync(context).ConfigureAwait(false);
         }
     });
 }

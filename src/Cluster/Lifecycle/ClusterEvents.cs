@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Directories;
 using Partitioned.Shared;
 
 namespace Partitioned.Clustering;

@@ -1,7 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Directories;
+using Partitioned.Protocol;
 using Partitioned.Shared;
 
 namespace Partitioned.Coordination;
@@ -47,22 +48,22 @@ internal static class CoordinatorEndpoints
 
         if (!TryParseEndpoint(registration!.Endpoint, out var endpoint))
         {
-            return Problems.BadRequest($"endpoint '{registration.Endpoint}' is not an absolute http or https address such as http://127.0.0.1:41234.");
+            return ProblemResponse.BadRequest($"endpoint '{registration.Endpoint}' is not an absolute http or https address such as http://127.0.0.1:41234.");
         }
 
         if (registration.Attempt < 0)
         {
-            return Problems.BadRequest($"attempt must be 0 or more (was {registration.Attempt}).");
+            return ProblemResponse.BadRequest($"attempt must be 0 or more (was {registration.Attempt}).");
         }
 
         if (registration.Node is { } node && (node.Length is 0 or > 255 || node.Any(char.IsControl)))
         {
-            return Problems.BadRequest("node must be a node name of 1 to 255 characters without control characters, or absent.");
+            return ProblemResponse.BadRequest("node must be a node name of 1 to 255 characters without control characters, or absent.");
         }
 
         if (PartitionLabels.Check(registration.Labels) is { Count: > 0 } labelProblems)
         {
-            return Problems.BadRequest(string.Join(" ", labelProblems));
+            return ProblemResponse.BadRequest(string.Join(" ", labelProblems));
         }
 
         var outcome = directory.Register(registration.Partition, registration.Attempt, endpoint, registration.Node, registration.Labels);
@@ -71,12 +72,12 @@ internal static class CoordinatorEndpoints
             RegistrationResult.Accepted or RegistrationResult.AlreadyRegistered => Results.Json(
                 new RegistrationResponse(registration.Partition, registration.Attempt, outcome.Version, outcome.Replaced is { Endpoint: { } old } replaced ? new HostEntry(replaced.Partition, replaced.Attempt, old.ToString(), replaced.Node) : null),
                 ProtocolJson.Options),
-            RegistrationResult.UnknownPartition => Problems.BadRequest(OutOfRange(registration.Partition, directory)),
-            RegistrationResult.StaleAttempt => Problems.Conflict(
+            RegistrationResult.UnknownPartition => ProblemResponse.BadRequest(OutOfRange(registration.Partition, directory)),
+            RegistrationResult.StaleAttempt => ProblemResponse.Conflict(
                 $"Attempt {registration.Attempt} of partition {registration.Partition} is stale: attempt {Math.Max(outcome.Entry!.Attempt, directory.AdmittedAttempt(registration.Partition))} is already known."),
-            RegistrationResult.NotLaunched => Problems.Conflict(
+            RegistrationResult.NotLaunched => ProblemResponse.Conflict(
                 $"Attempt {registration.Attempt} of partition {registration.Partition} was not launched or assigned by this cluster (its current attempt is {directory.AdmittedAttempt(registration.Partition)}); a worker launched by an engine asks the coordinator for its attempt number (POST /v1/attempts/{registration.Partition})."),
-            _ => Problems.Conflict(
+            _ => ProblemResponse.Conflict(
                 $"Partition {registration.Partition} is {outcome.Entry!.State.ToString().ToLowerInvariant()} and takes no more registrations in this run."),
         };
     }
@@ -91,12 +92,12 @@ internal static class CoordinatorEndpoints
 
         if ((uint)report!.Partition >= (uint)directory.Current.PartitionCount)
         {
-            return Problems.BadRequest(OutOfRange(report.Partition, directory));
+            return ProblemResponse.BadRequest(OutOfRange(report.Partition, directory));
         }
 
         if (string.IsNullOrWhiteSpace(report.Message))
         {
-            return Problems.BadRequest("message must say what failed; it was empty.");
+            return ProblemResponse.BadRequest("message must say what failed; it was empty.");
         }
 
         // A stale report is acknowledged but ignored by the directory's rules.

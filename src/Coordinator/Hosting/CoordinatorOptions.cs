@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
+using Partitioned.Security;
 using Partitioned.Shared;
 
 namespace Partitioned.Coordination;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using Partitioned.Protocol;
+using Partitioned.Security;
 using Partitioned.Shared;
 
 namespace Partitioned.Server;

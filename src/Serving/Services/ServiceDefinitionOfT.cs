@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Shared;
 
 namespace Partitioned.Serving;

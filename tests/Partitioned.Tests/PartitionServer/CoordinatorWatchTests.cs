@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Partitioned.Server;
 
 namespace Partitioned.Tests.PartitionServer;

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Partitioned.Server;
 using Xunit.Abstractions;
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Directories;
 using Partitioned.Serving;
 using Partitioned.Tests.Cluster;
 using Xunit.Abstractions;

@@ -6,6 +6,8 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
 using Partitioned.Coordination;
+using Partitioned.Directories;
+using Partitioned.Routing;
 using Partitioned.Testing.Slurm;
 using Xunit.Abstractions;
 

@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Partitioned.Clustering;
 using Partitioned.Coordination;
+using Partitioned.Directories;
+using Partitioned.Routing;
 using Partitioned.Server;
 using Partitioned.Testing.Slurm;
 using Xunit.Abstractions;

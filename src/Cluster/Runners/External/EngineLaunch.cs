@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Partitioned.Coordination;
+using Partitioned.Protocol;
+using Partitioned.Security;
 using Partitioned.Shared;
 
 namespace Partitioned.Clustering;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Partitioned.Security;
 using Partitioned.Server;
 using Partitioned.Shared;
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Partitioned.Protocol;
+using Partitioned.Security;
 using Partitioned.Server;
 using Partitioned.Shared;
 
