@@ -77,7 +77,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
                 UnhealthyThreshold = options.UnhealthyThreshold,
                 LoggerFactory = _settings.LoggerFactory,
                 TimeProvider = options.TimeProvider,
-                Endpoints = [.. options.CoordinatorEndpoints, v1 => AttemptEndpoints.Map(v1, _job, _logger)],
+                Modules = [.. options.CoordinatorModules, new WorkerRoutes<TRow, TResult>(_job, _logger)],
                 Transport = _settings.Transport,
             },
             cancellationToken).ConfigureAwait(false);

@@ -8,35 +8,25 @@ using Partitioned.Shared;
 namespace Partitioned.Coordination;
 
 /// <summary>
-/// The coordinator's routes. Every one under <c>/v1</c> requires the cluster token, except the read-only ones
-/// (<c>GET /v1/hosts</c>, <c>/v1/status</c>, <c>/v1/client</c>), which also take a client key.
+/// The coordinator's own JSON routes (part of <see cref="CoordinatorCore"/>). Every one under <c>/v1</c> requires the
+/// cluster token, except the read-only ones (<c>GET /v1/hosts</c>, <c>/v1/status</c>, <c>/v1/client</c>), which also
+/// take a client key.
 /// </summary>
 internal static class CoordinatorEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, PartitionDirectory directory, CoordinatorOptions options, CoordinatorAccess access, Func<Uri?> grpcAddress, Microsoft.Extensions.Logging.ILogger logger)
+    public static void Map(CoordinatorRoutes routes, PartitionDirectory directory, Func<Uri?> grpcAddress)
     {
-        var read = app.MapGroup("/v1").AddEndpointFilter(new CoordinatorAccessFilter(access, allowClientKeys: true));
+        var read = routes.Read;
         read.MapGet("/hosts", () => Results.Json(ToHosts(directory.Current), ProtocolJson.Options));
         read.MapGet("/status", () => Results.Json(ToStatus(directory), ProtocolJson.Options));
         read.MapGet("/client", () => Results.Json(
             new ClientDiscoveryResponse(directory.Id, directory.Current.Version, directory.Current.PartitionCount, grpcAddress()?.ToString()),
             ProtocolJson.Options));
 
-        var v1 = app.MapGroup("/v1").AddEndpointFilter(new CoordinatorAccessFilter(access, allowClientKeys: false));
+        var v1 = routes.Control;
         v1.MapPost("/register", (HttpRequest request, CancellationToken cancellationToken) => RegisterAsync(request, directory, cancellationToken));
         v1.MapPost("/failures", (HttpRequest request, CancellationToken cancellationToken) => ReportFailureAsync(request, directory, cancellationToken));
-
-        foreach (var map in options.Endpoints)
-        {
-            map(v1);
-        }
-
-        CertificateEndpoints.Map(v1, directory, options, logger);
     }
-
-    /// <summary>Answers a request no route matched with a 404 that lists the coordinator's routes.</summary>
-    public static void UseNotFoundProblems(IApplicationBuilder app) =>
-        app.UseNotFoundProblems("POST /v1/register, POST /v1/failures, GET /v1/hosts, GET /v1/status, GET /v1/client");
 
     private static async Task<IResult> RegisterAsync(HttpRequest request, PartitionDirectory directory, CancellationToken cancellationToken)
     {
