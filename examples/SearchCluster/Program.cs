@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
 using Partitioned.Datasets;
 using Partitioned.Routing;
 using Partitioned.Security;

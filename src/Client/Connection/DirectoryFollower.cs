@@ -6,7 +6,6 @@ using Grpc.Net.Client;
 using Partitioned.Directories;
 using Partitioned.Protocol;
 using Partitioned.Security;
-using Partitioned.Shared;
 using V1 = Partitioned.Protocol.V1;
 
 namespace Partitioned.Client;

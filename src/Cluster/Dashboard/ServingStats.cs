@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Diagnostics.Metrics;
-using Partitioned.Coordination;
 using Partitioned.Directories;
 using Partitioned.Shared;
 

@@ -1,4 +1,3 @@
-using Partitioned.Coordination;
 using Partitioned.Directories;
 
 namespace Partitioned.Clustering;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Partitioned.Coordination;
 using Partitioned.Directories;
 using Partitioned.Shared;
 

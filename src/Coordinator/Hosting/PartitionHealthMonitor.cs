@@ -5,7 +5,6 @@ using Microsoft.Extensions.Logging;
 using Partitioned.Directories;
 using Partitioned.Protocol;
 using Partitioned.Security;
-using Partitioned.Shared;
 
 namespace Partitioned.Coordination;
 

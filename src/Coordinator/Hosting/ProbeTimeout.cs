@@ -1,5 +1,4 @@
 using Partitioned.Routing;
-using Partitioned.Shared;
 
 namespace Partitioned.Coordination;
 

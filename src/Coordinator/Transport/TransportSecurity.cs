@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Security.Cryptography.X509Certificates;
 using Partitioned.Security;
-using Partitioned.Shared;
 
 namespace Partitioned.Coordination;
 

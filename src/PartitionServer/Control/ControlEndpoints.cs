@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using Partitioned.Protocol;
 using Partitioned.Security;
-using Partitioned.Shared;
 
 namespace Partitioned.Server;
 

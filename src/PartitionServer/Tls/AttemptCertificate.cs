@@ -3,7 +3,6 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Partitioned.Protocol;
 using Partitioned.Security;
-using Partitioned.Shared;
 
 namespace Partitioned.Server;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Partitioned.Protocol;
-using Partitioned.Shared;
 
 namespace Partitioned.Server;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Partitioned.Clustering;
 using Partitioned.Datasets;
 using Partitioned.Shared;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Partitioned.Clustering;
 using Partitioned.Datasets;
 
 namespace Partitioned.Tests.Datasets;

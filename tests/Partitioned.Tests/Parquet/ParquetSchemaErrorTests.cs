@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Parquet.Serialization;
-using Partitioned.Clustering;
 using Partitioned.Datasets;
 using Partitioned.Parquet;
 

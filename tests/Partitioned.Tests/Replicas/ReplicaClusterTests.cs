@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
 using Partitioned.Directories;
 using Partitioned.Protocol;
 using Partitioned.Routing;

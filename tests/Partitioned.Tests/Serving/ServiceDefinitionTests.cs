@@ -1,4 +1,3 @@
-using Partitioned.Clustering;
 using Partitioned.Datasets;
 using Partitioned.Server;
 using Partitioned.Serving;

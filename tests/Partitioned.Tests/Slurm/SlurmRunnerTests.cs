@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
 using Partitioned.Directories;
 using Partitioned.Routing;
 using Partitioned.Server;

@@ -3,7 +3,6 @@ using System.Text;
 using Partitioned.Coordination;
 using Partitioned.Protocol;
 using Partitioned.Security;
-using Partitioned.Shared;
 
 namespace Partitioned.Clustering;
 

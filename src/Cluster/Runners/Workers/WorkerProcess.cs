@@ -5,7 +5,6 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Partitioned.Security;
 using Partitioned.Server;
-using Partitioned.Shared;
 
 namespace Partitioned.Clustering;
 

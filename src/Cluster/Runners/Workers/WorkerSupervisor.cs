@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using Partitioned.Protocol;
 using Partitioned.Security;
 using Partitioned.Server;
-using Partitioned.Shared;
 
 namespace Partitioned.Clustering;
 
