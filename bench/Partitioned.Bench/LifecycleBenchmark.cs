@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 
 namespace Partitioned.Bench;
 

@@ -1,5 +1,6 @@
 using ModelServing;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 
 namespace Partitioned.Bench;
 

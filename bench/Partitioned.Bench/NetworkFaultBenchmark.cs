@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
+using Partitioned.Datasets;
+using Partitioned.Directories;
 using Partitioned.Examples;
-using Partitioned.Serving;
 using Partitioned.Server;
+using Partitioned.Serving;
 
 namespace Partitioned.Bench;
 

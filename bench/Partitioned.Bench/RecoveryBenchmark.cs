@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
+using Partitioned.Datasets;
+using Partitioned.Directories;
 
 namespace Partitioned.Bench;
 

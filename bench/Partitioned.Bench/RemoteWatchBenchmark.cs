@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Partitioned.Client;
+using Partitioned.Datasets;
+using Partitioned.Directories;
+using Partitioned.Security;
 using Clustering = Partitioned.Clustering;
-using Coordination = Partitioned.Coordination;
 
 namespace Partitioned.Bench;
 
@@ -18,12 +20,12 @@ internal static class RemoteWatchBenchmark
 
     public static async Task<RecoveryResult> RunAsync()
     {
-        var key = Coordination.ClientKey.Create();
+        var key = ClientKey.Create();
         var options = new Clustering.ClusterOptions { Runner = new Clustering.ProcessRunner(), ClientKeys = [key] };
         var samples = new List<double>();
         for (var kill = 0; kill < Kills; kill++)
         {
-            await using var cluster = new Clustering.Cluster<int, int>(Clustering.PartitionedDataset.FromGenerator(2, _ => Array.Empty<int>()), BenchServer.Definition, options);
+            await using var cluster = new Clustering.Cluster<int, int>(PartitionedDataset.FromGenerator(2, _ => Array.Empty<int>()), BenchServer.Definition, options);
             var learned = new ConcurrentDictionary<long, long>();
             cluster.PartitionChanged += (_, change) => learned[change.Snapshot.Version] = Stopwatch.GetTimestamp();
             await cluster.StartAsync();

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
+using Partitioned.Datasets;
 using Partitioned.Serving;
 
 namespace Partitioned.Bench;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Partitioned.Clustering;
 using Partitioned.Coordination;
+using Partitioned.Datasets;
 using Partitioned.Serving;
 
 namespace Partitioned.Bench;

@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using HelloPartitions;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
+using Partitioned.Routing;
 using Partitioned.Server;
 
 // 1000 integers split into 2 partitions the way Spark's parallelize does: [0, 500) and [500, 1000).

@@ -1,8 +1,10 @@
 using ModelServing;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Examples;
-using Partitioned.Serving;
+using Partitioned.Routing;
 using Partitioned.Server;
+using Partitioned.Serving;
 
 // Worker mode: the process runner starts this app again, once per partition attempt, and ships it the model.
 if (PartitionWorker.IsWorkerProcess)

@@ -1,4 +1,5 @@
 using Partitioned.Clustering;
+using Partitioned.Routing;
 
 namespace SearchCluster;
 

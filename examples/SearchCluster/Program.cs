@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
+using Partitioned.Datasets;
+using Partitioned.Routing;
+using Partitioned.Security;
 using Partitioned.Server;
 using SearchCluster;
 

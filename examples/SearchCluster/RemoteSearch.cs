@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Partitioned.Client;
+using Partitioned.Routing;
 
 namespace SearchCluster;
 

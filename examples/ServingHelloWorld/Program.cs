@@ -1,4 +1,5 @@
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Examples;
 using Partitioned.Serving;
 using ServingHelloWorld;

@@ -3,6 +3,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Server;
 using Partitioned.Serving;
 using ServingHelloWorld;

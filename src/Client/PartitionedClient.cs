@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Partitioned.Routing;
+using Partitioned.Security;
 using Partitioned.Shared;
 
 namespace Partitioned.Client;
@@ -35,7 +37,7 @@ public sealed class PartitionedClient : IAsyncDisposable
     public Uri CoordinatorAddress { get; }
 
     /// <summary>The live partition directory.</summary>
-    public PartitionDirectory Directory => _follower.Directory;
+    public PartitionDirectoryMirror Directory => _follower.Directory;
 
     /// <summary>Live endpoints by partition index (serving partitions only).</summary>
     public IReadOnlyDictionary<int, Uri> Hosts => Directory.Current.Hosts;

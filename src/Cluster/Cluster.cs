@@ -1,3 +1,4 @@
+using Partitioned.Datasets;
 using Partitioned.Server;
 
 namespace Partitioned.Clustering;

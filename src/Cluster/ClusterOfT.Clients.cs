@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Partitioned.Protocol;
+using Partitioned.Routing;
 using Partitioned.Shared;
 
 namespace Partitioned.Clustering;

@@ -10,7 +10,7 @@ public sealed partial class Cluster<TRow, TResult>
     /// server starts next to the old one (built from the partition's rows), and once it serves (registered, so it
     /// takes the old one's place in the directory) the old one is drained and stopped. The cluster never has fewer
     /// serving replicas than before, also with one replica per partition. The version number shows in the directory
-    /// (<see cref="Coordination.ReplicaEntry.Version"/>) and in the coordinator's status.
+    /// (<see cref="Directories.ReplicaEntry.Version"/>) and in the coordinator's status.
     /// </summary>
     /// <param name="server">The new version: another server, or the same one with new settings. With the process or Slurm runner, workers must know its name.</param>
     /// <param name="cancellationToken">Stops the rollout; the replica being replaced keeps its old version.</param>

@@ -2,6 +2,9 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Partitioned.Coordination;
+using Partitioned.Datasets;
+using Partitioned.Directories;
+using Partitioned.Security;
 using Partitioned.Server;
 
 namespace Partitioned.Clustering;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Partitioned.Server;
 using Partitioned.Shared;
 
@@ -114,10 +115,10 @@ public sealed record ClusterOptions
     public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
     /// <summary>
-    /// Extra routes on the coordinator, inside its token-protected <c>/v1</c> group: the way a driver-side component
-    /// (such as the serving layer's head node) offers partitions something to call. Default none.
+    /// Modules a driver-side component adds to the cluster's coordinator (the serving layer's head-node routes): the way
+    /// it offers partitions something to call. The cluster adds its own worker routes (<see cref="WorkerRoutes{TRow, TResult}"/>).
     /// </summary>
-    public IReadOnlyList<Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder>> CoordinatorEndpoints { get; init; } = [];
+    internal IReadOnlyList<ICoordinatorModule> CoordinatorModules { get; init; } = [];
 
     /// <summary>Where the cluster, its coordinator and in-process partitions log. Default nowhere.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
@@ -146,7 +147,7 @@ public sealed record ClusterOptions
         validation.Require(CoordinatorMaxWatchStreams >= 1, $"{nameof(CoordinatorMaxWatchStreams)} must be at least 1 (was {CoordinatorMaxWatchStreams}).");
         validation.Require(CoordinatorMaxWatchStreamsPerCredential >= 1, $"{nameof(CoordinatorMaxWatchStreamsPerCredential)} must be at least 1 (was {CoordinatorMaxWatchStreamsPerCredential}).");
         validation.Require(CoordinatorMaxWatchBacklog >= 1, $"{nameof(CoordinatorMaxWatchBacklog)} must be at least 1 (was {CoordinatorMaxWatchBacklog}).");
-        validation.Require(CoordinatorEndpoints is not null, $"{nameof(CoordinatorEndpoints)} must not be null (use an empty list).");
+        validation.Require(CoordinatorModules is not null, $"{nameof(CoordinatorModules)} must not be null (use an empty list).");
         validation.Require(ClientTimeout > TimeSpan.Zero, $"{nameof(ClientTimeout)} must be positive (was {ClientTimeout}).");
         validation.Require(CoordinatorAdvertisedHost is null || Uri.CheckHostName(CoordinatorAdvertisedHost) != UriHostNameType.Unknown, $"{nameof(CoordinatorAdvertisedHost)} must be a host name or an IP address (was '{CoordinatorAdvertisedHost}').");
         if (Server is null)

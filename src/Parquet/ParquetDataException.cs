@@ -1,5 +1,4 @@
 using System.Text;
-using Partitioned.Coordination;
 
 namespace Partitioned.Parquet;
 

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Partitioned.Clustering;
+using Partitioned.Datasets;
 
 namespace Partitioned.Parquet;
 

@@ -1,4 +1,3 @@
-using Partitioned.Coordination;
 
 namespace Partitioned.Server;
 

@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
-using Partitioned.Coordination;
+using Partitioned.Security;
 
 namespace Partitioned.Server;
 
@@ -85,7 +85,7 @@ public sealed class PartitionContext
     /// cluster's authorities (never the machine's store) and checks that a server's certificate names the host dialled.
     /// The caller disposes it (or the <see cref="HttpClient"/> it is given to).
     /// </summary>
-    public SocketsHttpHandler CreateHttpHandler() => Partitioned.Shared.PinnedTrust.CreateHandler(_tls?.TrustedAuthorities);
+    public SocketsHttpHandler CreateHttpHandler() => Partitioned.Security.PinnedTrust.CreateHandler(_tls?.TrustedAuthorities);
 
     /// <summary>The value of an <c>Authorization</c> header for requests to other partitions' <c>/control</c> routes.</summary>
     public AuthenticationHeaderValue ControlAuthorization => _token.CreateAuthorizationHeader();

@@ -47,12 +47,8 @@ internal static class KestrelApp
         return builder;
     }
 
-    /// <summary>Parses a bind address; only IP literals are accepted, because "localhost" can bind two ports when the port is 0.</summary>
-    public static bool TryParseBindAddress(string? value, out IPAddress address)
-    {
-        address = IPAddress.None;
-        return value is not null && IPAddress.TryParse(value, out address!);
-    }
+    /// <summary>Parses a bind address (<see cref="BindAddress.TryParse"/>: IP literals only).</summary>
+    public static bool TryParseBindAddress(string? value, out IPAddress address) => BindAddress.TryParse(value, out address);
 
     /// <summary>
     /// The address Kestrel actually bound (port 0 resolved), with a wildcard host replaced by the host peers

@@ -24,6 +24,6 @@ internal static class MethodNotAllowedProblems
         var detail = allow.Length == 0
             ? $"{request.Method} is not allowed on {request.Path}."
             : $"{request.Method} is not allowed on {request.Path}; it takes {allow}.";
-        await Results.Problem(detail: detail, statusCode: StatusCodes.Status405MethodNotAllowed, title: "Method not allowed").ExecuteAsync(context).ConfigureAwait(false);
+        await ProblemResponse.Result(StatusCodes.Status405MethodNotAllowed, "Method not allowed", detail).ExecuteAsync(context).ConfigureAwait(false);
     });
 }

@@ -5,6 +5,8 @@ using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Partitioned.Client;
+using Partitioned.Routing;
+using Partitioned.Security;
 
 // follow <coordinator address>: connects with the key in PARTITIONED_CLIENT_KEY, queries every partition, tries every
 // control action (each must be refused), then prints every directory change until its standard input closes.

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Parquet;
 using Partitioned.Testing;
 

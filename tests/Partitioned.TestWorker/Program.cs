@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using Partitioned.Clustering;
-using Partitioned.Parquet;
+using Partitioned.Datasets;
+using Partitioned.Routing;
 using Partitioned.Server;
-using Partitioned.Testing;
 using Partitioned.TestWorker;
+using Partitioned.Testing;
 
 // Worker mode: the process runner starts this app once per partition attempt.
 if (PartitionWorker.IsWorkerProcess)

@@ -3,13 +3,15 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Partitioned.Shared;
+using Partitioned.Directories;
+using Partitioned.Protocol;
+using Partitioned.Security;
 using V1 = Partitioned.Protocol.V1;
 
 namespace Partitioned.Client;
 
 /// <summary>
-/// Follows the coordinator's Watch stream into a <see cref="PartitionDirectory"/>: one stream at a time; when it
+/// Follows the coordinator's Watch stream into a <see cref="PartitionDirectoryMirror"/>: one stream at a time; when it
 /// breaks, reconnects with exponential backoff and resumes after the last version applied, so no change is missed or
 /// applied twice. Declares the cluster gone when the key is refused, every partition stopped, or the coordinator stayed
 /// unreachable for <see cref="PartitionedClientOptions.GoneAfter"/>.
@@ -48,7 +50,7 @@ internal sealed partial class DirectoryFollower : IAsyncDisposable
         _discovery = new CoordinatorDiscovery(coordinator, key, _httpHandler);
     }
 
-    public PartitionDirectory Directory { get; private set; } = null!;
+    public PartitionDirectoryMirror Directory { get; private set; } = null!;
 
     /// <summary>Completes with why the cluster is gone; never faults.</summary>
     public Task<ClusterGoneException> Gone => _gone.Task;
@@ -75,7 +77,7 @@ internal sealed partial class DirectoryFollower : IAsyncDisposable
                         throw new RpcException(new Status(StatusCode.Internal, "The coordinator's Watch stream did not start with a snapshot."));
                     }
 
-                    follower.Directory = new PartitionDirectory(first.DirectoryId, DirectoryMessages.ToSnapshot(first));
+                    follower.Directory = new PartitionDirectoryMirror(first.DirectoryId, DirectoryMessages.ToSnapshot(first));
                     follower._loop = Task.Run(() => follower.FollowAsync(call));
                     return follower;
                 }

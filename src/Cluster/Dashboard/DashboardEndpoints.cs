@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Partitioned.Protocol;
 using Partitioned.Shared;
 
 namespace Partitioned.Clustering;
@@ -28,7 +29,7 @@ internal static class DashboardEndpoints
         {
             if (!access.RequiresKey)
             {
-                return Problems.NotFound("This dashboard has no key: it is open to this machine (loopback) only.");
+                return ProblemResponse.NotFound("This dashboard has no key: it is open to this machine (loopback) only.");
             }
 
             var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false) : null;
@@ -54,15 +55,15 @@ internal static class DashboardEndpoints
         {
             DashboardAccessResult.Allowed => await allowed().ConfigureAwait(false),
             DashboardAccessResult.LoginRequired when page => Html(context, s_login.Value, StatusCodes.Status401Unauthorized),
-            DashboardAccessResult.LoginRequired => Results.Problem(detail: "Log in to the dashboard with its key first.", statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized"),
-            DashboardAccessResult.Proxied => Results.Problem(
-                detail: $"This request came through a proxy (it carries {DashboardAccess.ForwardedHeaders}), so its loopback address proves nothing, and the dashboard is open to this machine (loopback) only. Give the dashboard a key (DashboardOptions.AccessKey) and log in with it.",
-                statusCode: StatusCodes.Status403Forbidden,
-                title: "Forbidden"),
-            _ => Results.Problem(
-                detail: "The dashboard is open to this machine (loopback) only. To open it to others, give it a key (DashboardOptions.AccessKey).",
-                statusCode: StatusCodes.Status403Forbidden,
-                title: "Forbidden"),
+            DashboardAccessResult.LoginRequired => ProblemResponse.Result(StatusCodes.Status401Unauthorized, "Unauthorized", "Log in to the dashboard with its key first."),
+            DashboardAccessResult.Proxied => ProblemResponse.Result(
+                StatusCodes.Status403Forbidden,
+                "Forbidden",
+                $"This request came through a proxy (it carries {DashboardAccess.ForwardedHeaders}), so its loopback address proves nothing, and the dashboard is open to this machine (loopback) only. Give the dashboard a key (DashboardOptions.AccessKey) and log in with it."),
+            _ => ProblemResponse.Result(
+                StatusCodes.Status403Forbidden,
+                "Forbidden",
+                "The dashboard is open to this machine (loopback) only. To open it to others, give it a key (DashboardOptions.AccessKey)."),
         };
 
     private static Task<IResult> Guarded(HttpContext context, DashboardAccess access, bool page, Func<IResult> allowed) =>

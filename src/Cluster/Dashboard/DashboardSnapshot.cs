@@ -1,4 +1,4 @@
-using Partitioned.Coordination;
+using Partitioned.Directories;
 
 namespace Partitioned.Clustering;
 

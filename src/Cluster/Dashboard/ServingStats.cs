@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 using System.Diagnostics.Metrics;
-using Partitioned.Coordination;
+using Partitioned.Directories;
 using Partitioned.Shared;
 
 namespace Partitioned.Clustering;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Partitioned.Server;
 
 namespace Partitioned.Clustering;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Partitioned.Coordination;
+using Partitioned.Directories;
 
 namespace Partitioned.Clustering;
 

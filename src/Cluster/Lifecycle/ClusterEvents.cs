@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Partitioned.Coordination;
+using Partitioned.Directories;
 using Partitioned.Shared;
 
 namespace Partitioned.Clustering;

@@ -1,5 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Datasets;
+using Partitioned.Directories;
+using Partitioned.Security;
 
 namespace Partitioned.Clustering;
 
@@ -16,7 +19,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
     private readonly PartitionJob<TRow, TResult> _job;
     private readonly ILogger _logger;
     private Coordinator? _coordinator;
-    private PartitionClients? _clients;
+    private DriverClients? _clients;
 
     public ClusterRun(ClusterRunSettings<TRow, TResult> settings, ILogger logger)
     {
@@ -33,7 +36,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
 
     public PartitionDirectory Directory => Coordinator.Directory;
 
-    public PartitionClients Clients => _clients!;
+    public DriverClients Clients => _clients!;
 
     public PartitionJob<TRow, TResult> Job => _job;
 
@@ -74,11 +77,11 @@ internal sealed partial class ClusterRun<TRow, TResult>
                 UnhealthyThreshold = options.UnhealthyThreshold,
                 LoggerFactory = _settings.LoggerFactory,
                 TimeProvider = options.TimeProvider,
-                Endpoints = [.. options.CoordinatorEndpoints, v1 => AttemptEndpoints.Map(v1, _job, _logger)],
+                Modules = [.. options.CoordinatorModules, new WorkerRoutes<TRow, TResult>(_job, _logger)],
                 Transport = _settings.Transport,
             },
             cancellationToken).ConfigureAwait(false);
-        _clients = new PartitionClients(_coordinator.Directory, _settings.Token, options.ClientTimeout, _settings.Transport);
+        _clients = new DriverClients(_coordinator.Directory, _settings.Token, options.ClientTimeout, _settings.Transport);
 
         _coordinator.Directory.Changed += (_, change) =>
         {

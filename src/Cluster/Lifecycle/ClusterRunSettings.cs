@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Datasets;
+using Partitioned.Security;
 using Partitioned.Server;
 
 namespace Partitioned.Clustering;

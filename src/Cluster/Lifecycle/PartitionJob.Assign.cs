@@ -19,7 +19,7 @@ internal sealed partial class PartitionJob<TRow, TResult>
     {
         if (!AssignsAttempts)
         {
-            return (null, $"this cluster launches its own workers (runner '{_settings.Options.Runner.Name}'), so it assigns no attempt numbers; a worker it launched finds its attempt in {Shared.WorkerProtocol.AttemptVariable}");
+            return (null, $"this cluster launches its own workers (runner '{_settings.Options.Runner.Name}'), so it assigns no attempt numbers; a worker it launched finds its attempt in {Protocol.WorkerProtocol.AttemptVariable}");
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -1,4 +1,5 @@
 using Partitioned.Coordination;
+using Partitioned.Directories;
 using Partitioned.Server;
 
 namespace Partitioned.Clustering;

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Protocol;
 using Partitioned.Server;
 using Partitioned.Shared;
 
@@ -46,13 +46,13 @@ internal static partial class AttemptEndpoints
         var count = job.Partitions.Count;
         if ((uint)partition >= (uint)count)
         {
-            return Problems.NotFound($"Partition {partition} is unknown: this cluster has {count} partitions (0 to {count - 1}).");
+            return ProblemResponse.NotFound($"Partition {partition} is unknown: this cluster has {count} partitions (0 to {count - 1}).");
         }
 
         var (attempt, refusal) = await job.AssignAttemptAsync(partition, s_assignTimeout, cancellationToken).ConfigureAwait(false);
         if (attempt is not { } number)
         {
-            return Problems.Conflict($"No attempt of partition {partition} can be assigned: {refusal}.");
+            return ProblemResponse.Conflict($"No attempt of partition {partition} can be assigned: {refusal}.");
         }
 
         Log.AttemptAssigned(logger, partition, number);
@@ -66,7 +66,7 @@ internal static partial class AttemptEndpoints
         var count = job.Partitions.Count;
         if ((uint)partition >= (uint)count)
         {
-            return Problems.NotFound($"Partition {partition} is unknown: this cluster has {count} partitions (0 to {count - 1}).");
+            return ProblemResponse.NotFound($"Partition {partition} is unknown: this cluster has {count} partitions (0 to {count - 1}).");
         }
 
         var (held, over) = job.LookUpAttempt(partition, attempt);
@@ -82,13 +82,13 @@ internal static partial class AttemptEndpoints
             // Lost, failed, ended or replaced by a re-launch (for example a worker on a node that was cut off and came back): its worker
             // must stop, and nothing it sends counts. Gone, not a conflict: the attempt will never run again.
             Log.Over(logger, partition, attempt, over, what);
-            return Problems.Gone($"Attempt {attempt} of partition {partition} is over: {over}. Its worker must stop: nothing it sends is taken any more.");
+            return ProblemResponse.Gone($"Attempt {attempt} of partition {partition} is over: {over}. Its worker must stop: nothing it sends is taken any more.");
         }
 
         if (held is null)
         {
             Log.NotLaunched(logger, partition, attempt, what);
-            return Problems.Conflict($"Attempt {attempt} of partition {partition} is not the partition's current attempt: this cluster run has not launched it.");
+            return ProblemResponse.Conflict($"Attempt {attempt} of partition {partition} is not the partition's current attempt: this cluster run has not launched it.");
         }
 
         current = held;
@@ -108,10 +108,10 @@ internal static partial class AttemptEndpoints
             }
             catch (Exception ex) when (ex is JsonException or NotSupportedException)
             {
-                return Results.Problem(
-                    detail: $"The settings of server '{server.Name}' ({settingsType.Name}) cannot be sent to a worker as JSON: {ex.Message}",
-                    statusCode: StatusCodes.Status500InternalServerError,
-                    title: "Settings not serializable");
+                return ProblemResponse.Result(
+                    StatusCodes.Status500InternalServerError,
+                    "Settings not serializable",
+                    $"The settings of server '{server.Name}' ({settingsType.Name}) cannot be sent to a worker as JSON: {ex.Message}");
             }
         }
 
@@ -157,7 +157,7 @@ internal static partial class AttemptEndpoints
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 var failure = RowsFailed(attempt, ex, logger);
-                return Results.Problem(detail: failure, statusCode: StatusCodes.Status500InternalServerError, title: "Rows unavailable");
+                return ProblemResponse.Result(StatusCodes.Status500InternalServerError, "Rows unavailable", failure);
             }
 
             context.Response.ContentType = WorkerProtocol.NdjsonMediaType;
@@ -190,7 +190,7 @@ internal static partial class AttemptEndpoints
         var (partition, number) = (attempt.Launch.Partition, attempt.Launch.Attempt);
         if (!IsNdjson(context.Request.ContentType))
         {
-            return Problems.UnsupportedMediaType($"The results must be NDJSON (Content-Type: {WorkerProtocol.NdjsonMediaType}), one JSON value per line; the Content-Type was '{context.Request.ContentType}'.");
+            return ProblemResponse.UnsupportedMediaType($"The results must be NDJSON (Content-Type: {WorkerProtocol.NdjsonMediaType}), one JSON value per line; the Content-Type was '{context.Request.ContentType}'.");
         }
 
         // Results can be large; the default request size limit is for user requests, not for this stream.
@@ -209,7 +209,7 @@ internal static partial class AttemptEndpoints
         }
         catch (InvalidDataException ex)
         {
-            return Problems.BadRequest($"The results of partition {partition} attempt {number} were refused: {ex.Message}");
+            return ProblemResponse.BadRequest($"The results of partition {partition} attempt {number} were refused: {ex.Message}");
         }
 
         // Checked again now that the body is in: the attempt may have been lost or ended while it streamed, and then
@@ -224,7 +224,7 @@ internal static partial class AttemptEndpoints
     }
 
     private static IResult AlreadyPosted(int partition, int attempt) =>
-        Problems.Conflict($"Attempt {attempt} of partition {partition} already posted its results; an attempt posts them once.");
+        ProblemResponse.Conflict($"Attempt {attempt} of partition {partition} already posted its results; an attempt posts them once.");
 
     private static bool IsNdjson(string? contentType) =>
         Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)

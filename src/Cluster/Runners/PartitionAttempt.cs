@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Partitioned.Datasets;
 using Partitioned.Server;
 
 namespace Partitioned.Clustering;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Partitioned.Coordination;
+using Partitioned.Directories;
 
 namespace Partitioned.Clustering;
 

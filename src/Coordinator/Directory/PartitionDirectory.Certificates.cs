@@ -1,3 +1,5 @@
+using Partitioned.Directories;
+
 namespace Partitioned.Coordination;
 
 public sealed partial class PartitionDirectory

@@ -1,4 +1,6 @@
 
+using Partitioned.Directories;
+
 namespace Partitioned.Coordination;
 
 public sealed partial class PartitionDirectory

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Partitioned.Directories;
 
 namespace Partitioned.Coordination;
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Partitioned.Directories;
 using Partitioned.Shared;
 
 namespace Partitioned.Coordination;
@@ -16,7 +17,7 @@ namespace Partitioned.Coordination;
 /// partition is stale and refused; a higher attempt replaces the endpoint; errors and losses reported for a
 /// stale attempt are ignored, so a late report from a dead attempt cannot take down its successor.
 /// </remarks>
-public sealed partial class PartitionDirectory
+public sealed partial class PartitionDirectory : IPartitionDirectory
 {
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;

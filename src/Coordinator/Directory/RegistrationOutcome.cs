@@ -1,3 +1,5 @@
+using Partitioned.Directories;
+
 namespace Partitioned.Coordination;
 
 /// <summary>What <see cref="PartitionDirectory.Register"/> did.</summary>

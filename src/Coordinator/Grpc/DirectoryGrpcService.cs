@@ -1,5 +1,7 @@
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
+using Partitioned.Directories;
+using Partitioned.Protocol;
 using V1 = Partitioned.Protocol.V1;
 
 namespace Partitioned.Coordination;

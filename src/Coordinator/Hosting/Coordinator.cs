@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -12,8 +13,13 @@ namespace Partitioned.Coordination;
 /// <summary>
 /// The driver-side coordinator: a Kestrel server hosting the <see cref="PartitionDirectory"/> behind the
 /// JSON-over-HTTP protocol documented in the README (<c>/v1/register</c>, <c>/v1/failures</c>,
-/// <c>/v1/hosts</c>, <c>/v1/status</c>), and a health monitor that marks silent partitions lost.
+/// <c>/v1/hosts</c>, <c>/v1/status</c>) and the gRPC directory service, and a health monitor that marks silent
+/// partitions lost.
 /// </summary>
+/// <remarks>
+/// Composed of modules (<see cref="ICoordinatorModule"/>): its own, and those the assemblies that own them add (the
+/// cluster's worker routes, the head node's routes).
+/// </remarks>
 public sealed partial class Coordinator : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -75,7 +81,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             }));
         }
 
-        // Extra routes (CoordinatorOptions.Endpoints) find the directory by injection.
+        // Modules' routes find the directory by injection.
         var access = new CoordinatorAccess(options.Token, options.ClientKeys);
         builder.Services.AddSingleton(directory);
         builder.Services.AddSingleton(access);
@@ -86,11 +92,17 @@ public sealed partial class Coordinator : IAsyncDisposable
         // with the wrong method would get 404 instead of routing's 405.
         builder.Services.AddGrpc(grpc => grpc.IgnoreUnknownServices = true);
         var app = builder.Build();
-        CoordinatorEndpoints.UseNotFoundProblems(app);
+        app.UseNotFoundProblems();
         app.UseMethodNotAllowedProblems();
         Uri? grpcAddress = null;
-        CoordinatorEndpoints.Map(app, directory, options, access, () => grpcAddress, logger);
-        app.MapGrpcService<DirectoryGrpcService>();
+        var routes = new CoordinatorRoutes(
+            app,
+            app.MapGroup("/v1").AddEndpointFilter(new CoordinatorAccessFilter(access, allowClientKeys: true)),
+            app.MapGroup("/v1").AddEndpointFilter(new CoordinatorAccessFilter(access, allowClientKeys: false)));
+        foreach (var module in (IEnumerable<ICoordinatorModule>)[new CoordinatorCore(directory, options, () => grpcAddress, logger), .. options.Modules])
+        {
+            module.Map(routes);
+        }
 
         Uri address;
         try

@@ -1,41 +1,32 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Directories;
+using Partitioned.Protocol;
 using Partitioned.Shared;
 
 namespace Partitioned.Coordination;
 
 /// <summary>
-/// The coordinator's routes. Every one under <c>/v1</c> requires the cluster token, except the read-only ones
-/// (<c>GET /v1/hosts</c>, <c>/v1/status</c>, <c>/v1/client</c>), which also take a client key.
+/// The coordinator's own JSON routes (part of <see cref="CoordinatorCore"/>). Every one under <c>/v1</c> requires the
+/// cluster token, except the read-only ones (<c>GET /v1/hosts</c>, <c>/v1/status</c>, <c>/v1/client</c>), which also
+/// take a client key.
 /// </summary>
 internal static class CoordinatorEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, PartitionDirectory directory, CoordinatorOptions options, CoordinatorAccess access, Func<Uri?> grpcAddress, Microsoft.Extensions.Logging.ILogger logger)
+    public static void Map(CoordinatorRoutes routes, PartitionDirectory directory, Func<Uri?> grpcAddress)
     {
-        var read = app.MapGroup("/v1").AddEndpointFilter(new CoordinatorAccessFilter(access, allowClientKeys: true));
+        var read = routes.Read;
         read.MapGet("/hosts", () => Results.Json(ToHosts(directory.Current), ProtocolJson.Options));
         read.MapGet("/status", () => Results.Json(ToStatus(directory), ProtocolJson.Options));
         read.MapGet("/client", () => Results.Json(
             new ClientDiscoveryResponse(directory.Id, directory.Current.Version, directory.Current.PartitionCount, grpcAddress()?.ToString()),
             ProtocolJson.Options));
 
-        var v1 = app.MapGroup("/v1").AddEndpointFilter(new CoordinatorAccessFilter(access, allowClientKeys: false));
+        var v1 = routes.Control;
         v1.MapPost("/register", (HttpRequest request, CancellationToken cancellationToken) => RegisterAsync(request, directory, cancellationToken));
         v1.MapPost("/failures", (HttpRequest request, CancellationToken cancellationToken) => ReportFailureAsync(request, directory, cancellationToken));
-
-        foreach (var map in options.Endpoints)
-        {
-            map(v1);
-        }
-
-        CertificateEndpoints.Map(v1, directory, options, logger);
     }
-
-    /// <summary>Answers a request no route matched with a 404 that lists the coordinator's routes.</summary>
-    public static void UseNotFoundProblems(IApplicationBuilder app) =>
-        app.UseNotFoundProblems("POST /v1/register, POST /v1/failures, GET /v1/hosts, GET /v1/status, GET /v1/client");
 
     private static async Task<IResult> RegisterAsync(HttpRequest request, PartitionDirectory directory, CancellationToken cancellationToken)
     {
@@ -47,22 +38,22 @@ internal static class CoordinatorEndpoints
 
         if (!TryParseEndpoint(registration!.Endpoint, out var endpoint))
         {
-            return Problems.BadRequest($"endpoint '{registration.Endpoint}' is not an absolute http or https address such as http://127.0.0.1:41234.");
+            return ProblemResponse.BadRequest($"endpoint '{registration.Endpoint}' is not an absolute http or https address such as http://127.0.0.1:41234.");
         }
 
         if (registration.Attempt < 0)
         {
-            return Problems.BadRequest($"attempt must be 0 or more (was {registration.Attempt}).");
+            return ProblemResponse.BadRequest($"attempt must be 0 or more (was {registration.Attempt}).");
         }
 
         if (registration.Node is { } node && (node.Length is 0 or > 255 || node.Any(char.IsControl)))
         {
-            return Problems.BadRequest("node must be a node name of 1 to 255 characters without control characters, or absent.");
+            return ProblemResponse.BadRequest("node must be a node name of 1 to 255 characters without control characters, or absent.");
         }
 
         if (PartitionLabels.Check(registration.Labels) is { Count: > 0 } labelProblems)
         {
-            return Problems.BadRequest(string.Join(" ", labelProblems));
+            return ProblemResponse.BadRequest(string.Join(" ", labelProblems));
         }
 
         var outcome = directory.Register(registration.Partition, registration.Attempt, endpoint, registration.Node, registration.Labels);
@@ -71,12 +62,12 @@ internal static class CoordinatorEndpoints
             RegistrationResult.Accepted or RegistrationResult.AlreadyRegistered => Results.Json(
                 new RegistrationResponse(registration.Partition, registration.Attempt, outcome.Version, outcome.Replaced is { Endpoint: { } old } replaced ? new HostEntry(replaced.Partition, replaced.Attempt, old.ToString(), replaced.Node) : null),
                 ProtocolJson.Options),
-            RegistrationResult.UnknownPartition => Problems.BadRequest(OutOfRange(registration.Partition, directory)),
-            RegistrationResult.StaleAttempt => Problems.Conflict(
+            RegistrationResult.UnknownPartition => ProblemResponse.BadRequest(OutOfRange(registration.Partition, directory)),
+            RegistrationResult.StaleAttempt => ProblemResponse.Conflict(
                 $"Attempt {registration.Attempt} of partition {registration.Partition} is stale: attempt {Math.Max(outcome.Entry!.Attempt, directory.AdmittedAttempt(registration.Partition))} is already known."),
-            RegistrationResult.NotLaunched => Problems.Conflict(
+            RegistrationResult.NotLaunched => ProblemResponse.Conflict(
                 $"Attempt {registration.Attempt} of partition {registration.Partition} was not launched or assigned by this cluster (its current attempt is {directory.AdmittedAttempt(registration.Partition)}); a worker launched by an engine asks the coordinator for its attempt number (POST /v1/attempts/{registration.Partition})."),
-            _ => Problems.Conflict(
+            _ => ProblemResponse.Conflict(
                 $"Partition {registration.Partition} is {outcome.Entry!.State.ToString().ToLowerInvariant()} and takes no more registrations in this run."),
         };
     }
@@ -91,12 +82,12 @@ internal static class CoordinatorEndpoints
 
         if ((uint)report!.Partition >= (uint)directory.Current.PartitionCount)
         {
-            return Problems.BadRequest(OutOfRange(report.Partition, directory));
+            return ProblemResponse.BadRequest(OutOfRange(report.Partition, directory));
         }
 
         if (string.IsNullOrWhiteSpace(report.Message))
         {
-            return Problems.BadRequest("message must say what failed; it was empty.");
+            return ProblemResponse.BadRequest("message must say what failed; it was empty.");
         }
 
         // A stale report is acknowledged but ignored by the directory's rules.

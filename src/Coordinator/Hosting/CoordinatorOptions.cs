@@ -1,5 +1,5 @@
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
+using Partitioned.Security;
 using Partitioned.Shared;
 
 namespace Partitioned.Coordination;
@@ -91,11 +91,11 @@ public sealed class CoordinatorOptions
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>
-    /// Extra routes mapped inside the coordinator's token-protected <c>/v1</c> group, for driver-side
-    /// components that talk to partitions through the coordinator (runners, serving). Handlers can take the
+    /// Modules added to the coordinator's own (<see cref="CoordinatorCore"/>) by the driver-side components that talk to
+    /// partitions through it (the cluster's worker routes, the head node's routes). Their handlers can take the
     /// <see cref="PartitionDirectory"/> as a parameter: it is registered as a service.
     /// </summary>
-    public IReadOnlyList<Action<IEndpointRouteBuilder>> Endpoints { get; init; } = [];
+    internal IReadOnlyList<ICoordinatorModule> Modules { get; init; } = [];
 
     internal void Validate()
     {
@@ -110,7 +110,7 @@ public sealed class CoordinatorOptions
         validation.Require(HealthCheckInterval > TimeSpan.Zero, $"{nameof(HealthCheckInterval)} must be positive (was {HealthCheckInterval}).");
         validation.Require(HealthCheckTimeout is null || HealthCheckTimeout > TimeSpan.Zero, $"{nameof(HealthCheckTimeout)} must be positive, or null to derive it from round trips (was {HealthCheckTimeout}).");
         validation.Require(UnhealthyThreshold >= 1, $"{nameof(UnhealthyThreshold)} must be at least 1 (was {UnhealthyThreshold}).");
-        validation.Require(Endpoints is not null, $"{nameof(Endpoints)} must not be null.");
+        validation.Require(Modules is not null, $"{nameof(Modules)} must not be null.");
         validation.Require(Transport is not null, $"{nameof(Transport)} must not be null (use TransportSecurity.Cleartext).");
         validation.Require(MaxWatchStreams >= 1, $"{nameof(MaxWatchStreams)} must be at least 1 (was {MaxWatchStreams}).");
         validation.Require(MaxWatchStreamsPerCredential >= 1, $"{nameof(MaxWatchStreamsPerCredential)} must be at least 1 (was {MaxWatchStreamsPerCredential}).");

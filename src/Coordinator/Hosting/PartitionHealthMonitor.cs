@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Partitioned.Coordination.Protocol;
-using Partitioned.Shared;
+using Partitioned.Directories;
+using Partitioned.Protocol;
+using Partitioned.Security;
 
 namespace Partitioned.Coordination;
 
@@ -47,7 +48,7 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
         _options = options;
         _time = options.TimeProvider;
         _logger = logger;
-        _http = new HttpClient(Partitioned.Shared.PinnedTrust.Apply(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) }, options.Transport.TrustedAuthorities))
+        _http = new HttpClient(Partitioned.Security.PinnedTrust.Apply(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) }, options.Transport.TrustedAuthorities))
         {
             // Each check has its own timeout (ProbeTimeout).
             Timeout = Timeout.InfiniteTimeSpan,

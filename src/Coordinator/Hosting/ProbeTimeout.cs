@@ -1,4 +1,4 @@
-using Partitioned.Shared;
+using Partitioned.Routing;
 
 namespace Partitioned.Coordination;
 

@@ -1,3 +1,5 @@
+using Partitioned.Security;
+
 namespace Partitioned.Coordination;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Partitioned.Shared;
 
 namespace Partitioned.Coordination;
 
@@ -32,5 +33,5 @@ internal sealed class CoordinatorAccessFilter(CoordinatorAccess access, bool all
     }
 
     private static ValueTask<object?> Refuse(int status, string title, string detail) =>
-        ValueTask.FromResult<object?>(Results.Problem(detail: detail, statusCode: status, title: title));
+        ValueTask.FromResult<object?>(ProblemResponse.Result(status, title, detail));
 }

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Protocol;
 using Partitioned.Shared;
 
 namespace Partitioned.Coordination;
@@ -43,13 +43,13 @@ internal static partial class CertificateEndpoints
         var (partition, attempt) = (request!.Partition, request.Attempt);
         if ((uint)partition >= (uint)directory.Current.PartitionCount)
         {
-            return Problems.BadRequest($"Partition {partition} is unknown: this cluster has {directory.Current.PartitionCount} partitions (0 to {directory.Current.PartitionCount - 1}).");
+            return ProblemResponse.BadRequest($"Partition {partition} is unknown: this cluster has {directory.Current.PartitionCount} partitions (0 to {directory.Current.PartitionCount - 1}).");
         }
 
         if (!directory.MayHoldCertificate(partition, attempt))
         {
             Log.Refused(logger, partition, attempt, "it is not the partition's current attempt");
-            return Problems.Conflict($"Attempt {attempt} of partition {partition} is not the partition's current attempt (it ended, a newer attempt replaced it, or it was never launched): it gets no certificate.");
+            return ProblemResponse.Conflict($"Attempt {attempt} of partition {partition} is not the partition's current attempt (it ended, a newer attempt replaced it, or it was never launched): it gets no certificate.");
         }
 
         CertificateRequest csr;
@@ -59,12 +59,12 @@ internal static partial class CertificateEndpoints
         }
         catch (Exception ex) when (ex is CryptographicException or ArgumentException)
         {
-            return Problems.BadRequest($"csr must be a PKCS#10 signing request in PEM (-----BEGIN CERTIFICATE REQUEST-----), signed with the attempt's key: {ex.Message}");
+            return ProblemResponse.BadRequest($"csr must be a PKCS#10 signing request in PEM (-----BEGIN CERTIFICATE REQUEST-----), signed with the attempt's key: {ex.Message}");
         }
 
         if (context.Connection.RemoteIpAddress is not { } remote)
         {
-            return Problems.BadRequest("The coordinator cannot tell the address this request came from, so it cannot sign a certificate for it.");
+            return ProblemResponse.BadRequest("The coordinator cannot tell the address this request came from, so it cannot sign a certificate for it.");
         }
 
         remote = remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote;
@@ -72,7 +72,7 @@ internal static partial class CertificateEndpoints
         if (!await IsAddressOfAsync(host, remote, cancellationToken).ConfigureAwait(false))
         {
             Log.Refused(logger, partition, attempt, $"it asked for {host} from {remote}");
-            return Problems.BadRequest(
+            return ProblemResponse.BadRequest(
                 $"host '{host}' is not the address this request came from ({remote}), nor a name that resolves to it here: the coordinator signs a certificate only for the " +
                 $"address a partition reaches it from. Let partitions advertise their address on the route to the coordinator (the default), or set PartitionServerOptions.AdvertisedHost to a name that resolves to {remote} on the driver.");
         }

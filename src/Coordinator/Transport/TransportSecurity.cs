@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Security.Cryptography.X509Certificates;
-using Partitioned.Shared;
+using Partitioned.Security;
 
 namespace Partitioned.Coordination;
 

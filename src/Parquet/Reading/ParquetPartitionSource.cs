@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
-using Partitioned.Clustering;
+using Partitioned.Datasets;
 
 namespace Partitioned.Parquet;
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Partitioned.Protocol;
 using Partitioned.Shared;
 
 namespace Partitioned.Parquet;

@@ -1,6 +1,6 @@
 using Parquet;
 using Parquet.Schema;
-using Partitioned.Clustering;
+using Partitioned.Datasets;
 
 namespace Partitioned.Parquet;
 

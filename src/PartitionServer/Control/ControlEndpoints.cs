@@ -2,8 +2,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
-using Partitioned.Coordination;
-using Partitioned.Shared;
+using Partitioned.Protocol;
+using Partitioned.Security;
 
 namespace Partitioned.Server;
 

@@ -1,4 +1,4 @@
-using Partitioned.Coordination.Protocol;
+using Partitioned.Protocol;
 
 namespace Partitioned.Server;
 

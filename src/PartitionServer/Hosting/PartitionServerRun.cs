@@ -5,8 +5,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Partitioned.Coordination;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Protocol;
 using Partitioned.Shared;
 
 namespace Partitioned.Server;

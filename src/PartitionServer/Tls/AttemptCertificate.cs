@@ -1,9 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
-using Partitioned.Coordination;
-using Partitioned.Coordination.Protocol;
-using Partitioned.Shared;
+using Partitioned.Protocol;
+using Partitioned.Security;
 
 namespace Partitioned.Server;
 

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
-using Partitioned.Coordination;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Protocol;
 using Partitioned.Shared;
 
 namespace Partitioned.Server;

@@ -1,5 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
-using Partitioned.Coordination;
+using Partitioned.Security;
 
 namespace Partitioned.Server;
 
@@ -12,7 +12,7 @@ namespace Partitioned.Server;
 public sealed record PartitionTls(IReadOnlyList<X509Certificate2> TrustedAuthorities)
 {
     /// <summary>
-    /// Files holding the attempt's certificate on its machine (<see cref="TransportSecurity.Tls(X509Certificate2, IEnumerable{X509Certificate2}, PartitionCertificateFiles)"/>);
+    /// Files holding the attempt's certificate on its machine (<c>TransportSecurity.Tls</c> with partition certificate files);
     /// null (automatic TLS): the attempt makes a key and the coordinator signs a short-lived certificate for it, renewed after half its lifetime.
     /// </summary>
     public PartitionCertificateFiles? CertificateFiles { get; init; }

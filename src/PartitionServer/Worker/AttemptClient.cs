@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
-using Partitioned.Coordination;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Protocol;
+using Partitioned.Security;
 using Partitioned.Shared;
 
 namespace Partitioned.Server;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Partitioned.Protocol;
 using Partitioned.Shared;
 
 namespace Partitioned.Server;

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Partitioned.Shared;
+using Partitioned.Protocol;
 
 namespace Partitioned.Server;
 

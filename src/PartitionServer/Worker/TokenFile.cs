@@ -1,4 +1,4 @@
-using Partitioned.Coordination;
+using Partitioned.Security;
 
 namespace Partitioned.Server;
 

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
-using Partitioned.Shared;
+using Partitioned.Protocol;
+using Partitioned.Security;
 
 namespace Partitioned.Server;
 

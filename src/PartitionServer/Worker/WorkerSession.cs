@@ -2,8 +2,8 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
-using Partitioned.Coordination;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Protocol;
+using Partitioned.Security;
 using Partitioned.Shared;
 
 namespace Partitioned.Server;

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Routing;
+using Partitioned.Security;
 using Partitioned.Shared;
 
 namespace Partitioned.Serving;

@@ -1,11 +1,15 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Directories;
+using Partitioned.Protocol;
+using Partitioned.Routing;
+using Partitioned.Security;
 using Partitioned.Shared;
 
 namespace Partitioned.Serving;
@@ -118,7 +122,7 @@ internal sealed partial class HeadNodeIngress : IAsyncDisposable
     {
         v1.MapGet("/serving", () => _options.HeadNodeTransport == HeadNodeTransport.GrpcStream && StreamAddress is null
             // The ingress starts once every partition serves: until its stream listener is up, partitions ask again.
-            ? Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Head node starting", detail: "The head node's stream listener is not up yet; ask again.")
+            ? ProblemResponse.Result(StatusCodes.Status503ServiceUnavailable, "Head node starting", "The head node's stream listener is not up yet; ask again.")
             : Results.Json(new HeadNodeInfo([.. _queues.Keys], StreamAddress?.ToString(), StreamAddress is null ? null : _streamKey.Value), ProtocolJson.Options));
         v1.MapPost("/serving/{service}/pull", (Delegate)PullAsync);
         v1.MapPost("/serving/replies", (Delegate)RepliesAsync);

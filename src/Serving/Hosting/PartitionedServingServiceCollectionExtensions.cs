@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Server;
 using Partitioned.Serving;
 

@@ -1,4 +1,5 @@
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Server;
 
 namespace Partitioned.Serving;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Server;
 
 namespace Partitioned.Serving;
@@ -25,7 +26,7 @@ public sealed class ServingCluster<TRow, TResult> : IAsyncDisposable
         if (serving.Mode == ServingMode.HeadNode)
         {
             _ingress = new HeadNodeIngress(serving, cluster.LoggerFactory ?? NullLoggerFactory.Instance, cluster.TimeProvider);
-            cluster = cluster with { CoordinatorEndpoints = [.. cluster.CoordinatorEndpoints, _ingress.MapPartitionRoutes] };
+            cluster = cluster with { CoordinatorModules = [.. cluster.CoordinatorModules, new HeadNodeRoutes(_ingress)] };
         }
 
         Cluster = new Cluster<TRow, TResult>(dataset, server, cluster);

@@ -1,3 +1,4 @@
+using Partitioned.Routing;
 using Partitioned.Shared;
 
 namespace Partitioned.Serving;

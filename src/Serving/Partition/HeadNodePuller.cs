@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
+using Partitioned.Protocol;
 using Partitioned.Shared;
 
 namespace Partitioned.Serving;

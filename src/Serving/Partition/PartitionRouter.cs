@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Protocol;
 using Partitioned.Shared;
 
 namespace Partitioned.Serving;

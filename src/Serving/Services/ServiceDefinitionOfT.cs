@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Shared;
 
 namespace Partitioned.Serving;

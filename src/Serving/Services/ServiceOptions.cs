@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Partitioned.Protocol;
 using Partitioned.Shared;
 
 namespace Partitioned.Serving;

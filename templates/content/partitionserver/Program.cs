@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Server;
 using PartitionApp;
 

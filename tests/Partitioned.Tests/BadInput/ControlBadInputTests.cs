@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
+using Partitioned.Directories;
 using Xunit.Abstractions;
 using static Partitioned.Tests.BadInput.BadBodies;
 

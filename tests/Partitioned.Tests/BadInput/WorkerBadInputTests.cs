@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Partitioned.Server;
+using Partitioned.Tests.Coordinator;
 using Xunit.Abstractions;
 using static Partitioned.Tests.BadInput.BadBodies;
 
@@ -72,14 +74,14 @@ public sealed class WorkerBadInputTests(ITestOutputHelper output)
             Token = token,
             LoggerFactory = loggerFactory,
             HealthCheckInterval = TimeSpan.FromHours(1),
-            Endpoints =
+            Modules =
             [
-                v1 =>
+                new ControlRoutes(v1 =>
                 {
                     v1.MapGet("/attempts/0/0", () => Results.Text(launch, "application/json"));
                     v1.MapGet("/attempts/0/0/rows", () => Results.Bytes(rows, "application/x-ndjson"));
                     v1.MapPost("/attempts/0/0/results", () => Results.Json(new { partition = 0, attempt = 0, count = 0 }));
-                },
+                }),
             ],
         });
 

@@ -1,4 +1,3 @@
-extern alias RemoteClient;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -8,13 +7,14 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
+using Partitioned.Client;
 using Partitioned.Clustering;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Partitioned.Serving;
 using Xunit.Abstractions;
 using CoordinatorHost = Partitioned.Coordination.Coordinator;
-using RemoteApi = RemoteClient::Partitioned.Client;
-using V1 = RemoteClient::Partitioned.Protocol.V1;
+using V1 = Partitioned.Protocol.V1;
 
 namespace Partitioned.Tests.Cluster;
 
@@ -46,7 +46,7 @@ public sealed class BoundedStateSoakTests(ITestOutputHelper output)
         });
 
         // A well-behaved remote client follows the directory through it all: the one stream that stays.
-        await using var follower = await RemoteApi.PartitionedClient.ConnectAsync(coordinator.Address, key.Value);
+        await using var follower = await PartitionedClient.ConnectAsync(coordinator.Address, key.Value);
         var watch = new Watchers(coordinator, key);
         var total = Stopwatch.StartNew();
 
@@ -170,7 +170,7 @@ public sealed class BoundedStateSoakTests(ITestOutputHelper output)
     /// Waits (up to a generous deadline) until only the follower's stream is left and the follower caught up. Does not
     /// throw: the test's assertions say what did not settle, after the heap was measured.
     /// </summary>
-    private static async Task SettledAsync(CoordinatorHost coordinator, RemoteApi.PartitionedClient follower)
+    private static async Task SettledAsync(CoordinatorHost coordinator, PartitionedClient follower)
     {
         try
         {

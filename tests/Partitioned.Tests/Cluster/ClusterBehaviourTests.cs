@@ -2,7 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
+using Partitioned.Directories;
+using Partitioned.Routing;
 using Xunit.Abstractions;
 
 namespace Partitioned.Tests.Cluster;

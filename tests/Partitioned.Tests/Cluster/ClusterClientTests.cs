@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Partitioned.Clustering;
 using Partitioned.Coordination;
+using Partitioned.Routing;
 using Xunit.Abstractions;
 
 namespace Partitioned.Tests.Cluster;

@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using Partitioned.Clustering;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Protocol;
 
 namespace Partitioned.Tests.Cluster;
 

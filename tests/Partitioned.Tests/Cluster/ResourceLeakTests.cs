@@ -1,4 +1,5 @@
 using Partitioned.Clustering;
+using Partitioned.Routing;
 using Xunit.Abstractions;
 
 namespace Partitioned.Tests.Cluster;

@@ -4,7 +4,9 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Partitioned.Coordination;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Directories;
+using Partitioned.Protocol;
+using Partitioned.Security;
 
 namespace Partitioned.Tests.Coordinator;
 

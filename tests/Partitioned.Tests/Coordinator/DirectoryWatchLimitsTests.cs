@@ -1,12 +1,12 @@
-extern alias RemoteClient;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
+using Partitioned.Client;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Xunit.Abstractions;
 using CoordinatorHost = Partitioned.Coordination.Coordinator;
-using RemoteApi = RemoteClient::Partitioned.Client;
-using V1 = RemoteClient::Partitioned.Protocol.V1;
+using V1 = Partitioned.Protocol.V1;
 
 namespace Partitioned.Tests.Coordinator;
 
@@ -110,7 +110,7 @@ public sealed class DirectoryWatchLimitsTests(ITestOutputHelper output) : IDispo
     {
         var key = ClientKey.Create();
         await using var coordinator = await StartAsync(key, partitions: 4, maxBacklog: 16);
-        await using var client = await RemoteApi.PartitionedClient.ConnectAsync(coordinator.Address, key.Value);
+        await using var client = await PartitionedClient.ConnectAsync(coordinator.Address, key.Value);
         var seen = new List<long>();
 
         // The follower applies changes on its own thread and raises Changed there: a slow handler makes it read slowly.

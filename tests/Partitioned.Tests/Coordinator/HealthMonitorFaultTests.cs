@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Partitioned.Coordination;
+using Partitioned.Directories;
+using Partitioned.Security;
 using Xunit.Abstractions;
 
 namespace Partitioned.Tests.Coordinator;

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Partitioned.Coordination;
+using Partitioned.Directories;
+using Partitioned.Security;
 
 namespace Partitioned.Tests.Coordinator;
 

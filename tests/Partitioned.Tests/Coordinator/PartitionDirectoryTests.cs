@@ -1,4 +1,5 @@
 using Partitioned.Coordination;
+using Partitioned.Directories;
 
 namespace Partitioned.Tests.Coordinator;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using SearchCluster;
 using Xunit.Abstractions;
 

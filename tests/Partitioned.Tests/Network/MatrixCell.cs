@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Directories;
 using Partitioned.Serving;
 using Partitioned.Testing.Network;
 using Partitioned.Testing.Slurm;

@@ -17,7 +17,7 @@ public sealed partial class PackageTests(PackedFeed feed, ITestOutputHelper outp
     public async Task Packages_FromAFolderFeed_RunTheReadmeQuickStart_InAFreshConsoleApp()
     {
         var version = await feed.PackAsync(_cli);
-        foreach (var package in (string[])["Coordination", "Server", "Clustering", "Serving", "Parquet", "Client"])
+        foreach (var package in (string[])["Abstractions", "Coordination", "Server", "Clustering", "Serving", "Parquet", "Client"])
         {
             File.Exists(Path.Combine(feed.Feed, $"Partitioned.{package}.{version}.snupkg")).Should().BeTrue($"Partitioned.{package} ships its symbols");
             using var zip = ZipFile.OpenRead(Path.Combine(feed.Feed, $"Partitioned.{package}.{version}.nupkg"));

@@ -50,7 +50,7 @@ public sealed partial class PackedFeed : IDisposable
         </configuration>
         """);
 
-    // The packages' own dependencies (Grpc.AspNetCore.Server, Grpc.Net.Client, Google.Protobuf), as nuget.org would give
+    // The packages' own dependencies (Grpc.AspNetCore.Server, Grpc.Net.Client, Grpc.Core.Api, Google.Protobuf, Parquet.Net), as nuget.org would give
     // them: from this machine's NuGet cache, where the solution's restore put them. Offline, like the rest of the test.
     private static readonly string s_dependencies = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
         ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Parquet;
 using Xunit.Abstractions;
 

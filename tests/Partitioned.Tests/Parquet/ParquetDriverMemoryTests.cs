@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Parquet;
 using Xunit.Abstractions;
 

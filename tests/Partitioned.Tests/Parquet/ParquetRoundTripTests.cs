@@ -1,4 +1,4 @@
-using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Parquet;
 
 namespace Partitioned.Tests.Parquet;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using Parquet.Serialization;
-using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Parquet;
 
 namespace Partitioned.Tests.Parquet;

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
-using Partitioned.Coordination;
+using Partitioned.Security;
 using Partitioned.Server;
 
 namespace Partitioned.Tests.PartitionServer;

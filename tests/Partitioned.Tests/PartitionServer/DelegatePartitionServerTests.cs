@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Server;
 using Xunit.Abstractions;
 

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Partitioned.Server;
 using Xunit.Abstractions;
 

@@ -1,4 +1,5 @@
 using Partitioned.Coordination;
+using Partitioned.Directories;
 using Partitioned.Server;
 using Xunit.Abstractions;
 

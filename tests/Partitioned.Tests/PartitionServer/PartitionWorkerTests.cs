@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Partitioned.Server;
+using Partitioned.Tests.Coordinator;
 using Xunit.Abstractions;
 
 namespace Partitioned.Tests.PartitionServer;
@@ -194,9 +196,9 @@ public sealed class PartitionWorkerTests(ITestOutputHelper output)
                 Token = driver._token,
                 LoggerFactory = loggerFactory,
                 HealthCheckInterval = TimeSpan.FromHours(1),
-                Endpoints =
+                Modules =
                 [
-                    v1 =>
+                    new ControlRoutes(v1 =>
                     {
                         v1.MapGet("/attempts/0/0", () => Results.Text(
                             $$$"""{"clusterId":"spec","partition":0,"attempt":0,"partitionCount":1,"server":"rows","settings":{{{settings}}},"serverOptions":{"bindAddress":"127.0.0.1","firstPort":0,"lastPort":0,"advertisedHost":null,"registrationTimeoutMs":10000,"drainTimeoutMs":5000}}""",
@@ -213,7 +215,7 @@ public sealed class PartitionWorkerTests(ITestOutputHelper output)
                             driver._posted = await reader.ReadToEndAsync();
                             return Results.Json(new { partition = 0, attempt = 0, count = driver._posted.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length });
                         });
-                    },
+                    }),
                 ],
             });
             return driver;

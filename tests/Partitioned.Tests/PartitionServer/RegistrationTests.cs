@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Partitioned.Server;
 using Xunit.Abstractions;
 

@@ -3,9 +3,10 @@ using System.Globalization;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
-using Clustering = Partitioned.Clustering;
-using Partitioned.Coordination;
+using Partitioned.Directories;
+using Partitioned.Security;
 using Xunit.Abstractions;
+using Clustering = Partitioned.Clustering;
 
 namespace Partitioned.Tests.Remote;
 

@@ -1,9 +1,10 @@
-extern alias RemoteClient;
 using Microsoft.Extensions.Logging;
+using Partitioned.Client;
 using Partitioned.Coordination;
+using Partitioned.Directories;
+using Partitioned.Security;
 using Xunit.Abstractions;
 using CoordinatorHost = Partitioned.Coordination.Coordinator;
-using RemoteApi = RemoteClient::Partitioned.Client;
 
 namespace Partitioned.Tests.Remote;
 
@@ -27,8 +28,8 @@ public sealed class RemoteReplicaTests(ITestOutputHelper output) : IDisposable
             HealthCheckInterval = TimeSpan.FromHours(1),
             LoggerFactory = _logging.Factory,
         });
-        await using var client = await RemoteApi.PartitionedClient.ConnectAsync(coordinator.Address, key.Value);
-        var changes = new List<RemoteApi.PartitionChange>();
+        await using var client = await PartitionedClient.ConnectAsync(coordinator.Address, key.Value);
+        var changes = new List<PartitionChange>();
         client.Directory.Changed += (_, change) =>
         {
             lock (changes)
@@ -63,18 +64,18 @@ public sealed class RemoteReplicaTests(ITestOutputHelper output) : IDisposable
         await client.Directory.WaitUntilAsync(s => s.Version == directory.Current.Version, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
 
         var entry = client.Directory.Current[1];
-        entry.State.Should().Be(RemoteApi.PartitionState.Serving, "a partition serves while one of its replicas does");
+        entry.State.Should().Be(PartitionState.Serving, "a partition serves while one of its replicas does");
         entry.ServingReplicas.Should().Be(1);
         entry.LiveEndpoints.Should().Equal(Endpoint(1, 0));
-        RemoteApi.PartitionChange last;
+        PartitionChange last;
         lock (changes)
         {
             last = changes[^1];
         }
 
-        last.Kind.Should().Be(RemoteApi.PartitionChangeKind.Lost);
+        last.Kind.Should().Be(PartitionChangeKind.Lost);
         last.Replica!.Replica.Should().Be(1, "the change names the replica it is about");
-        last.Replica.State.Should().Be(RemoteApi.PartitionState.Lost);
+        last.Replica.State.Should().Be(PartitionState.Lost);
         last.Replica.LastError.Should().Be("replica 1 of partition 1 went silent");
     }
 

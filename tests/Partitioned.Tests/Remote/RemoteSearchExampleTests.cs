@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
+using Partitioned.Datasets;
+using Partitioned.Security;
 using SearchCluster;
 using Xunit.Abstractions;
 

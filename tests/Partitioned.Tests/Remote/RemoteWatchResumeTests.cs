@@ -1,9 +1,9 @@
-extern alias RemoteClient;
 using Microsoft.Extensions.Logging;
+using Partitioned.Client;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Xunit.Abstractions;
 using CoordinatorHost = Partitioned.Coordination.Coordinator;
-using RemoteApi = RemoteClient::Partitioned.Client;
 
 namespace Partitioned.Tests.Remote;
 
@@ -27,7 +27,7 @@ public sealed class RemoteWatchResumeTests(ITestOutputHelper output) : IDisposab
             LoggerFactory = _logging.Factory,
         });
         await using var proxy = new TcpProxy(coordinator.GrpcAddress!);
-        await using var client = await RemoteApi.PartitionedClient.ConnectAsync(coordinator.Address, key.Value, new RemoteApi.PartitionedClientOptions { GrpcAddress = proxy.Address });
+        await using var client = await PartitionedClient.ConnectAsync(coordinator.Address, key.Value, new PartitionedClientOptions { GrpcAddress = proxy.Address });
         var seen = new List<long>();
         using var stop = new CancellationTokenSource();
 
@@ -81,14 +81,14 @@ public sealed class RemoteWatchResumeTests(ITestOutputHelper output) : IDisposab
     {
         var key = ClientKey.Create();
         var coordinator = await CoordinatorHost.StartAsync(new CoordinatorOptions { PartitionCount = 1, Token = ClusterToken.Create(), ClientKeys = [key], HealthCheckInterval = TimeSpan.FromHours(1) });
-        await using var client = await RemoteApi.PartitionedClient.ConnectAsync(
-            coordinator.Address, key.Value, new RemoteApi.PartitionedClientOptions { GoneAfter = TimeSpan.FromSeconds(1), MaxReconnectDelay = TimeSpan.FromMilliseconds(200) });
+        await using var client = await PartitionedClient.ConnectAsync(
+            coordinator.Address, key.Value, new PartitionedClientOptions { GoneAfter = TimeSpan.FromSeconds(1), MaxReconnectDelay = TimeSpan.FromMilliseconds(200) });
         await coordinator.StopAsync();
 
         var gone = await client.Gone.WaitAsync(TimeSpan.FromSeconds(30));
         gone.Message.Should().Contain("unreachable").And.Contain(coordinator.Address.ToString());
         var call = () => client.GetClient(0);
-        call.Should().Throw<RemoteApi.ClusterGoneException>();
+        call.Should().Throw<ClusterGoneException>();
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class RemoteWatchResumeTests(ITestOutputHelper output) : IDisposab
     {
         var key = ClientKey.Create();
         await using var coordinator = await CoordinatorHost.StartAsync(new CoordinatorOptions { PartitionCount = 2, Token = ClusterToken.Create(), ClientKeys = [key], HealthCheckInterval = TimeSpan.FromHours(1) });
-        await using var client = await RemoteApi.PartitionedClient.ConnectAsync(coordinator.Address, key.Value);
+        await using var client = await PartitionedClient.ConnectAsync(coordinator.Address, key.Value);
         coordinator.MarkStopped(0);
         coordinator.MarkFailed(1, "gave up");
 

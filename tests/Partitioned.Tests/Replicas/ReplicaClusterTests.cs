@@ -1,8 +1,9 @@
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Directories;
+using Partitioned.Protocol;
+using Partitioned.Routing;
 using Xunit.Abstractions;
 
 namespace Partitioned.Tests.Replicas;

@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
-using Partitioned.Coordination;
+using Partitioned.Routing;
 using Partitioned.Serving;
 using Xunit.Abstractions;
 

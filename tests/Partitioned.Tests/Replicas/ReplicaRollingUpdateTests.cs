@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
+using Partitioned.Directories;
 using Partitioned.Serving;
 using Xunit.Abstractions;
 

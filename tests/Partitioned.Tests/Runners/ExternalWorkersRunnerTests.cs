@@ -5,7 +5,8 @@ using System.Net.Http.Json;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
+using Partitioned.Directories;
+using Partitioned.Routing;
 using Partitioned.Server;
 using Xunit.Abstractions;
 

@@ -3,8 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
-using Partitioned.Coordination.Protocol;
+using Partitioned.Directories;
+using Partitioned.Protocol;
+using Partitioned.Routing;
 using Xunit.Abstractions;
 
 namespace Partitioned.Tests.Runners;

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Xunit.Abstractions;
 
 namespace Partitioned.Tests.Runners;

@@ -1,6 +1,6 @@
-using Partitioned.Clustering;
-using Partitioned.Serving;
+using Partitioned.Datasets;
 using Partitioned.Server;
+using Partitioned.Serving;
 
 namespace Partitioned.Tests.Serving;
 

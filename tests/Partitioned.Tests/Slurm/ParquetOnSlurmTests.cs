@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
+using Partitioned.Datasets;
 using Partitioned.Parquet;
 using Partitioned.Testing.Slurm;
 using Xunit.Abstractions;

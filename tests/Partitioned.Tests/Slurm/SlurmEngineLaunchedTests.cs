@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
-using Partitioned.Coordination;
+using Partitioned.Directories;
 using Partitioned.Server;
 using Partitioned.Testing.Slurm;
 using Xunit.Abstractions;

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Partitioned.Serving;
 using Partitioned.Testing.Slurm;
 using Xunit.Abstractions;

@@ -1,11 +1,11 @@
-extern alias RemoteClient;
 using System.Net.Http.Json;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
+using Partitioned.Client;
 using Partitioned.Clustering;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Xunit.Abstractions;
-using RemoteApi = RemoteClient::Partitioned.Client;
 
 namespace Partitioned.Tests.Tls;
 
@@ -66,7 +66,7 @@ public sealed class TlsClusterTests(ITestOutputHelper output) : IDisposable
         await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(4, 2), TestServers.RowsWith(), Options() with { ClientKeys = [key] });
         var exported = key.WithTrustedAuthorities(cluster.Transport.TrustedAuthorities).Export();
 
-        await using (var client = await RemoteApi.PartitionedClient.ConnectAsync(cluster.CoordinatorAddress, exported))
+        await using (var client = await PartitionedClient.ConnectAsync(cluster.CoordinatorAddress, exported))
         {
             client.Directory.Current.ServingCount.Should().Be(2);
             (await client.GetClient(1).GetFromJsonAsync<int[]>("rows")).Should().Equal(2, 3);
@@ -74,12 +74,12 @@ public sealed class TlsClusterTests(ITestOutputHelper output) : IDisposable
             (await balanced.GetAsync("app/rows")).IsSuccessStatusCode.Should().BeTrue();
         }
 
-        var fast = new RemoteApi.PartitionedClientOptions { ConnectTimeout = TimeSpan.FromSeconds(10) };
-        var bare = () => RemoteApi.PartitionedClient.ConnectAsync(cluster.CoordinatorAddress, key.Value, fast);
+        var fast = new PartitionedClientOptions { ConnectTimeout = TimeSpan.FromSeconds(10) };
+        var bare = () => PartitionedClient.ConnectAsync(cluster.CoordinatorAddress, key.Value, fast);
         (await bare.Should().ThrowAsync<AuthenticationException>()).Which.Message.Should().Contain("does not trust");
 
         var otherAuthority = TransportSecurity.Automatic().TrustedAuthorities;
-        var wrong = () => RemoteApi.PartitionedClient.ConnectAsync(cluster.CoordinatorAddress, RemoteApi.ClientKey.Parse(key.Value).WithTrustedAuthorities(otherAuthority), fast);
+        var wrong = () => PartitionedClient.ConnectAsync(cluster.CoordinatorAddress, ClientKey.Parse(key.Value).WithTrustedAuthorities(otherAuthority), fast);
         await wrong.Should().ThrowAsync<AuthenticationException>();
     }
 

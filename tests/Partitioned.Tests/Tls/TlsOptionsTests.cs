@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Partitioned.Clustering;
 using Partitioned.Coordination;
+using Partitioned.Security;
 using Xunit.Abstractions;
 
 namespace Partitioned.Tests.Tls;

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Partitioned.Coordination;
-using Partitioned.Shared;
+using Partitioned.Protocol;
+using Partitioned.Security;
 
 namespace Partitioned.Clustering;
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
+using Partitioned.Protocol;
 using Partitioned.Shared;
 
 namespace Partitioned.Clustering;

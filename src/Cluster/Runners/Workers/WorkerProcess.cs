@@ -3,8 +3,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Partitioned.Security;
 using Partitioned.Server;
-using Partitioned.Shared;
 
 namespace Partitioned.Clustering;
 

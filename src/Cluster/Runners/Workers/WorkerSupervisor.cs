@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Partitioned.Protocol;
+using Partitioned.Security;
 using Partitioned.Server;
-using Partitioned.Shared;
 
 namespace Partitioned.Clustering;
 

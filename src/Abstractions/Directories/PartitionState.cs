@@ -1,0 +1,20 @@
+namespace Partitioned.Directories;
+
+/// <summary>Where a partition stands in the coordinator's directory.</summary>
+public enum PartitionState
+{
+    /// <summary>No attempt has registered yet (an attempt may be starting, or may have failed and be re-launched).</summary>
+    Pending,
+
+    /// <summary>An attempt registered and is answering; its endpoint is live.</summary>
+    Serving,
+
+    /// <summary>The serving attempt died or stopped answering health checks; a re-launch may replace it.</summary>
+    Lost,
+
+    /// <summary>Every allowed attempt failed; the partition will not come back in this run.</summary>
+    Failed,
+
+    /// <summary>The partition was shut down as part of stopping the cluster.</summary>
+    Stopped,
+}

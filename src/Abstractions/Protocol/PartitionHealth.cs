@@ -1,0 +1,10 @@
+namespace Partitioned.Protocol;
+
+/// <summary>Reply of a partition server's <c>GET /control/health</c>.</summary>
+/// <param name="State">initializing, serving, stopping or stopped.</param>
+/// <param name="ClusterId">The cluster run this server belongs to.</param>
+/// <param name="Partition">The partition index.</param>
+/// <param name="Attempt">The attempt number.</param>
+/// <param name="Rows">How many rows of its partition the server has read.</param>
+/// <param name="InFlight">Requests being processed now.</param>
+public sealed record PartitionHealth(string State, string ClusterId, int Partition, int Attempt, long Rows, int InFlight);
