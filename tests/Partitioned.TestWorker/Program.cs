@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Partitioned.Clustering;
 using Partitioned.Datasets;
+using Partitioned.Parquet;
 using Partitioned.Routing;
 using Partitioned.Server;
 using Partitioned.TestWorker;
