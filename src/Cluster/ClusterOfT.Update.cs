@@ -23,10 +23,10 @@ public sealed partial class Cluster<TRow, TResult>
     {
         ArgumentNullException.ThrowIfNull(server);
         var run = Run;
-        return run.Job.UpdateAsync(server, run.Clients.RequestShutdownAsync, cancellationToken);
+        return run.Lines.Rollout.UpdateAsync(server, run.Clients.RequestShutdownAsync, cancellationToken);
     }
 
     /// <summary>The version of the server new attempts run: 0 until an update completed.</summary>
     /// <exception cref="InvalidOperationException">The cluster is not running.</exception>
-    public int Version => Run.Job.Version;
+    public int Version => Run.Lines.Version;
 }

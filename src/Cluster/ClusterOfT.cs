@@ -108,7 +108,7 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
     internal ClusterToken Token => Run.Token;
 
     /// <summary>Every attempt's outcome in the current run so far (or in the last run, once stopped), in the order they ended.</summary>
-    public IReadOnlyList<AttemptOutcome> Attempts => _run?.Job.Outcomes ?? _lastAttempts;
+    public IReadOnlyList<AttemptOutcome> Attempts => _run?.Lines.Outcomes ?? _lastAttempts;
 
     /// <summary>
     /// Starts the coordinator, launches every partition through the runner, and waits until all registered.
@@ -138,7 +138,7 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
             catch
             {
                 // A failed start leaves its attempts to look at.
-                _lastAttempts = run.Job.Outcomes;
+                _lastAttempts = run.Lines.Outcomes;
                 _state = ClusterState.Stopped;
                 throw;
             }
@@ -214,7 +214,7 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
             }
             finally
             {
-                _lastAttempts = run.Job.Outcomes;
+                _lastAttempts = run.Lines.Outcomes;
                 _run = null;
                 _state = ClusterState.Stopped;
             }

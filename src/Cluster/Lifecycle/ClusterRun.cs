@@ -7,7 +7,7 @@ using Partitioned.Security;
 namespace Partitioned.Clustering;
 
 /// <summary>
-/// One start-to-stop run of a cluster: its coordinator, its partition job and its clients. A cluster that is
+/// One start-to-stop run of a cluster: its coordinator, its attempt lines and its clients. A cluster that is
 /// started again gets a new run (new cluster id, token, coordinator and attempt numbers).
 /// </summary>
 internal sealed partial class ClusterRun<TRow, TResult>
@@ -16,7 +16,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
     private static readonly TimeSpan s_clientDrain = TimeSpan.FromSeconds(5);
 
     private readonly ClusterRunSettings<TRow, TResult> _settings;
-    private readonly PartitionJob<TRow, TResult> _job;
+    private readonly PartitionLines<TRow, TResult> _lines;
     private readonly ILogger _logger;
     private Coordinator? _coordinator;
     private DriverClients? _clients;
@@ -25,7 +25,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
     {
         _settings = settings;
         _logger = logger;
-        _job = new PartitionJob<TRow, TResult>(settings, logger);
+        _lines = new PartitionLines<TRow, TResult>(settings, logger);
     }
 
     public string Id => _settings.ClusterId;
@@ -38,9 +38,9 @@ internal sealed partial class ClusterRun<TRow, TResult>
 
     public DriverClients Clients => _clients!;
 
-    public PartitionJob<TRow, TResult> Job => _job;
+    public PartitionLines<TRow, TResult> Lines => _lines;
 
-    /// <summary>Starts the coordinator and the partition job, and waits until every partition registered; on failure, tears everything down.</summary>
+    /// <summary>Starts the coordinator and the attempt lines, and waits until every partition registered; on failure, tears everything down.</summary>
     public async Task StartAsync(ClusterEvents events, CancellationToken cancellationToken)
     {
         try
@@ -77,7 +77,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
                 UnhealthyThreshold = options.UnhealthyThreshold,
                 LoggerFactory = _settings.LoggerFactory,
                 TimeProvider = options.TimeProvider,
-                Modules = [.. options.CoordinatorModules, new WorkerRoutes<TRow, TResult>(_job, _logger)],
+                Modules = [.. options.CoordinatorModules, new WorkerRoutes<TRow, TResult>(_lines, _logger)],
                 Transport = _settings.Transport,
             },
             cancellationToken).ConfigureAwait(false);
@@ -85,28 +85,15 @@ internal sealed partial class ClusterRun<TRow, TResult>
 
         _coordinator.Directory.Changed += (_, change) =>
         {
-            // A lost attempt is ended so it can be re-launched; while the cluster stops, shutdowns end every attempt anyway.
-            if (change.Kind == PartitionChangeKind.Lost && !_job.IsStopping)
-            {
-                _job.GetAttempt(change.Partition, change.Attempt)?.TryMarkLost(change.Replica?.LastError ?? "marked lost by the coordinator");
-            }
-            else if (change.Kind == PartitionChangeKind.ErrorReported)
-            {
-                _job.EndReportedAttempt(change.Partition, change.Attempt, change.Replica?.LastError ?? "no details");
-            }
-            else if (change.Kind is PartitionChangeKind.Registered or PartitionChangeKind.Replaced && _job.GetAttempt(change.Partition, change.Attempt) is { } registered)
-            {
-                ClusterMetrics.RegistrationDuration.Record(options.TimeProvider.GetElapsedTime(registered.LaunchedTimestamp).TotalSeconds, ClusterMetrics.Cluster(Id));
-            }
-
+            _lines.Follow(change);
             events.RaisePartitionChanged(change);
         };
-        _job.AttemptCompleted += events.RaiseAttemptCompleted;
-        _job.PartitionFailed += events.RaisePartitionFailed;
+        _lines.AttemptCompleted += events.RaiseAttemptCompleted;
+        _lines.PartitionFailed += events.RaisePartitionFailed;
         ClusterMetrics.Watch(Id, _coordinator.Directory);
 
         Log.Starting(_logger, Id, _settings.Dataset.PartitionCount, options.Runner.Name, _coordinator.Address);
-        _job.Start(_coordinator);
+        _lines.Start(new CoordinatorRegistry(_coordinator));
 
         await WaitForAllServingAsync(options.Replicas == 1 ? "every partition to register with the coordinator" : "every replica of every partition to register with the coordinator", options.StartTimeout, cancellationToken, everyReplica: true).ConfigureAwait(false);
 
@@ -123,7 +110,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
         deadline.CancelAfter(timeout);
         var allServing = Directory.WaitUntilAsync(everyReplica ? static s => s.IsFullStrength : static s => s.IsComplete, deadline.Token);
         // At start every replica must come up; later, a partition is serving while one replica is.
-        var failed = everyReplica || _settings.Options.Replicas == 1 ? _job.FirstFailure : _job.FirstPartitionFailure;
+        var failed = everyReplica || _settings.Options.Replicas == 1 ? _lines.FirstFailure : _lines.FirstPartitionFailure;
         if (await Task.WhenAny(allServing, failed).ConfigureAwait(false) == failed)
         {
             throw await failed.ConfigureAwait(false);
@@ -145,12 +132,12 @@ internal sealed partial class ClusterRun<TRow, TResult>
     /// </summary>
     public async Task<PartitionedDataset<TResult>> StopAsync(CancellationToken cancellationToken)
     {
-        _job.BeginStop();
+        _lines.BeginStop();
         Coordinator.SuspendHealthChecks();
 
         // A rolling update under way ends first: its new attempt is stopped, or took its replica's place and is in
         // the directory read next. Otherwise an attempt registering during the stop would outlive it.
-        await _job.StopRolloutAsync(cancellationToken).ConfigureAwait(false);
+        await _lines.Rollout.StopAsync(cancellationToken).ConfigureAwait(false);
         var snapshot = Directory.Current;
         Log.Stopping(_logger, Id, snapshot.ServingCount);
 
@@ -166,13 +153,13 @@ internal sealed partial class ClusterRun<TRow, TResult>
                 else
                 {
                     // Nothing live to shut down (being re-launched, or lost): its attempt cannot hand back results.
-                    _job.Abandon(entry.Partition, replica.Replica);
+                    _lines.Abandon(entry.Partition, replica.Replica);
                 }
             }
         }
 
         await Task.WhenAll(shutdowns).ConfigureAwait(false);
-        var all = Task.WhenAll(_job.Partitions);
+        var all = Task.WhenAll(_lines.Partitions);
         try
         {
             await all.WaitAsync(_settings.Options.StopTimeout, _settings.Options.TimeProvider, cancellationToken).ConfigureAwait(false);
@@ -180,7 +167,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
         catch (TimeoutException)
         {
             Log.StopTimedOut(_logger, Id, _settings.Options.StopTimeout);
-            _job.AbandonAll();
+            _lines.AbandonAll();
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
@@ -196,8 +183,8 @@ internal sealed partial class ClusterRun<TRow, TResult>
     /// <summary>Tears everything down without draining (a failed start, or a dispose that must not wait).</summary>
     public async Task AbandonAsync()
     {
-        _job.AbandonAll();
-        await _job.StopRolloutAsync(CancellationToken.None).ConfigureAwait(false);
+        _lines.AbandonAll();
+        await _lines.Rollout.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await AwaitPartitionsQuietlyAsync().ConfigureAwait(false);
         await ReleaseAsync().ConfigureAwait(false);
     }
@@ -213,7 +200,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
 
     private async Task AwaitPartitionsQuietlyAsync()
     {
-        var started = _job.Partitions.Where(static t => t is not null).Cast<Task>();
+        var started = _lines.Partitions.Where(static t => t is not null).Cast<Task>();
         await Task.WhenAll(started).WaitAsync(s_abandonWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
@@ -234,17 +221,17 @@ internal sealed partial class ClusterRun<TRow, TResult>
             await _coordinator.StopAsync().ConfigureAwait(false);
         }
 
-        _job.Dispose();
+        _lines.Dispose();
         Log.Stopped(_logger, Id);
     }
 
     private PartitionedDataset<TResult> CollectResults()
     {
-        var results = new IReadOnlyList<TResult>[_job.Partitions.Count];
+        var results = new IReadOnlyList<TResult>[_lines.Partitions.Count];
         var failures = new List<PartitionFailedException>();
         for (var partition = 0; partition < results.Length; partition++)
         {
-            var task = _job.Partitions[partition];
+            var task = _lines.Partitions[partition];
             if (task.IsCompletedSuccessfully)
             {
                 results[partition] = task.Result;
@@ -252,7 +239,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
             else
             {
                 failures.Add(task.Exception?.InnerException as PartitionFailedException
-                    ?? new PartitionFailedException(partition, [.. _job.Outcomes.Where(o => o.Partition == partition)], "it did not stop in time"));
+                    ?? new PartitionFailedException(partition, [.. _lines.Outcomes.Where(o => o.Partition == partition)], "it did not stop in time"));
             }
         }
 

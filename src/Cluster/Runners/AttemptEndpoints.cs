@@ -13,7 +13,7 @@ namespace Partitioned.Clustering;
 /// <summary>
 /// The coordinator routes a partition running outside the driver (a worker process) uses to run one attempt:
 /// its attempt number (for workers an engine launched), its launch data, its rows and its results, mapped into the
-/// token-protected <c>/v1</c> group and backed by the running <see cref="PartitionJob{TRow, TResult}"/>. Only an
+/// token-protected <c>/v1</c> group and backed by the run's <see cref="PartitionLines{TRow, TResult}"/>. Only an
 /// attempt that runs is served: one that is over (it ended, failed, was marked lost or abandoned, or a re-launch
 /// replaced it) gets 410 Gone on every route, so its worker can neither read rows nor hand back results, and
 /// <c>HEAD</c> on the attempt tells a worker whether to keep running. An attempt a rolling update replaced still runs
@@ -28,28 +28,28 @@ internal static partial class AttemptEndpoints
     /// <summary>How long an engine-launched worker waits for an attempt number before it is told to give up.</summary>
     private static readonly TimeSpan s_assignTimeout = TimeSpan.FromSeconds(30);
 
-    public static void Map<TRow, TResult>(IEndpointRouteBuilder v1, PartitionJob<TRow, TResult> job, ILogger logger)
+    public static void Map<TRow, TResult>(IEndpointRouteBuilder v1, PartitionLines<TRow, TResult> lines, ILogger logger)
     {
-        v1.MapPost("/attempts/{partition:int}", (int partition, CancellationToken cancellationToken) => AssignAsync(job, partition, logger, cancellationToken));
+        v1.MapPost("/attempts/{partition:int}", (int partition, CancellationToken cancellationToken) => AssignAsync(lines, partition, logger, cancellationToken));
         v1.MapGet("/attempts/{partition:int}/{attempt:int}", (int partition, int attempt) =>
-            Find(job, partition, attempt, "launch data", logger, out var current) ?? Launch(current));
+            Find(lines, partition, attempt, "launch data", logger, out var current) ?? Launch(current));
         v1.MapMethods("/attempts/{partition:int}/{attempt:int}", [HttpMethods.Head], (int partition, int attempt) =>
-            Find(job, partition, attempt, "a liveness check", logger, out _) ?? Results.Ok());
+            Find(lines, partition, attempt, "a liveness check", logger, out _) ?? Results.Ok());
         v1.MapGet("/attempts/{partition:int}/{attempt:int}/rows", (HttpContext context, int partition, int attempt) =>
-            Find(job, partition, attempt, "rows", logger, out var current) is { } problem ? Task.FromResult(problem) : StreamRowsAsync(context, current, logger));
+            Find(lines, partition, attempt, "rows", logger, out var current) is { } problem ? Task.FromResult(problem) : StreamRowsAsync(context, current, logger));
         v1.MapPost("/attempts/{partition:int}/{attempt:int}/results", (HttpContext context, int partition, int attempt) =>
-            Find(job, partition, attempt, ResultsRequest, logger, out var current) is { } problem ? Task.FromResult(problem) : ReceiveResultsAsync(context, job, current, logger));
+            Find(lines, partition, attempt, ResultsRequest, logger, out var current) is { } problem ? Task.FromResult(problem) : ReceiveResultsAsync(context, lines, current, logger));
     }
 
-    private static async Task<IResult> AssignAsync<TRow, TResult>(PartitionJob<TRow, TResult> job, int partition, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<IResult> AssignAsync<TRow, TResult>(PartitionLines<TRow, TResult> lines, int partition, ILogger logger, CancellationToken cancellationToken)
     {
-        var count = job.Partitions.Count;
+        var count = lines.Partitions.Count;
         if ((uint)partition >= (uint)count)
         {
             return ProblemResponse.NotFound($"Partition {partition} is unknown: this cluster has {count} partitions (0 to {count - 1}).");
         }
 
-        var (attempt, refusal) = await job.AssignAttemptAsync(partition, s_assignTimeout, cancellationToken).ConfigureAwait(false);
+        var (attempt, refusal) = await lines.Assignment.AssignAsync(partition, s_assignTimeout, cancellationToken).ConfigureAwait(false);
         if (attempt is not { } number)
         {
             return ProblemResponse.Conflict($"No attempt of partition {partition} can be assigned: {refusal}.");
@@ -60,16 +60,16 @@ internal static partial class AttemptEndpoints
     }
 
     /// <summary>Null when <paramref name="attempt"/> runs, otherwise the problem to answer.</summary>
-    private static IResult? Find<TRow, TResult>(PartitionJob<TRow, TResult> job, int partition, int attempt, string what, ILogger logger, out PartitionAttempt<TRow, TResult> current)
+    private static IResult? Find<TRow, TResult>(PartitionLines<TRow, TResult> lines, int partition, int attempt, string what, ILogger logger, out PartitionAttempt<TRow, TResult> current)
     {
         current = null!;
-        var count = job.Partitions.Count;
+        var count = lines.Partitions.Count;
         if ((uint)partition >= (uint)count)
         {
             return ProblemResponse.NotFound($"Partition {partition} is unknown: this cluster has {count} partitions (0 to {count - 1}).");
         }
 
-        var (held, over) = job.LookUpAttempt(partition, attempt);
+        var (held, over) = lines.LookUpAttempt(partition, attempt);
         if (what == ResultsRequest && held?.PostedResults.IsCompleted == true)
         {
             // Said before "over": an attempt that handed back its results ends right after, and a repeated post is the
@@ -185,7 +185,7 @@ internal static partial class AttemptEndpoints
         return Results.Empty;
     }
 
-    private static async Task<IResult> ReceiveResultsAsync<TRow, TResult>(HttpContext context, PartitionJob<TRow, TResult> job, PartitionAttempt<TRow, TResult> attempt, ILogger logger)
+    private static async Task<IResult> ReceiveResultsAsync<TRow, TResult>(HttpContext context, PartitionLines<TRow, TResult> lines, PartitionAttempt<TRow, TResult> attempt, ILogger logger)
     {
         var (partition, number) = (attempt.Launch.Partition, attempt.Launch.Attempt);
         if (!IsNdjson(context.Request.ContentType))
@@ -216,7 +216,7 @@ internal static partial class AttemptEndpoints
         // its results must be refused, never acknowledged and dropped.
         if (!attempt.TryPostResults(results))
         {
-            return Find(job, partition, number, ResultsRequest, logger, out _) ?? AlreadyPosted(partition, number);
+            return Find(lines, partition, number, ResultsRequest, logger, out _) ?? AlreadyPosted(partition, number);
         }
 
         Log.ResultsReceived(logger, partition, number, results.Count);

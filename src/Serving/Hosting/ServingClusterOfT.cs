@@ -8,14 +8,14 @@ namespace Partitioned.Serving;
 /// <summary>
 /// A cluster turned into a web service: the partitions serve their services, and one driver-side address takes
 /// client requests (<see cref="Address"/>, <c>POST /serve/{name}</c>). In distributed mode that address is a
-/// load-balancing gateway; in head-node mode, an ingress that partitions pull work from.
+/// load-balancing gateway; in head-node mode, the head node's front, which partitions take work from.
 /// </summary>
 /// <typeparam name="TRow">The dataset's row type.</typeparam>
 /// <typeparam name="TResult">The result row type.</typeparam>
 public sealed class ServingCluster<TRow, TResult> : IAsyncDisposable
 {
     private readonly ServingOptions _options;
-    private readonly HeadNodeIngress? _ingress;
+    private readonly HeadNode? _headNode;
     private ServingGateway? _gateway;
     private int _stopped;
 
@@ -25,19 +25,19 @@ public sealed class ServingCluster<TRow, TResult> : IAsyncDisposable
         _options = serving;
         if (serving.Mode == ServingMode.HeadNode)
         {
-            _ingress = new HeadNodeIngress(serving, cluster.LoggerFactory ?? NullLoggerFactory.Instance, cluster.TimeProvider);
-            cluster = cluster with { CoordinatorModules = [.. cluster.CoordinatorModules, new HeadNodeRoutes(_ingress)] };
+            _headNode = new HeadNode(serving, cluster.LoggerFactory ?? NullLoggerFactory.Instance, cluster.TimeProvider);
+            cluster = cluster with { CoordinatorModules = [.. cluster.CoordinatorModules, new HeadNodeRoutes(_headNode)] };
         }
 
         Cluster = new Cluster<TRow, TResult>(dataset, server, cluster);
-        if (_ingress is not null)
+        if (_headNode is not null)
         {
-            Cluster.PartitionChanged += (_, change) => _ingress.OnPartitionChanged(change);
-            Cluster.AttemptCompleted += (_, outcome) => _ingress.OnAttemptEnded(outcome.Partition, outcome.Attempt);
+            Cluster.PartitionChanged += (_, change) => _headNode.OnPartitionChanged(change);
+            Cluster.AttemptCompleted += (_, outcome) => _headNode.OnAttemptEnded(outcome.Partition, outcome.Attempt);
         }
     }
 
-    internal HeadNodeIngress? Ingress => _ingress;
+    internal HeadNode? HeadNode => _headNode;
 
     /// <summary>The cluster behind the service.</summary>
     public Cluster<TRow, TResult> Cluster { get; }
@@ -45,7 +45,7 @@ public sealed class ServingCluster<TRow, TResult> : IAsyncDisposable
     /// <summary>The serving mode.</summary>
     public ServingMode Mode => _options.Mode;
 
-    /// <summary>The driver-side address clients call (the gateway's or the ingress's).</summary>
+    /// <summary>The driver-side address clients call (the gateway's or the head node's).</summary>
     public Uri Address { get; private set; } = null!;
 
     /// <summary>The full URL of a service: <c>{Address}serve/{name}</c>.</summary>
@@ -60,10 +60,10 @@ public sealed class ServingCluster<TRow, TResult> : IAsyncDisposable
         await Cluster.StartAsync(cancellationToken).ConfigureAwait(false);
         var loggerFactory = Cluster.Options.LoggerFactory ?? NullLoggerFactory.Instance;
         FrontTls.ThrowIfUncovered(_options, Cluster.Transport);
-        if (_ingress is not null)
+        if (_headNode is not null)
         {
-            await _ingress.StartAsync(Cluster.Directory, Cluster.Options.CoordinatorBindAddress, Cluster.CoordinatorAddress.Host, Cluster.Transport, cancellationToken).ConfigureAwait(false);
-            Address = _ingress.Address;
+            await _headNode.StartAsync(Cluster.Directory, Cluster.Options.CoordinatorBindAddress, Cluster.CoordinatorAddress.Host, Cluster.Transport, cancellationToken).ConfigureAwait(false);
+            Address = _headNode.Address;
         }
         else
         {
@@ -99,9 +99,9 @@ public sealed class ServingCluster<TRow, TResult> : IAsyncDisposable
             await _gateway.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_ingress is not null)
+        if (_headNode is not null)
         {
-            await _ingress.DisposeAsync().ConfigureAwait(false);
+            await _headNode.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

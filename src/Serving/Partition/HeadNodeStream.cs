@@ -7,7 +7,7 @@ using V1 = Partitioned.Protocol.V1;
 namespace Partitioned.Serving;
 
 /// <summary>
-/// Head-node mode, partition side, over gRPC: one bidi stream per service to the ingress. Grants credit for the room
+/// Head-node mode, partition side, over gRPC: one bidi stream per service to the head node. Grants credit for the room
 /// the service has (no more: a dying attempt holds little), takes the requests that come down against it, and sends
 /// the answers up as they are ready. On a broken stream, answers waiting go by HTTP to the coordinator (as with long
 /// polls), and the stream is opened again with backoff; a refused stream (stale attempt, unknown service) ends it.
@@ -26,7 +26,7 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
     /// to its end (bounded). Cancelling the call instead would reset the stream and could lose answers already written,
     /// which the head node would then replay: a handler would run twice.
     /// </summary>
-    public async Task RunAsync(IServiceEndpoint service, CancellationToken cancellationToken)
+    public async Task RunAsync(IHeadNodeWayIn service, CancellationToken cancellationToken)
     {
         var replyTo = new Uri(feature.Context.Coordinator, "v1/serving/replies");
         var backoff = new Shared.RetryBackoff(s_firstBackoff, s_maxBackoff);
@@ -86,7 +86,7 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
         }
     }
 
-    private async Task StreamAsync(AsyncDuplexStreamingCall<V1.PartitionMessage, V1.IngressMessage> call, IServiceEndpoint service, Uri replyTo, Action opened, CancellationToken stopping, CancellationToken hard)
+    private async Task StreamAsync(AsyncDuplexStreamingCall<V1.PartitionMessage, V1.IngressMessage> call, IHeadNodeWayIn service, Uri replyTo, Action opened, CancellationToken stopping, CancellationToken hard)
     {
         // Credit granted and not yet used by requests that came down.
         var outstanding = 0;
@@ -106,7 +106,7 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
 
                 // Taken into the queue first, then off the outstanding credit: in between, the writer sees less room
                 // (it may grant too little for a moment, never too much); a request finishing wakes it again.
-                service.AcceptPulled(batch, replyTo);
+                service.Accept(batch, replyTo);
                 Interlocked.Add(ref outstanding, -batch.Length);
             }
         }, CancellationToken.None);

@@ -13,17 +13,17 @@ namespace Partitioned.Serving;
 /// <summary>
 /// The serving layer on one partition attempt: its services, the <c>/serve/{name}</c> route, the token-protected
 /// routes other nodes use (<c>/control/serving/...</c>), the reply router, the forwarding router and, when a
-/// head node runs, the puller.
+/// head node runs, the link to it.
 /// </summary>
 internal sealed partial class ServingFeature : IPartitionFeature
 {
-    private readonly Dictionary<string, IServiceEndpoint> _services = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IServiceHost> _services = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IRemotelyCompleted> _awaitingRemote = new(StringComparer.Ordinal);
     private PartitionContext? _context;
     private HttpClient? _control;
     private HttpClient? _coordinator;
     private ReplyRouter? _replies;
-    private Task _puller = Task.CompletedTask;
+    private Task _headNode = Task.CompletedTask;
     private string _idPrefix = string.Empty;
     private long _nextId;
 
@@ -38,7 +38,7 @@ internal sealed partial class ServingFeature : IPartitionFeature
     /// <summary>Where other nodes send answers of requests this partition forwarded away.</summary>
     public Uri RepliesAddress => new(Context.Endpoint ?? throw new InvalidOperationException("The partition is not listening yet."), "control/serving/replies");
 
-    public void Add(IServiceEndpoint service)
+    public void Add(IServiceHost service)
     {
         if (_services.ContainsKey(service.Name))
         {
@@ -93,8 +93,8 @@ internal sealed partial class ServingFeature : IPartitionFeature
             context.Labels[ResendRules.IdempotentLabel] = idempotent;
         }
 
-        var puller = new HeadNodePuller(this, _coordinator, context.LoggerFactory.CreateLogger<HeadNodePuller>(), context.LoggerFactory.CreateLogger<HeadNodeStream>());
-        _puller = Task.Run(() => puller.RunAsync(_services, context.Stopping), CancellationToken.None);
+        var headNode = new HeadNodeLink(this, _coordinator, context.LoggerFactory);
+        _headNode = Task.Run(() => headNode.RunAsync(_services, context.Stopping), CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -113,8 +113,8 @@ internal sealed partial class ServingFeature : IPartitionFeature
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Stopping already fired: no more pulls. Finish what was accepted, then send the last answers.
-        await _puller.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // Stopping already fired: nothing more comes from the head node. Finish what was accepted, then send the last answers.
+        await _headNode.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         try
         {
             await Task.WhenAll(_services.Values.Select(service => service.StopAsync(cancellationToken))).ConfigureAwait(false);
@@ -135,7 +135,7 @@ internal sealed partial class ServingFeature : IPartitionFeature
     {
         var name = (string)context.Request.RouteValues["name"]!;
         return !SafeName.IsValid(name) ? ProblemResponse.NotAServiceNameAsync(context.Response, name)
-            : _services.TryGetValue(name, out var service) ? service.HandleHttpAsync(context)
+            : _services.TryGetValue(name, out var service) ? service.ServeAsync(context)
             : UnknownServiceAsync(context.Response, name);
     }
 
@@ -143,7 +143,7 @@ internal sealed partial class ServingFeature : IPartitionFeature
     {
         var name = (string)context.Request.RouteValues["name"]!;
         return !SafeName.IsValid(name) ? ProblemResponse.NotAServiceNameAsync(context.Response, name)
-            : _services.TryGetValue(name, out var service) ? service.HandleForwardedAsync(context)
+            : _services.TryGetValue(name, out var service) ? service.AcceptForwardedAsync(context)
             : UnknownServiceAsync(context.Response, name);
     }
 

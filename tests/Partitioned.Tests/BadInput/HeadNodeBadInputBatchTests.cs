@@ -30,7 +30,7 @@ public sealed class HeadNodeBadInputBatchTests(ITestOutputHelper output) : IDisp
             new ServingOptions { Mode = ServingMode.HeadNode, Services = ["hello"], Deadline = TimeSpan.FromSeconds(20), HeadNodeTransport = transport },
             TestClusters.Options(_logging.Factory, TestWorkers.Runner()) with { HealthCheckInterval = TimeSpan.FromHours(1) });
         using var client = new HttpClient { BaseAddress = serving.Address };
-        var ingress = serving.Ingress!;
+        var ingress = serving.HeadNode!;
         var worker = (await serving.Cluster.GetClient(0).GetFromJsonAsync<ServerInfo>("info"))!.ProcessId;
         (await client.PostAsJsonAsync("serve/hello", new { foo = "warm", bar = 0 })).StatusCode.Should().Be(HttpStatusCode.OK, "the partition pulls");
 

@@ -30,7 +30,7 @@ public sealed class HeadNodeMatrixCollection : ICollectionFixture<HeadNodeMatrix
 [Collection(DistributedMatrixCollection.Name)]
 public sealed class NetworkMatrixDistributedTests(DistributedMatrixSlurm fixture, ITestOutputHelper output) : IDisposable
 {
-    private readonly (ILoggerFactory Factory, CapturingLoggerProvider Logs) _logging = TestLogging.Create(output, LogLevel.Information, "Partitioned.Serving.HeadNodeIngress", "Partitioned.Serving.ServingGateway");
+    private readonly (ILoggerFactory Factory, CapturingLoggerProvider Logs) _logging = TestLogging.Create(output, LogLevel.Information, "Partitioned.Serving.HeadNode", "Partitioned.Serving.ServingGateway");
 
     public void Dispose() => _logging.Factory.Dispose();
 
@@ -46,7 +46,7 @@ public sealed class NetworkMatrixDistributedTests(DistributedMatrixSlurm fixture
 [Collection(HeadNodeMatrixCollection.Name)]
 public sealed class NetworkMatrixHeadNodeTests(HeadNodeMatrixSlurm fixture, ITestOutputHelper output) : IDisposable
 {
-    private readonly (ILoggerFactory Factory, CapturingLoggerProvider Logs) _logging = TestLogging.Create(output, LogLevel.Information, "Partitioned.Serving.HeadNodeIngress", "Partitioned.Serving.ServingGateway");
+    private readonly (ILoggerFactory Factory, CapturingLoggerProvider Logs) _logging = TestLogging.Create(output, LogLevel.Information, "Partitioned.Serving.HeadNode", "Partitioned.Serving.ServingGateway");
 
     public void Dispose() => _logging.Factory.Dispose();
 

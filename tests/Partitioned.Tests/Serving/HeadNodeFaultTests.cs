@@ -102,9 +102,9 @@ public sealed class HeadNodeFaultTests(ITestOutputHelper output) : IDisposable
             TestClusters.Options(_logging.Factory) with { CoordinatorBindAddress = "0.0.0.0", CoordinatorAdvertisedHost = "127.0.0.1" });
         using var client = new HttpClient { BaseAddress = serving.Address };
 
-        serving.Ingress!.StreamAddress!.Host.Should().Be(serving.Cluster.CoordinatorAddress.Host);
-        serving.Ingress.StreamAddress.Port.Should().Be(streamPort, "a firewall between nodes and driver can allow a fixed port");
-        _logging.Logs.Text.Should().Contain($"Now listening on: http://0.0.0.0:{serving.Ingress.StreamAddress.Port}", "the stream listener binds where the coordinator does");
+        serving.HeadNode!.StreamAddress!.Host.Should().Be(serving.Cluster.CoordinatorAddress.Host);
+        serving.HeadNode.StreamAddress.Port.Should().Be(streamPort, "a firewall between nodes and driver can allow a fixed port");
+        _logging.Logs.Text.Should().Contain($"Now listening on: http://0.0.0.0:{serving.HeadNode.StreamAddress.Port}", "the stream listener binds where the coordinator does");
         (await PostWorkAsync(client, "work", Ms: 1)).Key.Should().NotBeEmpty();
     }
 

@@ -94,7 +94,7 @@ public sealed class HeadNodeServingTests(ITestOutputHelper output) : IAsyncLifet
         // are handed again to partition 0; partition 1 (still alive here) also answers: the first answer wins.
         // 24 requests: more than one partition's handlers take at once, so both pull and hold some.
         var requests = Enumerable.Range(0, 24).Select(_ => _client.PostAsJsonAsync("serve/slow", new { ms = 100 })).ToArray();
-        await Eventually.TrueAsync(() => _serving.Ingress!.CountHeld(1) > 0, "partition 1 holds requests");
+        await Eventually.TrueAsync(() => _serving.HeadNode!.CountHeld(1) > 0, "partition 1 holds requests");
         var directory = _serving.Cluster.Directory;
         directory.MarkLost(1, directory.Current[1].Attempt, "declared lost by the test").Should().BeTrue();
 

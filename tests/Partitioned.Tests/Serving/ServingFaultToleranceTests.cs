@@ -29,7 +29,7 @@ public sealed class ServingFaultToleranceTests(ITestOutputHelper output) : IDisp
         var requests = Enumerable.Range(0, 24).Select(_ => client.PostAsJsonAsync("serve/slow", new { ms = 400 })).ToArray();
 
         // Both partitions pull as much as their handlers can take; partition 1 dies holding some.
-        await Eventually.TrueAsync(() => serving.Ingress!.CountHeld(1) > 0, "partition 1 holds requests");
+        await Eventually.TrueAsync(() => serving.HeadNode!.CountHeld(1) > 0, "partition 1 holds requests");
         Kill(victim.ProcessId);
         var responses = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60));
 

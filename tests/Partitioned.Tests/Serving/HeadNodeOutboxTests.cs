@@ -3,7 +3,7 @@ using Partitioned.Serving;
 
 namespace Partitioned.Tests.Serving;
 
-public sealed class IngressOutboxTests
+public sealed class HeadNodeOutboxTests
 {
     private static readonly Uri s_ingress = new("http://127.0.0.1:1/v1/serving/replies");
 
@@ -11,7 +11,7 @@ public sealed class IngressOutboxTests
     public void AnswersBetweenPulls_RideOnTheNextPull()
     {
         var direct = new RecordingChannel();
-        var outbox = new IngressOutbox(direct);
+        var outbox = new HeadNodeOutbox(direct);
 
         outbox.Send(s_ingress, Reply("a"));
         outbox.Send(s_ingress, Reply("b"));
@@ -25,7 +25,7 @@ public sealed class IngressOutboxTests
     public void AnswersWhileAPullIsUnderWay_GoOutAtOnce()
     {
         var direct = new RecordingChannel();
-        var outbox = new IngressOutbox(direct);
+        var outbox = new HeadNodeOutbox(direct);
         outbox.BeginPull();
 
         outbox.Send(s_ingress, Reply("c"));
@@ -40,7 +40,7 @@ public sealed class IngressOutboxTests
     public void Close_FlushesWaitingAnswers_AndSendsLaterOnesDirectly()
     {
         var direct = new RecordingChannel();
-        var outbox = new IngressOutbox(direct);
+        var outbox = new HeadNodeOutbox(direct);
         outbox.Send(s_ingress, Reply("e"));
 
         outbox.Close();
@@ -53,7 +53,7 @@ public sealed class IngressOutboxTests
     public async Task ConcurrentAnswersAndPulls_EveryAnswerLeavesExactlyOnce()
     {
         var direct = new RecordingChannel();
-        var outbox = new IngressOutbox(direct);
+        var outbox = new HeadNodeOutbox(direct);
         var carried = new ConcurrentBag<string>();
         using var stop = new CancellationTokenSource();
         var puller = Task.Run(() =>

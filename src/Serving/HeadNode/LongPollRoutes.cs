@@ -1,16 +1,33 @@
 using System.Buffers;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Partitioned.Coordination;
 using Partitioned.Shared;
 
 namespace Partitioned.Serving;
 
-internal sealed partial class HeadNodeIngress
+/// <summary>
+/// The head node's HTTP transport, on the coordinator's token-protected <c>/v1</c> group (for partitions that speak
+/// HTTP/1.1 only, <see cref="HeadNodeTransport.HttpLongPoll"/>): <c>POST /v1/serving/{service}/pull</c> hands an attempt
+/// a batch of waiting requests (a long poll, its body carrying the answers of the previous batch), and
+/// <c>POST /v1/serving/replies</c> takes answers sent on their own, under either transport.
+/// </summary>
+internal sealed class LongPollRoutes(PendingRequests requests, TimeProvider time)
 {
+    private static readonly TimeSpan s_longPoll = TimeSpan.FromSeconds(5);
+
+    public void Map(IEndpointRouteBuilder v1)
+    {
+        // Delegate (not RequestDelegate) handlers, so the group's token filter runs on them.
+        v1.MapPost("/serving/{service}/pull", (Delegate)PullAsync);
+        v1.MapPost("/serving/replies", (Delegate)RepliesAsync);
+    }
+
     /// <summary>
     /// <c>POST /v1/serving/{service}/pull</c>: hands a partition attempt up to <c>max</c> waiting requests, waiting up to
-    /// a few seconds for one to arrive (204 if none). A stale attempt gets 409 and no work.
+    /// a few seconds for one to arrive (204 if none). A stale attempt gets 409 and no work, a lost one 503.
     /// </summary>
     private async Task PullAsync(HttpContext context)
     {
@@ -21,7 +38,7 @@ internal sealed partial class HeadNodeIngress
             return;
         }
 
-        if (!_queues.TryGetValue(service, out var queue))
+        if (!requests.Takes(service))
         {
             await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, "Unknown service", $"The head node takes no service named '{service}'.").ConfigureAwait(false);
             return;
@@ -54,9 +71,9 @@ internal sealed partial class HeadNodeIngress
             body.Return();
         }
 
-        // The answers of the puller's previous batch come first: their clients have waited longest.
+        // The answers of the previous batch come first: their clients have waited longest.
         var ask = pull.Ask;
-        CompleteReplies(pull.Replies, new ReplyFrom(ask.Partition, ask.Attempt));
+        requests.Complete(pull.Replies, new ReplyFrom(ask.Partition, ask.Attempt));
 
         var directory = context.RequestServices.GetRequiredService<PartitionDirectory>();
         if ((uint)ask.Partition >= (uint)directory.Current.PartitionCount || ask.Max < 1)
@@ -65,28 +82,10 @@ internal sealed partial class HeadNodeIngress
             return;
         }
 
-        var waitUntil = _time.GetTimestamp() + (long)(s_longPoll.TotalSeconds * _time.TimestampFrequency);
+        var waitUntil = time.GetTimestamp() + (long)(s_longPoll.TotalSeconds * time.TimestampFrequency);
         while (true)
         {
-            List<IngressRequest> taken;
-            Task arrival;
-            AttemptStanding standing;
-            lock (_gate)
-            {
-                // Checked under the lock that replays take too: a loss declared after this check replays whatever this
-                // pull takes, and one declared before it makes this pull take nothing.
-                standing = Standing(directory.Current, ask.Partition, ask.Attempt);
-                taken = standing != AttemptStanding.Current ? [] : queue.Take(ask.Max);
-                foreach (var request in taken)
-                {
-                    request.State = IngressRequest.Held;
-                    request.HeldByPartition = ask.Partition;
-                    request.HeldByAttempt = ask.Attempt;
-                }
-
-                arrival = queue.Arrival;
-            }
-
+            var (standing, taken, arrival) = requests.TakeForPull(service, directory, ask.Partition, ask.Attempt, ask.Max);
             if (standing == AttemptStanding.Fenced)
             {
                 await ProblemResponse.WriteAsync(context.Response, StatusCodes.Status409Conflict, "Stale attempt",
@@ -103,14 +102,13 @@ internal sealed partial class HeadNodeIngress
 
             if (taken.Count > 0)
             {
-                ServingMetrics.QueuedRequests.Add(-taken.Count, ServingMetrics.Service(service));
                 await DeliverAsync(context, taken, ask).ConfigureAwait(false);
                 return;
             }
 
-            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), waitUntil);
+            var remaining = time.GetElapsedTime(time.GetTimestamp(), waitUntil);
             if (remaining <= TimeSpan.Zero || context.RequestAborted.IsCancellationRequested
-                || !await IngressQueue.WaitAsync(arrival, remaining, _time, context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.None))
+                || !await HeadNodeQueue.WaitAsync(arrival, remaining, time, context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.None))
             {
                 if (!context.RequestAborted.IsCancellationRequested)
                 {
@@ -121,12 +119,12 @@ internal sealed partial class HeadNodeIngress
             }
 
             // Woken by an arrival: let requests that arrive at the same moment join this batch (a thread-pool turn,
-            // far shorter than any timer), so idle pullers do not each carry one request per round trip.
+            // far shorter than any timer), so idle partitions do not each carry one request per round trip.
             await Task.Yield();
         }
     }
 
-    private async Task DeliverAsync(HttpContext context, List<IngressRequest> taken, PullRequest ask)
+    private async Task DeliverAsync(HttpContext context, List<HeadNodeRequest> taken, PullRequest ask)
     {
         try
         {
@@ -139,49 +137,12 @@ internal sealed partial class HeadNodeIngress
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException)
         {
-            // The puller went away before it got the batch: nobody holds these requests.
-            Log.PullAborted(_logger, ask.Partition, ask.Attempt, taken.Count);
-            Requeue(taken);
+            // The partition went away before it got the batch: nobody holds these requests.
+            requests.ReturnUndelivered(taken, ask.Partition, ask.Attempt);
         }
     }
 
-    /// <summary>
-    /// Hands answers to the connections waiting for them; the first answer to a request wins. An answer counts from the
-    /// attempt holding the request, or from any attempt in good standing (a partition a request was forwarded to
-    /// answers it too); never from an attempt declared lost or fenced: one whose requests were replayed and that came
-    /// back (a node cut off, then healed) has its late answers counted and ignored, as is any second answer. A peer that
-    /// does not say who it is (no <c>Partitioned-Attempt</c> header) is heard as before: first answer wins.
-    /// </summary>
-    private void CompleteReplies(List<WireReply> replies, ReplyFrom? from)
-    {
-        var snapshot = _directory?.Current;
-        var heard = from is not { } sender || snapshot is null || (uint)sender.Partition >= (uint)snapshot.PartitionCount
-            || Standing(snapshot, sender.Partition, sender.Attempt) is AttemptStanding.Current or AttemptStanding.Suspected;
-        foreach (var reply in replies)
-        {
-            IngressRequest? request;
-            lock (_gate)
-            {
-                if (_pending.TryGetValue(reply.Id, out request)
-                    && (heard || (request.State == IngressRequest.Held && request.HeldByPartition == from!.Value.Partition && request.HeldByAttempt == from.Value.Attempt)))
-                {
-                    Retire(request);
-                }
-                else
-                {
-                    request = null;
-                }
-            }
-
-            if (request is null || !request.TryComplete(reply))
-            {
-                ServingMetrics.DuplicateReplies.Add(1, ServingMetrics.Service(request?.Service ?? "unknown"));
-                Log.Duplicate(_logger, reply.Id, from?.Partition ?? -1, from?.Attempt ?? -1);
-            }
-        }
-    }
-
-    /// <summary><c>POST /v1/serving/replies</c>: answers from partitions, heard as <see cref="CompleteReplies"/> says.</summary>
+    /// <summary><c>POST /v1/serving/replies</c>: answers from partitions, heard as <see cref="PendingRequests.Complete"/> says.</summary>
     private Task RepliesAsync(HttpContext context) =>
-        RepliesRoute.HandleAsync(context, replies => CompleteReplies(replies, ReplyFrom.Parse(context.Request.Headers[ServingWire.AttemptHeader])));
+        RepliesRoute.HandleAsync(context, replies => requests.Complete(replies, ReplyFrom.Parse(context.Request.Headers[ServingWire.AttemptHeader])));
 }

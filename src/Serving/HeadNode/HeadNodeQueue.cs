@@ -1,15 +1,16 @@
 namespace Partitioned.Serving;
 
 /// <summary>
-/// The head node's queue of one service: bounded for new requests, with replayed ones put back at the front.
-/// Pullers wait on it (long poll). Guarded by the ingress's lock, which the caller holds for every call but <see cref="WaitAsync"/>.
+/// The head node's queue of one service: bounded for new requests, with replayed ones put back at the front. Long polls
+/// wait on its <see cref="Arrival"/>; idle gRPC streams park in it. Guarded by the lock of <see cref="PendingRequests"/>,
+/// which the caller holds for every call but <see cref="WaitAsync"/>.
 /// </summary>
-internal sealed class IngressQueue(int capacity)
+internal sealed class HeadNodeQueue(int capacity)
 {
-    private readonly LinkedList<IngressRequest> _waiting = new();
+    private readonly LinkedList<HeadNodeRequest> _waiting = new();
     private TaskCompletionSource _arrived = NewSignal();
     private bool _watched;
-    private readonly Queue<IParkedStream> _parked = new();
+    private readonly Queue<PartitionStream> _parked = new();
 
     /// <summary>Completes when a request arrives (take the task under the lock, await it outside).</summary>
     public Task Arrival
@@ -24,7 +25,7 @@ internal sealed class IngressQueue(int capacity)
     /// <summary>How many requests wait (not yet taken by a partition).</summary>
     public int Count => _waiting.Count;
 
-    public bool TryEnqueue(IngressRequest request)
+    public bool TryEnqueue(HeadNodeRequest request)
     {
         if (_waiting.Count >= capacity)
         {
@@ -37,13 +38,13 @@ internal sealed class IngressQueue(int capacity)
     }
 
     /// <summary>Puts a request back at the front: it was accepted long ago and must not wait behind new ones (nor be refused).</summary>
-    public void Requeue(IngressRequest request)
+    public void Requeue(HeadNodeRequest request)
     {
         request.Node = _waiting.AddFirst(request);
         Signal();
     }
 
-    public void Remove(IngressRequest request)
+    public void Remove(HeadNodeRequest request)
     {
         if (request.Node is { List: not null } node)
         {
@@ -53,9 +54,9 @@ internal sealed class IngressQueue(int capacity)
         request.Node = null;
     }
 
-    public List<IngressRequest> Take(int max)
+    public List<HeadNodeRequest> Take(int max)
     {
-        var taken = new List<IngressRequest>(Math.Min(max, _waiting.Count));
+        var taken = new List<HeadNodeRequest>(Math.Min(max, _waiting.Count));
         while (taken.Count < max && _waiting.First is { } first)
         {
             _waiting.RemoveFirst();
@@ -76,9 +77,9 @@ internal sealed class IngressQueue(int capacity)
     /// <summary>
     /// Parks an idle stream (one with credit and nothing to send) until a request arrives. Each arrival wakes one parked
     /// stream, the one idle longest, instead of every waiter: with several partitions, one request wakes one writer.
-    /// Called under the ingress's lock, as every other member.
+    /// Called under the lock, as every other member.
     /// </summary>
-    public void Park(IParkedStream stream) => _parked.Enqueue(stream);
+    public void Park(PartitionStream stream) => _parked.Enqueue(stream);
 
     /// <summary>Wakes the next parked stream that is still open (a stream that closed passes its wake on this way).</summary>
     public void WakeParked()

@@ -3,12 +3,12 @@ using System.Collections.Concurrent;
 namespace Partitioned.Serving;
 
 /// <summary>
-/// Answers of one service's head-node requests, waiting to ride on the service's next pull: one HTTP exchange per
-/// batch carries the last batch's answers and fetches the next. An answer that arrives while a pull is under
-/// way (a long poll may last seconds) goes out at once through the reply router instead, so no answer waits
-/// for work to arrive.
+/// Answers of one service's head-node requests, waiting to ride up with the transport's next message. With the long
+/// poll, one HTTP exchange per batch carries the last batch's answers and fetches the next; an answer that arrives
+/// while a pull is under way (a long poll may last seconds) goes out at once through the reply router instead, so no
+/// answer waits for work to arrive. With the gRPC stream, the stream's writer takes them as they come (<see cref="Waiting"/>).
 /// </summary>
-internal sealed class IngressOutbox(IReplyChannel router) : IReplyChannel
+internal sealed class HeadNodeOutbox(IReplyChannel router) : IReplyChannel
 {
     private readonly ConcurrentQueue<(Uri ReplyTo, WireReply Reply)> _waiting = new();
     private int _pullsUnderWay;
@@ -87,7 +87,7 @@ internal sealed class IngressOutbox(IReplyChannel router) : IReplyChannel
         }
     }
 
-    /// <summary>From now on every answer goes straight to the router (the puller stopped), and so do those waiting.</summary>
+    /// <summary>From now on every answer goes straight to the router (the transport stopped), and so do those waiting.</summary>
     public void Close()
     {
         Interlocked.Increment(ref _pullsUnderWay);

@@ -1,14 +1,29 @@
 using Microsoft.AspNetCore.Http;
+using Partitioned.Coordination;
 using Partitioned.Shared;
 
 namespace Partitioned.Serving;
 
-internal sealed partial class HeadNodeIngress
+/// <summary>
+/// The head node's client front: <c>POST /serve/{name}</c>. A request is checked (name, media type, size, well-formed
+/// JSON), queued in <see cref="PendingRequests"/>, and its connection held until the answer a partition sends back, or
+/// 504 at the deadline. Once <see cref="StopTaking"/> was called, new requests get 503 while accepted ones are answered.
+/// </summary>
+internal sealed class HeadNodeFront(PendingRequests requests, ServingOptions options, TimeProvider time)
 {
-    /// <summary><c>POST /serve/{name}</c> from a client: queue it, hold the connection, answer with what a partition sends back.</summary>
-    private async Task ServeAsync(HttpContext context)
+    private PartitionDirectory? _directory;
+    private bool _stopping;
+    private long _nextId;
+
+    /// <summary>Partitions of the cluster with <paramref name="directory"/> serve the requests: none live, the front answers 503.</summary>
+    public void Attach(PartitionDirectory directory) => _directory = directory;
+
+    /// <summary>From now on new requests get 503; accepted ones are still answered.</summary>
+    public void StopTaking() => Volatile.Write(ref _stopping, true);
+
+    public async Task ServeAsync(HttpContext context)
     {
-        var arrived = _time.GetTimestamp();
+        var arrived = time.GetTimestamp();
         var name = (string)context.Request.RouteValues["name"]!;
         var response = context.Response;
         if (!SafeName.IsValid(name))
@@ -24,10 +39,10 @@ internal sealed partial class HeadNodeIngress
             return;
         }
 
-        if (!_queues.TryGetValue(name, out var queue))
+        if (!requests.Takes(name))
         {
             await ProblemResponse.WriteAsync(response, StatusCodes.Status404NotFound, "Unknown service",
-                $"The head node takes no service named '{name}'. Services: {string.Join(", ", _queues.Keys.Order(StringComparer.Ordinal))}.").ConfigureAwait(false);
+                $"The head node takes no service named '{name}'. Services: {string.Join(", ", requests.Services.Order(StringComparer.Ordinal))}.").ConfigureAwait(false);
             return;
         }
 
@@ -37,13 +52,13 @@ internal sealed partial class HeadNodeIngress
             return;
         }
 
-        var body = await RequestBody.ReadAsync(context.Request, _options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
+        var body = await RequestBody.ReadAsync(context.Request, options.MaxRequestBodySize, context.RequestAborted).ConfigureAwait(false);
         byte[] copy;
         try
         {
             if (body.TooLarge)
             {
-                await ProblemResponse.RefuseAsync(response, name, StatusCodes.Status413PayloadTooLarge, "Request too large", $"The request body is larger than the head node's limit of {_options.MaxRequestBodySize} bytes.").ConfigureAwait(false);
+                await ProblemResponse.RefuseAsync(response, name, StatusCodes.Status413PayloadTooLarge, "Request too large", $"The request body is larger than the head node's limit of {options.MaxRequestBodySize} bytes.").ConfigureAwait(false);
                 return;
             }
 
@@ -69,29 +84,19 @@ internal sealed partial class HeadNodeIngress
             return;
         }
 
-        // The request's span at the ingress, until its answer: a partition's handling is its child, across processes.
+        // The request's span at the head node, until its answer: a partition's handling is its child, across processes.
         using var activity = ServingMetrics.Activities.StartActivity("serve.ingress", System.Diagnostics.ActivityKind.Server, TraceContext.Of(context));
         activity?.SetTag(ServingTelemetry.ServiceAttribute, name);
-        var request = new IngressRequest(NextId(), name, copy, arrived, TraceContext.Format(activity?.Context ?? TraceContext.Of(context)));
-        bool queued;
-        lock (_gate)
-        {
-            queued = queue.TryEnqueue(request);
-            if (queued)
-            {
-                _pending.Add(request.Id, request);
-            }
-        }
-
-        if (!queued)
+        var request = new HeadNodeRequest(NextId(), name, copy, arrived, TraceContext.Format(activity?.Context ?? TraceContext.Of(context)));
+        if (!requests.TryAdd(request))
         {
             await ProblemResponse.RefuseAsync(response, name, StatusCodes.Status503ServiceUnavailable, "Queue full",
-                $"The head node has {_options.QueueCapacity} requests waiting for service '{name}'; retry later.", retryAfter: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                $"The head node has {options.QueueCapacity} requests waiting for service '{name}'; retry later.", retryAfter: TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             return;
         }
 
         ServingMetrics.Requests.Add(1, ServingMetrics.Service(name));
-        ServingMetrics.QueuedRequests.Add(1, ServingMetrics.Service(name));
+
         // The deadline is enforced by the sweeper (one timer for all requests), which answers 504 through the same task.
         WireReply reply;
         try
@@ -101,39 +106,13 @@ internal sealed partial class HeadNodeIngress
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client left: nobody waits for the answer any more.
-            Abandon(request);
+            requests.Abandon(request);
             return;
         }
 
-        ServingMetrics.CountReply(name, reply.Status, _time.GetElapsedTime(arrived));
+        ServingMetrics.CountReply(name, reply.Status, time.GetElapsedTime(arrived));
         await ProblemResponse.WriteJsonAsync(response, reply.Status, reply.Body, context.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>The client's wait ended (deadline or gone): take the request out of the queue and the pending set. False if an answer won the race.</summary>
-    private bool Abandon(IngressRequest request)
-    {
-        lock (_gate)
-        {
-            if (request.State == IngressRequest.Done || request.Reply.IsCompleted)
-            {
-                return false;
-            }
-
-            Retire(request);
-            return true;
-        }
-    }
-
-    /// <summary>Takes a request out of its queue (if it waits there) and the pending set, for good. The caller holds <c>_gate</c>.</summary>
-    private void Retire(IngressRequest request)
-    {
-        if (request.State == IngressRequest.Waiting)
-        {
-            _queues[request.Service].Remove(request);
-            ServingMetrics.QueuedRequests.Add(-1, ServingMetrics.Service(request.Service));
-        }
-
-        request.State = IngressRequest.Done;
-        _pending.Remove(request.Id);
-    }
+    private string NextId() => "h." + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

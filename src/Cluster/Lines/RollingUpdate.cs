@@ -5,7 +5,7 @@ using Partitioned.Server;
 namespace Partitioned.Clustering;
 
 /// <summary>Rolling updates: every replica replaced by the new version one at a time, never fewer serving than before.</summary>
-internal sealed partial class PartitionJob<TRow, TResult>
+internal sealed class RollingUpdate<TRow, TResult>(PartitionLines<TRow, TResult> lines) : IDisposable
 {
     // Why a rollout gave up its new attempt when the cluster stopped (that attempt is then abandoned, not failed).
     private const string StoppedReason = "the cluster stopped";
@@ -18,19 +18,14 @@ internal sealed partial class PartitionJob<TRow, TResult>
     private readonly CancellationTokenSource _stopRollout = new();
     private int _updating;
 
-    // Under _gate: completes when the rollout under way ended (null when none runs), so a stop can wait for it.
+    // Under the lines' gate: completes when the rollout under way ended (null when none runs), so a stop can wait for it.
     private TaskCompletionSource? _rollout;
-
-    // Under _gate: attempts a rollout replaced that are still draining. Their line follows the new attempt, but until
-    // the old one's task ends (or the rollout abandons it) the worker routes must find it: a worker that drains and
-    // posts its results is not over.
-    private readonly List<LineRun> _draining = [];
 
     /// <summary>
     /// Replaces every replica with <paramref name="server"/>, one at a time: the new attempt starts next to the old one
     /// (a surge of one), its registration takes over the replica's place in the directory, and only then is the old one
     /// drained and stopped. A new attempt that fails or does not serve in time stops the rollout; the old one keeps serving.
-    /// A stop of the cluster cancels the rollout (<see cref="StopRolloutAsync"/>): its new attempt is stopped, or, if it
+    /// A stop of the cluster cancels the rollout (<see cref="StopAsync"/>): its new attempt is stopped, or, if it
     /// already took the replica's place, left to the stop to shut down like any other.
     /// </summary>
     /// <param name="server">The new version.</param>
@@ -46,17 +41,17 @@ internal sealed partial class PartitionJob<TRow, TResult>
             throw new InvalidOperationException("A rolling update is already under way; wait for it to finish before starting another.");
         }
 
-        var version = new ServerVersion(server, _version.Number + 1);
+        var version = new ServerVersion<TRow, TResult>(server, lines.CurrentVersion.Number + 1);
         var replaced = 0;
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         CancellationTokenSource? rollout = null;
         try
         {
-            lock (_gate)
+            lock (lines.Gate)
             {
                 // Checked under the lock a stop reads the rollout under: a stop either sees this rollout (and cancels
                 // and waits for it) or this rollout sees the stop, so no new attempt starts behind a stop's back.
-                if (_stopping)
+                if (lines.IsStopping)
                 {
                     throw new InvalidOperationException("The cluster is stopping, so no rolling update can start.");
                 }
@@ -65,26 +60,26 @@ internal sealed partial class PartitionJob<TRow, TResult>
                 _rollout = ended;
             }
 
-            for (var partition = 0; partition < _lines.Length; partition++)
+            for (var partition = 0; partition < lines.Partitions.Count; partition++)
             {
-                for (var replica = 0; replica < Replicas; replica++)
+                for (var replica = 0; replica < lines.Replicas; replica++)
                 {
-                    await ReplaceAsync(partition, replica, version, replaced, shutdown, rollout.Token).ConfigureAwait(false);
+                    await ReplaceAsync(lines.Line(partition, replica), version, replaced, shutdown, rollout.Token).ConfigureAwait(false);
                     replaced++;
                 }
             }
 
             // From now on, re-launches of any replica run the new version too.
-            _version = version;
+            lines.CurrentVersion = version;
             return version.Number;
         }
-        catch (OperationCanceledException ex) when (_stopping && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (lines.IsStopping && !cancellationToken.IsCancellationRequested)
         {
             throw ClusterStopped(version.Number, replaced, ex);
         }
         finally
         {
-            lock (_gate)
+            lock (lines.Gate)
             {
                 _rollout = null;
             }
@@ -98,13 +93,13 @@ internal sealed partial class PartitionJob<TRow, TResult>
     /// <summary>
     /// Cancels the rolling update under way, if any, and waits (bounded) until it ended: its new attempt was stopped, or
     /// it had already taken its replica's place (then the line follows it and the stop shuts it down with the others).
-    /// Call after <see cref="BeginStop"/> or <see cref="AbandonAll"/>, before the stop reads the directory, so that no
-    /// attempt the rollout started outlives the stop.
+    /// Call after <see cref="PartitionLines{TRow, TResult}.BeginStop"/> or <see cref="PartitionLines{TRow, TResult}.AbandonAll"/>,
+    /// before the stop reads the directory, so that no attempt the rollout started outlives the stop.
     /// </summary>
-    public async Task StopRolloutAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         Task? ended;
-        lock (_gate)
+        lock (lines.Gate)
         {
             ended = _rollout?.Task;
         }
@@ -120,30 +115,35 @@ internal sealed partial class PartitionJob<TRow, TResult>
         await ended.WaitAsync(s_rolloutStopWait, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (!ended.IsCompleted)
         {
-            Log.RolloutDidNotStop(_logger, s_rolloutStopWait);
+            LinesLog.RolloutDidNotStop(lines.Logger, s_rolloutStopWait);
         }
     }
+
+    public void Dispose() => _stopRollout.Dispose();
 
     private static InvalidOperationException ClusterStopped(int version, int replaced, Exception inner) => new(
         $"The cluster stopped while the rolling update to version {version} was under way: the rollout stopped with it after " +
         $"{replaced} replica(s), and the new server it was starting was stopped too.",
         inner);
 
-    private async Task ReplaceAsync(int partition, int replica, ServerVersion version, int replaced, Func<Uri, CancellationToken, Task<string?>> shutdown, CancellationToken cancellationToken)
+    private async Task ReplaceAsync(ReplicaLine<TRow, TResult> line, ServerVersion<TRow, TResult> version, int replaced, Func<Uri, CancellationToken, Task<string?>> shutdown, CancellationToken cancellationToken)
     {
-        var timeout = _settings.Options.StartTimeout;
+        var (partition, replica) = (line.Partition, line.Replica);
+        var options = lines.Settings.Options;
+        var timeout = options.StartTimeout;
+        var directory = lines.Coordinator.Directory;
 
         // A replica being re-launched is waited for first: replacing it then keeps the count of serving replicas.
-        LineRun? old = null;
+        LineAttempt<TRow, TResult>? old = null;
         try
         {
             using var ready = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             ready.CancelAfter(timeout);
-            await Coordinator.Directory.WaitUntilAsync(
+            await directory.WaitUntilAsync(
                 snapshot =>
                 {
-                    old = Line(partition, replica);
-                    return _stopping || (old is not null && snapshot[partition].Replicas[replica] is { State: PartitionState.Serving } entry && entry.Attempt == old.Attempt.Launch.Attempt);
+                    old = line.ReadCurrent();
+                    return lines.IsStopping || (old is not null && snapshot[partition].Replicas[replica] is { State: PartitionState.Serving } entry && entry.Attempt == old.Number);
                 },
                 ready.Token).ConfigureAwait(false);
         }
@@ -152,31 +152,31 @@ internal sealed partial class PartitionJob<TRow, TResult>
             throw new RollingUpdateException(partition, replica, version.Number, replaced, $"the replica was not serving its old version within {timeout.TotalSeconds:0} s, so it was not replaced");
         }
 
-        if (_stopping || old is null)
+        if (lines.IsStopping || old is null)
         {
             // UpdateAsync turns this into the error saying the cluster stopped.
             throw new OperationCanceledException("The cluster is stopping.");
         }
 
-        var oldEndpoint = Coordinator.Directory.Current[partition].Replicas[replica].Endpoint!;
-        var incoming = Launch(partition, replica, version, [], incoming: true);
-        var number = incoming.Attempt.Launch.Attempt;
+        var oldEndpoint = directory.Current[partition].Replicas[replica].Endpoint!;
+        var incoming = line.Launch(version, [], incoming: true);
+        var number = incoming.Number;
         string? error = null;
         using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             deadline.CancelAfter(timeout);
-            var serving = Coordinator.Directory.WaitUntilAsync(s => s[partition].Replicas[replica] is { State: PartitionState.Serving } e && e.Attempt == number, deadline.Token);
+            var serving = directory.WaitUntilAsync(s => s[partition].Replicas[replica] is { State: PartitionState.Serving } e && e.Attempt == number, deadline.Token);
             await Task.WhenAny(serving, incoming.Task).ConfigureAwait(false);
 
             // A stop that cancels the wait just as the new attempt registers: it holds the replica's place in the
             // directory now, so the line follows it and the stop shuts it down (the stop reads the directory after
             // the rollout ended). Giving it up instead would leave the old one out of the directory, unreached by the stop.
-            if (!serving.IsCompletedSuccessfully && !(_stopping && IsServing(partition, replica, number)))
+            if (!serving.IsCompletedSuccessfully && !(lines.IsStopping && IsServing(partition, replica, number)))
             {
                 await deadline.CancelAsync().ConfigureAwait(false);
                 error = incoming.Task.IsFaulted ? PartitionAttemptException.Describe(incoming.Task.Exception!.InnerException!)
                     : incoming.Task.IsCompleted ? "it stopped before it registered"
-                    : _stopping ? StoppedReason
+                    : lines.IsStopping ? StoppedReason
                     : cancellationToken.IsCancellationRequested ? "the update was cancelled"
                     : $"it did not register within {timeout.TotalSeconds:0} s";
             }
@@ -184,7 +184,7 @@ internal sealed partial class PartitionJob<TRow, TResult>
 
         if (error is not null)
         {
-            await GiveUpIncomingAsync(partition, replica, old, incoming, error).ConfigureAwait(false);
+            await GiveUpIncomingAsync(line, old, incoming, error).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             throw new RollingUpdateException(partition, replica, version.Number, replaced, error, incoming.Task.Exception?.InnerException);
         }
@@ -193,20 +193,20 @@ internal sealed partial class PartitionJob<TRow, TResult>
         // the line follows the new attempt, and the old one drains what it holds and stops. Until it ends, its worker
         // still reaches the attempt routes (its results are taken, not used): a clean drain is a success, not a failure.
         bool movedOn;
-        lock (_gate)
+        lock (lines.Gate)
         {
             // The line moved on only if the old attempt died, the line adopted the new one, and that died too (and
             // was re-launched with the old version) between its registration and now.
-            movedOn = _lines[partition][replica] != old && _lines[partition][replica] != incoming;
+            movedOn = line.Current != old && line.Current != incoming;
             if (!movedOn)
             {
-                _lines[partition][replica] = incoming;
+                line.Current = incoming;
                 incoming.Adopted = false;
 
                 // Checked under the lock its line forgets it under (after ending it), so an attempt that already ended stays out.
                 if (!old.Attempt.IsEnded)
                 {
-                    _draining.Add(old);
+                    lines.AddDraining(old);
                 }
             }
 
@@ -223,19 +223,19 @@ internal sealed partial class PartitionJob<TRow, TResult>
         // half way would leave the old attempt running, out of every stop's reach.
         if (await shutdown(oldEndpoint, CancellationToken.None).ConfigureAwait(false) is { } problem)
         {
-            Log.AttemptFailed(_logger, partition, old.Attempt.Launch.Attempt, $"the rolling update could not drain it ({problem}); abandoning it");
+            LinesLog.AttemptFailed(lines.Logger, partition, old.Number, $"the rolling update could not drain it ({problem}); abandoning it");
             await AbandonDrainingAsync(old).ConfigureAwait(false);
         }
 
         try
         {
-            await ((Task)old.Task).WaitAsync(_settings.Options.StopTimeout, _settings.Options.TimeProvider, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await ((Task)old.Task).WaitAsync(options.StopTimeout, options.TimeProvider, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {
             // While the cluster stops, the old attempt drains on (its line waits for it, and the stop for its line, up
             // to the stop timeout); otherwise one that did not stop in time is abandoned.
-            if (!old.Task.IsCompleted && !_stopping)
+            if (!old.Task.IsCompleted && !lines.IsStopping)
             {
                 await AbandonDrainingAsync(old).ConfigureAwait(false);
             }
@@ -246,12 +246,12 @@ internal sealed partial class PartitionJob<TRow, TResult>
     // If the old one died meanwhile, its line adopted the new attempt (and may have re-launched the old version since):
     // then the line records the failure and re-launches the old version (decided before the cancel, so the line knows
     // why its attempt ends), and the old attempt, being dead, is not reinstated.
-    private async Task GiveUpIncomingAsync(int partition, int replica, LineRun old, LineRun incoming, string error)
+    private async Task GiveUpIncomingAsync(ReplicaLine<TRow, TResult> line, LineAttempt<TRow, TResult> old, LineAttempt<TRow, TResult> incoming, string error)
     {
         bool lineMovedOn;
-        lock (_gate)
+        lock (lines.Gate)
         {
-            lineMovedOn = _lines[partition][replica] != old;
+            lineMovedOn = line.Current != old;
             if (lineMovedOn)
             {
                 incoming.GivenUp = error;
@@ -268,31 +268,18 @@ internal sealed partial class PartitionJob<TRow, TResult>
 
         await ((Task)incoming.Task).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         incoming.Attempt.End();
-        Coordinator.ReinstateAttempt(partition, replica, old.Attempt.Launch.Attempt, old.Version.Number);
+        lines.Coordinator.ReinstateAttempt(line.Partition, line.Replica, old.Number, old.Version.Number);
         var status = error == StoppedReason ? AttemptStatus.Abandoned : AttemptStatus.Failed;
-        Record([], Outcome(incoming, replica, status, $"rolling update to version {incoming.Version.Number}: {error}", incoming.Task.Exception?.InnerException));
+        lines.Record([], line.Outcome(incoming, status, $"rolling update to version {incoming.Version.Number}: {error}", incoming.Task.Exception?.InnerException));
     }
 
-    // Under _gate: a replaced attempt of the partition still draining, with number attempt, or null.
-    private PartitionAttempt<TRow, TResult>? FindDraining(int partition, int attempt) =>
-        _draining.Find(run => run.Attempt.Launch.Partition == partition && run.Attempt.Launch.Attempt == attempt)?.Attempt;
-
     // A replaced attempt that did not drain is abandoned: over for its worker at once (410), not only once its line ended it.
-    private async Task AbandonDrainingAsync(LineRun old)
+    private async Task AbandonDrainingAsync(LineAttempt<TRow, TResult> old)
     {
-        ForgetDraining(old);
+        lines.ForgetDraining(old);
         await old.Cancellation.CancelAsync().ConfigureAwait(false);
     }
 
-    // Its line ended the attempt, or it is being abandoned: from now on the worker routes answer that it is over.
-    private void ForgetDraining(LineRun run)
-    {
-        lock (_gate)
-        {
-            _draining.Remove(run);
-        }
-    }
-
     private bool IsServing(int partition, int replica, int attempt) =>
-        Coordinator.Directory.Current[partition].Replicas[replica] is { State: PartitionState.Serving } entry && entry.Attempt == attempt;
+        lines.Coordinator.Directory.Current[partition].Replicas[replica] is { State: PartitionState.Serving } entry && entry.Attempt == attempt;
 }

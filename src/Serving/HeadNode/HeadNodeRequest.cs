@@ -1,7 +1,7 @@
 namespace Partitioned.Serving;
 
 /// <summary>A request held by the head node: its body, the connection waiting for its answer, and which attempt holds it now.</summary>
-internal sealed class IngressRequest(string id, string service, byte[] body, long arrived, string? traceParent = null)
+internal sealed class HeadNodeRequest(string id, string service, byte[] body, long arrived, string? traceParent = null)
 {
     public const int Waiting = 0;
     public const int Held = 1;
@@ -22,9 +22,9 @@ internal sealed class IngressRequest(string id, string service, byte[] body, lon
 
     public Task<WireReply> Reply => _reply.Task;
 
-    public LinkedListNode<IngressRequest>? Node { get; set; }
+    public LinkedListNode<HeadNodeRequest>? Node { get; set; }
 
-    /// <summary>Waiting, Held or Done; changed under the ingress's lock.</summary>
+    /// <summary>Waiting, Held or Done; changed under the lock of <see cref="PendingRequests"/>.</summary>
     public int State { get; set; }
 
     public int HeldByPartition { get; set; } = -1;
