@@ -15,6 +15,7 @@ namespace Partitioned.Tests.Docs;
 public sealed partial class DocSnippetTests(PackedFeed feed, ITestOutputHelper output) : IClassFixture<PackedFeed>
 {
     private const string CanaryPage = "canary.md";
+    private const string WrappersPage = "wrappers.md";
 
     [Fact]
     public void EveryMarker_StandsRightBeforeACSharpBlock_AndEveryProgramPutsItsStatementsFirst()
@@ -119,7 +120,7 @@ public sealed partial class DocSnippetTests(PackedFeed feed, ITestOutputHelper o
 
         // A block that does not compile, built with the others: proves the errors of a bad block are found and placed.
         var canary = new DocSnippet(CanaryPage, 2, SnippetKind.Program, "Console.WriteLine(\"canary\");\nvar answer = NameThatDoesNotExist;");
-        var compiled = snippets.Where(static s => s.Kind != SnippetKind.Pseudo).Append(canary).ToList();
+        var compiled = snippets.Where(static s => s.Kind != SnippetKind.Pseudo).Concat(WrapperFixtures).Append(canary).ToList();
         var projects = await WriteProjectsAsync(work, compiled, version);
 
         var (exitCode, printed) = await new DotnetCli(output).TryRunAsync(["build", Path.Combine(work, "DocSnippets.slnx"), "-nologo", "-clp:NoSummary"], work);
@@ -132,8 +133,25 @@ public sealed partial class DocSnippetTests(PackedFeed feed, ITestOutputHelper o
         errors.Should().Contain(static e => e.Page == CanaryPage && e.Line == 3 && e.Code == "CS0103",
             $"the canary block's error is reported at its page and line (exit code {exitCode}, {projects} projects):{Environment.NewLine}{printed}");
         exitCode.Should().NotBe(0, "the canary fails the build on purpose");
-        output.WriteLine($"{compiled.Count - 1} blocks compiled in {projects} project(s); {snippets.Count(static s => s.Kind == SnippetKind.Pseudo)} marked pseudo-code.");
+        output.WriteLine($"{snippets.Count(static s => s.Kind != SnippetKind.Pseudo)} blocks of the docs compiled in {projects} project(s), with the wrapper fixtures and the canary; {snippets.Count(static s => s.Kind == SnippetKind.Pseudo)} marked pseudo-code.");
     }
+
+    /// <summary>One good block of each wrapper, compiled with the docs' own, so a wrapper that breaks fails even if no page uses it.</summary>
+    private static IEnumerable<DocSnippet> WrapperFixtures =>
+    [
+        new(WrappersPage, 1, SnippetKind.Members, "public int Partitions => options.Replicas * 2;\n\nprivate static string Name() => nameof(ClusterOptions);")
+        {
+            Marked = true, Usings = ["Partitioned.Clustering"], Given = ["ClusterOptions options"],
+        },
+        new(WrappersPage, 5, SnippetKind.Statements, "using Partitioned.Clustering;\n\nvar replicas = options.Replicas;\nawait Task.Yield();")
+        {
+            Marked = true, Given = ["ClusterOptions options"],
+        },
+        new(WrappersPage, 10, SnippetKind.Program, "using Partitioned.Client;\n\nvar options = new PartitionedClientOptions();\nreturn options.GoneAfter.Seconds > 0 ? 0 : 1;\n\npublic sealed record Local(int Value);")
+        {
+            Marked = true, Packages = ["Partitioned.Client"],
+        },
+    ];
 
     private static (List<DocSnippet> Snippets, List<string> Problems) ReadAll()
     {
@@ -193,7 +211,7 @@ public sealed partial class DocSnippetTests(PackedFeed feed, ITestOutputHelper o
 
             foreach (var snippet in group)
             {
-                var page = snippet.Page == CanaryPage ? Path.Combine(work, CanaryPage) : Path.Combine(root, snippet.Page);
+                var page = snippet.Page is CanaryPage or WrappersPage ? Path.Combine(work, snippet.Page) : Path.Combine(root, snippet.Page);
                 await File.WriteAllTextAsync(Path.Combine(folder, SnippetSource.Identifier(snippet) + ".cs"), SnippetSource.Generate(snippet, page).Source);
             }
 
@@ -216,6 +234,7 @@ public sealed partial class DocSnippetTests(PackedFeed feed, ITestOutputHelper o
             {
                 var file = error.Groups["file"].Value;
                 var page = file.EndsWith(CanaryPage, StringComparison.Ordinal) ? CanaryPage
+                    : file.EndsWith(WrappersPage, StringComparison.Ordinal) ? WrappersPage
                     : file.EndsWith(".md", StringComparison.Ordinal) ? Path.GetRelativePath(root, file).Replace('\\', '/')
                     : Path.GetFileName(file);
                 errors.Add(new BuildError(page, int.Parse(error.Groups["line"].Value, System.Globalization.CultureInfo.InvariantCulture), error.Groups["code"].Value, error.Groups["message"].Value));
