@@ -36,6 +36,11 @@ public static partial class DocSnippetReader
                 }
 
                 var code = string.Join('\n', lines[(i + 1)..close].Select(l => l.StartsWith(indent, StringComparison.Ordinal) ? l[indent.Length..] : l));
+                if (IsCSharp(language) && fence.Groups["info"].Value.Trim() != language)
+                {
+                    problems.Add($"{page}:{i + 1}: ```{fence.Groups["info"].Value.Trim()}: say how a block compiles with a marker on the line before it (<!-- snippet: pseudo --> for pseudo-code), not in the fence.");
+                }
+
                 if (IsCSharp(language))
                 {
                     snippets.Add(marker is { } m ? Marked(page, i + 2, code, m.Body, m.Line, problems) : new DocSnippet(page, i + 2, SnippetKind.Program, code));

@@ -29,7 +29,7 @@ public sealed partial class DocSnippetTests(PackedFeed feed, ITestOutputHelper o
     }
 
     [Fact]
-    public void Read_AMarkerWithoutABlock_OrWithAnUnknownKind_IsAProblem()
+    public void Read_AMarkerWithoutABlock_AnUnknownKind_OrAKindInTheFence_IsAProblem()
     {
         var (snippets, problems) = DocSnippetReader.Read("page.md", """
             <!-- snippet: statements -->
@@ -45,6 +45,10 @@ public sealed partial class DocSnippetTests(PackedFeed feed, ITestOutputHelper o
             echo hi
             ```
 
+            ```csharp pseudo
+            Do(things);
+            ```
+
             <!-- snippet: members; colour: blue -->
             ```csharp
             private int _x;
@@ -53,12 +57,13 @@ public sealed partial class DocSnippetTests(PackedFeed feed, ITestOutputHelper o
             <!-- snippet: program -->
             """);
 
-        snippets.Should().HaveCount(2);
-        problems.Should().HaveCount(5).And.Contain(static p => p.StartsWith("page.md:1: a snippet marker without a C# block", StringComparison.Ordinal))
+        snippets.Should().HaveCount(3);
+        problems.Should().HaveCount(6).And.Contain(static p => p.StartsWith("page.md:1: a snippet marker without a C# block", StringComparison.Ordinal))
             .And.Contain(static p => p.StartsWith("page.md:4: unknown snippet kind 'fragment'", StringComparison.Ordinal))
             .And.Contain(static p => p.StartsWith("page.md:9: a snippet marker before a ```bash block", StringComparison.Ordinal))
-            .And.Contain(static p => p.StartsWith("page.md:14: unknown snippet setting 'colour: blue'", StringComparison.Ordinal))
-            .And.Contain(static p => p.StartsWith("page.md:19: a snippet marker without a C# block", StringComparison.Ordinal));
+            .And.Contain(static p => p.StartsWith("page.md:14: ```csharp pseudo: say how a block compiles with a marker", StringComparison.Ordinal))
+            .And.Contain(static p => p.StartsWith("page.md:18: unknown snippet setting 'colour: blue'", StringComparison.Ordinal))
+            .And.Contain(static p => p.StartsWith("page.md:23: a snippet marker without a C# block", StringComparison.Ordinal));
     }
 
     [Fact]
