@@ -9,6 +9,14 @@ internal sealed class DotnetCli(ITestOutputHelper output)
 {
     public async Task<string> RunAsync(string[] arguments, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
+        var (exitCode, text) = await TryRunAsync(arguments, workingDirectory, environment);
+        exitCode.Should().Be(0, text);
+        return text;
+    }
+
+    /// <summary>Runs the CLI and returns its exit code with everything it printed, for callers that read the failures themselves.</summary>
+    public async Task<(int ExitCode, string Output)> TryRunAsync(string[] arguments, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
+    {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
         {
@@ -36,7 +44,6 @@ internal sealed class DotnetCli(ITestOutputHelper output)
         await process.WaitForExitAsync(timeout.Token);
         text.Append(await stdout).Append(await stderr);
         output.WriteLine($"$ dotnet {string.Join(' ', arguments)}{Environment.NewLine}{text}");
-        process.ExitCode.Should().Be(0, text.ToString());
-        return text.ToString();
+        return (process.ExitCode, text.ToString());
     }
 }

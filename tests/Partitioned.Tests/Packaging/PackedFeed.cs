@@ -5,6 +5,8 @@ namespace Partitioned.Tests.Packaging;
 /// <summary>The solution packed once to a temporary folder feed, shared by the package tests; packages restore into a folder of its own.</summary>
 public sealed partial class PackedFeed : IDisposable
 {
+    // Every fixture packs the same projects: one pack at a time in the process, since packs of one project write the same obj/ files.
+    private static readonly SemaphoreSlim s_packing = new(1, 1);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("partitioned-package-");
     private string? _version;
@@ -26,7 +28,16 @@ public sealed partial class PackedFeed : IDisposable
             {
                 var root = ExampleProcess.RepositoryRoot;
                 var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-                await cli.RunAsync(["pack", Path.Combine(root, "PartitionServer.sln"), "--no-build", "-c", configuration, "-o", Feed], root);
+                await s_packing.WaitAsync();
+                try
+                {
+                    await cli.RunAsync(["pack", Path.Combine(root, "PartitionServer.sln"), "--no-build", "-c", configuration, "-o", Feed], root);
+                }
+                finally
+                {
+                    s_packing.Release();
+                }
+
                 var clustering = Directory.GetFiles(Feed, "Partitioned.Clustering.*.nupkg").Should().ContainSingle().Subject;
                 _version = ClusteringVersion().Match(Path.GetFileName(clustering)).Groups[1].Value;
             }
