@@ -24,6 +24,7 @@ internal static class DirectoryMessages
                 Node = NullIfEmpty(r.Node),
                 Version = r.Version,
                 Suspected = r.Suspected,
+                Executor = NullIfEmpty(r.Executor),
                 Labels = r.Labels.Count == 0 ? ReplicaEntry.EmptyLabels : new Dictionary<string, string>(r.Labels, StringComparer.Ordinal),
             })];
         return entry with { Replicas = replicas };

@@ -172,6 +172,7 @@ internal sealed partial class PartitionJob<TRow, TResult> : IDisposable
         var attempt = new PartitionAttempt<TRow, TResult>(_settings.LaunchFor(partition, number, Coordinator.Address, replica), version.Server, _settings.Dataset, _settings.LoggerFactory, _settings.Options.TimeProvider, previous)
         {
             SiblingNodes = () => SiblingNodes(partition, replica),
+            Replicas = Replicas,
         };
         var run = new LineRun(attempt, cancellation, version, _settings.Options.TimeProvider.GetUtcNow());
         lock (_gate)

@@ -60,6 +60,7 @@ internal static class DirectoryMessages
                 Node = replica.Node ?? string.Empty,
                 Version = replica.Version,
                 Suspected = replica.Suspected,
+                Executor = replica.Executor ?? string.Empty,
             };
             foreach (var (key, value) in replica.Labels)
             {
