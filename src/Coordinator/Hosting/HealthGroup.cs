@@ -8,9 +8,9 @@ namespace Partitioned.Coordination;
 /// </summary>
 /// <remarks>
 /// <para>
-/// An executor member's health answer lists every member the executor hosts (<see cref="PartitionHealth.Members"/>): the
-/// member checked is confirmed by its answer, every other member by being listed as serving (or stopping), and a member
-/// the executor no longer lists has failed a check (its attempt ended or failed there). A check that fails counts against
+/// An executor member's health answer lists every member the executor hosts (<see cref="PartitionHealth.Members"/>): a
+/// member listed as serving (or stopping) is confirmed, the one checked and every other, and a member the executor no
+/// longer lists has failed a check (its attempt ended or failed there). A check that fails counts against
 /// the member checked; and against every member when the check before it failed too (or was of the same member), since
 /// then nothing says the executor itself is alive. The next check after a failure goes to another member (rotation), so
 /// a dead executor is told from one member's dead server within a check or two.
@@ -143,27 +143,23 @@ internal sealed class HealthGroup(PartitionHealthMonitor monitor, string? execut
 
     private TimeSpan Answered(HealthTarget[] members, HealthTarget target, PartitionHealth health, long started)
     {
-        Confirm(target);
-        var wait = Options.HealthCheckInterval;
-        if (members.Length == 1)
+        // Without a list (a process of its own, or a partition written without executor support) each member is confirmed
+        // only by its own answer.
+        var listed = health.Members?.Where(static m => m.State is "serving" or "stopping").Select(static m => (m.Partition, m.Attempt)).ToHashSet();
+        if (listed is null)
         {
-            return wait;
+            Confirm(target);
+            return Options.HealthCheckInterval;
         }
 
-        var listed = health.Members?.Where(static m => m.State is "serving" or "stopping").Select(static m => (m.Partition, m.Attempt)).ToHashSet();
+        var wait = Options.HealthCheckInterval;
         foreach (var member in members)
         {
-            if (member == target || listed is null)
-            {
-                // Without a list (a partition written without executor support) each member is confirmed only by its own answer.
-                continue;
-            }
-
             if (!listed.Contains((member.Partition, member.Attempt)))
             {
                 wait = Min(wait, Fail(member, $"its executor {executor} no longer runs it (checked through partition {target.Partition} attempt {target.Attempt})", started, direct: false));
             }
-            else if (!(_verdicts.TryGetValue(member, out var verdict) && verdict.Direct && verdict.Failures > 0))
+            else if (member == target || !(_verdicts.TryGetValue(member, out var verdict) && verdict.Direct && verdict.Failures > 0))
             {
                 Confirm(member);
             }
