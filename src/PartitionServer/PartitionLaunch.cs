@@ -22,4 +22,7 @@ public sealed record PartitionLaunch(string ClusterId, int Partition, int Attemp
 
     /// <summary>How the attempt uses TLS: what it trusts and where its certificate comes from. Null (default): cleartext.</summary>
     public PartitionTls? Tls { get; init; }
+
+    /// <summary>The executor this attempt runs in (it registers with the executor's id, and its health lists its fellow members); null for a process of its own.</summary>
+    internal ExecutorMembers? Executor { get; init; }
 }

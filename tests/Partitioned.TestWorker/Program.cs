@@ -18,9 +18,14 @@ if (PartitionWorker.IsWorkerProcess)
 return args switch
 {
     ["drive", var partitions] => await DriveAsync(int.Parse(partitions, CultureInfo.InvariantCulture), new ClusterOptions { Runner = new ProcessRunner() }),
-    ["drive-slurm", var partitions, var slurmConf, var hostAddress] => await DriveAsync(int.Parse(partitions, CultureInfo.InvariantCulture), new ClusterOptions
+    ["drive-executors", var partitions, var perExecutor] => await DriveAsync(int.Parse(partitions, CultureInfo.InvariantCulture), new ClusterOptions
     {
-        Runner = new SlurmRunner(new SlurmRunnerOptions { ConfigFile = slurmConf, WorkersOnOtherHosts = hostAddress != "127.0.0.1" }),
+        Runner = new ProcessRunner(new ProcessRunnerOptions { PartitionsPerExecutor = int.Parse(perExecutor, CultureInfo.InvariantCulture) }),
+    }),
+    ["drive-slurm", var partitions, var slurmConf, var hostAddress, .. var rest] => await DriveAsync(int.Parse(partitions, CultureInfo.InvariantCulture), new ClusterOptions
+    {
+        // An optional last argument: partitions per executor (one srun per executor).
+        Runner = new SlurmRunner(new SlurmRunnerOptions { ConfigFile = slurmConf, WorkersOnOtherHosts = hostAddress != "127.0.0.1", PartitionsPerExecutor = rest is [var slots] ? int.Parse(slots, CultureInfo.InvariantCulture) : 1 }),
         CoordinatorBindAddress = hostAddress,
         Server = new PartitionServerOptions { BindAddress = hostAddress == "127.0.0.1" ? hostAddress : "0.0.0.0" },
     }),
@@ -30,7 +35,8 @@ return args switch
 };
 
 // Starts a cluster of this very app (the default command) on the given runner, prints "driver <pid>", "cluster <id>",
-// one "worker <pid>" line per partition and "ready", then serves until it is killed.
+// one "worker <pid>" line per partition (the same pid for partitions of one executor) and "ready", then serves until it
+// is killed.
 static async Task<int> DriveAsync(int partitions, ClusterOptions options)
 {
     options = options with { HealthCheckInterval = TimeSpan.FromMilliseconds(500) };
@@ -75,6 +81,6 @@ static async Task<int> WriteParquetAndHangAsync(string folder)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Partitioned.TestWorker drive <partitions> | drive-slurm <partitions> <slurm.conf> <host address> | stream-parquet <file> | write-parquet-and-hang <folder>   (worker mode is entered through PARTITIONED_WORKER=1)");
+    Console.Error.WriteLine("usage: Partitioned.TestWorker drive <partitions> | drive-executors <partitions> <per executor> | drive-slurm <partitions> <slurm.conf> <host address> [<per executor>] | stream-parquet <file> | write-parquet-and-hang <folder>   (worker mode is entered through PARTITIONED_WORKER=1)");
     return 2;
 }

@@ -12,6 +12,13 @@ public sealed record ReplicaEntry(int Replica, PartitionState State, int Attempt
     /// <summary>The node (machine) the registered attempt runs on, as it said when it registered, or null.</summary>
     public string? Node { get; init; }
 
+    /// <summary>
+    /// The executor (a worker process hosting several partition attempts) the registered attempt runs in, as it said when
+    /// it registered; null for an attempt in a process or host of its own. The coordinator checks an executor's health once
+    /// for all its members.
+    /// </summary>
+    public string? Executor { get; init; }
+
     /// <summary>The version of the server definition the replica's latest attempt runs (0 until a rolling update).</summary>
     public int Version { get; init; }
 

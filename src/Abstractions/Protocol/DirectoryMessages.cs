@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Partitioned.Directories;
+
 using V1 = Partitioned.Protocol.V1;
 
 namespace Partitioned.Protocol;
@@ -65,6 +66,7 @@ internal static class DirectoryMessages
                 Node = replica.Node ?? string.Empty,
                 Version = replica.Version,
                 Suspected = replica.Suspected,
+                Executor = replica.Executor ?? string.Empty,
             };
             foreach (var (key, value) in replica.Labels)
             {
@@ -105,6 +107,7 @@ internal static class DirectoryMessages
                 Node = NullIfEmpty(r.Node),
                 Version = r.Version,
                 Suspected = r.Suspected,
+                Executor = NullIfEmpty(r.Executor),
                 Labels = r.Labels.Count == 0 ? ReplicaEntry.EmptyLabels : new Dictionary<string, string>(r.Labels, StringComparer.Ordinal),
             })];
         return entry with { Replicas = replicas };

@@ -15,4 +15,11 @@ public sealed record RegistrationRequest(int Partition, int Attempt, string Endp
     /// '/'; values up to 4,096 characters without control characters). The directory shows them on the replica.
     /// </summary>
     public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    /// <summary>
+    /// Optional: the executor (a worker process hosting several partition attempts) this attempt runs in: 1 to 64 ASCII
+    /// letters, digits, '.', '_' or '-', unique per cluster run. The coordinator then checks the executor's health once for
+    /// all its members (their health answers list each other), not every member on its own.
+    /// </summary>
+    public string? Executor { get; init; }
 }

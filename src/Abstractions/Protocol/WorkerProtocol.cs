@@ -52,6 +52,15 @@ internal static class WorkerProtocol
     /// </summary>
     public const string TokenSealedVariable = "PARTITIONED_TOKEN_SEALED";
 
+    /// <summary>
+    /// The executor's id: set, the process is an executor that hosts several partition attempts at once (commands on
+    /// standard input, or attempts asked from the coordinator in token file mode) instead of one.
+    /// </summary>
+    public const string ExecutorVariable = "PARTITIONED_EXECUTOR";
+
+    /// <summary>How many partition attempts an executor hosts at once.</summary>
+    public const string ExecutorSlotsVariable = "PARTITIONED_EXECUTOR_SLOTS";
+
     /// <summary>Optional: the minimum level of the worker's own log lines (a <c>LogLevel</c> name). Default Information.</summary>
     public const string LogLevelVariable = "PARTITIONED_LOG_LEVEL";
 
@@ -63,4 +72,7 @@ internal static class WorkerProtocol
 
     /// <summary>The route where an engine-launched worker asks for its attempt number.</summary>
     public static string AssignPath(int partition) => FormattableString.Invariant($"v1/attempts/{partition}");
+
+    /// <summary>The route where an engine-launched executor asks for attempts (and says which it runs).</summary>
+    public static string ExecutorAttemptsPath(string executor) => $"v1/executors/{Uri.EscapeDataString(executor)}/attempts";
 }

@@ -89,6 +89,7 @@ internal sealed class ReplicaLine<TRow, TResult>(PartitionLines<TRow, TResult> l
         var attempt = new PartitionAttempt<TRow, TResult>(settings.LaunchFor(Partition, number, coordinator.Address, Replica), version.Server, settings.Dataset, settings.LoggerFactory, Options.TimeProvider, previous)
         {
             SiblingNodes = () => lines.SiblingNodes(Partition, Replica),
+            Replicas = lines.Replicas,
         };
         var run = new LineAttempt<TRow, TResult>(attempt, cancellation, version, Options.TimeProvider.GetUtcNow());
         lock (lines.Gate)

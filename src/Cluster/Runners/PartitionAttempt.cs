@@ -71,6 +71,9 @@ public sealed class PartitionAttempt<TRow, TResult> : IPlacementSink
 
     internal Func<IReadOnlyList<string>>? SiblingNodes { get; init; }
 
+    /// <summary>How many replicas every partition of the cluster runs (replicas never share an executor).</summary>
+    internal int Replicas { get; init; } = 1;
+
     /// <summary>Where the partition's rows come from (for logs and errors).</summary>
     public string RowSource => _dataset.DescribePartition(Launch.Partition);
 

@@ -122,7 +122,8 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
     /// <param name="endpoint">Where its server listens.</param>
     /// <param name="node">The node it runs on, if it said.</param>
     /// <param name="labels">The labels it announced, if any (already checked).</param>
-    internal RegistrationOutcome Register(int partition, int attempt, Uri endpoint, string? node = null, IReadOnlyDictionary<string, string>? labels = null)
+    /// <param name="executor">The executor it runs in, if it said (already checked).</param>
+    internal RegistrationOutcome Register(int partition, int attempt, Uri endpoint, string? node = null, IReadOnlyDictionary<string, string>? labels = null, string? executor = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentOutOfRangeException.ThrowIfNegative(attempt);
@@ -155,7 +156,7 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
             {
                 outcome = new RegistrationOutcome(RegistrationResult.NotLaunched, entry, null, _current.Version);
             }
-            else if (attempt == replica.Attempt && replica.State == PartitionState.Serving && replica.Endpoint == endpoint)
+            else if (attempt == replica.Attempt && replica.State == PartitionState.Serving && replica.Endpoint == endpoint && replica.Executor == executor)
             {
                 outcome = new RegistrationOutcome(RegistrationResult.AlreadyRegistered, entry, null, _current.Version);
             }
@@ -171,6 +172,7 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
                     Attempt = attempt,
                     Endpoint = endpoint,
                     Node = node,
+                    Executor = executor,
                     Since = _time.GetUtcNow(),
                     Version = _versions.GetValueOrDefault((partition, attempt), replica.Version),
                     Labels = labels is null or { Count: 0 } ? ReplicaEntry.EmptyLabels : new Dictionary<string, string>(labels, StringComparer.Ordinal),

@@ -47,6 +47,9 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// </summary>
     public Uri? GrpcAddress { get; }
 
+    /// <summary>How many health-check loops run now: one per executor, or per replica in a process of its own (for tests and diagnostics).</summary>
+    internal int HealthCheckLoops => _health.GroupCount;
+
     /// <summary>The gRPC Watch streams open now (for tests and diagnostics).</summary>
     internal WatchStreams WatchStreams { get; private init; } = null!;
 

@@ -56,7 +56,12 @@ internal static class CoordinatorEndpoints
             return ProblemResponse.BadRequest(string.Join(" ", labelProblems));
         }
 
-        var outcome = directory.Register(registration.Partition, registration.Attempt, endpoint, registration.Node, registration.Labels);
+        if (registration.Executor is { } executor && !ExecutorProtocol.IsExecutorId(executor))
+        {
+            return ProblemResponse.BadRequest("executor must be 1 to 64 ASCII letters, digits, '.', '_' or '-', or absent.");
+        }
+
+        var outcome = directory.Register(registration.Partition, registration.Attempt, endpoint, registration.Node, registration.Labels, registration.Executor);
         return outcome.Result switch
         {
             RegistrationResult.Accepted or RegistrationResult.AlreadyRegistered => Results.Json(

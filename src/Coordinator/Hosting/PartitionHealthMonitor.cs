@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -9,12 +8,15 @@ using Partitioned.Security;
 namespace Partitioned.Coordination;
 
 /// <summary>
-/// Checks <c>GET /control/health</c> of every registered replica, each on a loop of its own so a silent one never
-/// delays the others. A check must be answered 2xx by the server the directory names (cluster, partition and attempt
-/// in the body), within a timeout derived from that replica's round trips (<see cref="ProbeTimeout"/>). The first
-/// failed check marks a serving replica suspected (routers move off it at once) and the next check follows at once;
-/// <see cref="CoordinatorOptions.UnhealthyThreshold"/> failures in a row, over at least one interval, mark it lost. A suspected or lost replica that
-/// answers again is marked recovered.
+/// Checks <c>GET /control/health</c> of every registered replica. Replicas are checked in groups, each on a loop of its
+/// own so a silent one never delays the others: a replica in a process of its own is a group of one; the replicas of one
+/// executor (a worker process hosting several attempts) are one group, checked through one member per interval, whose
+/// answer lists every member's state (<see cref="HealthGroup"/>). So the checks grow with processes, not partitions.
+/// A check must be answered 2xx by the server the directory names (cluster, partition and attempt in the body), within a
+/// timeout derived from the group's round trips (<see cref="ProbeTimeout"/>). Per member, the first failure marks a
+/// serving replica suspected (routers move off it at once) and the next check follows at once;
+/// <see cref="CoordinatorOptions.UnhealthyThreshold"/> failures in a row, over at least one interval, mark it lost. A
+/// suspected or lost replica that answers again is marked recovered.
 /// </summary>
 /// <remarks>
 /// With the defaults (1 s interval, 3 failures, a timeout of 400 ms on a healthy network, 1.25 times
@@ -25,28 +27,23 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
     // How often the set of replicas to check is compared with the directory (new registrations, ended attempts).
     private static readonly TimeSpan s_syncInterval = TimeSpan.FromMilliseconds(250);
 
-    // The pause between checks of a replica whose last check failed.
-    private static readonly TimeSpan s_recheckDelay = TimeSpan.FromMilliseconds(50);
-
     private readonly PartitionDirectory _directory;
-    private readonly CoordinatorOptions _options;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly HttpClient _http;
     private readonly CancellationTokenSource _stop = new();
 
-    // Owned by the sync loop; each value's task is its replica's check loop.
-    private readonly Dictionary<(int Partition, int Attempt, Uri Endpoint), (Task Loop, CancellationTokenSource Stop)> _probes = [];
+    // Owned by the sync loop: the groups being checked, by key (the executor, or the replica's attempt and endpoint).
+    private readonly Dictionary<string, HealthGroup> _groups = new(StringComparer.Ordinal);
 
-    // Loops told to stop whose replica came back before they ended (replaced by a new loop): awaited on dispose.
-    private readonly List<(Task Loop, CancellationTokenSource Stop)> _retired = [];
+    // Loops told to stop whose group came back before they ended (replaced by a new loop): awaited on dispose.
+    private readonly List<HealthGroup> _retired = [];
     private Task _loop = Task.CompletedTask;
 
     public PartitionHealthMonitor(PartitionDirectory directory, CoordinatorOptions options, ILogger logger)
     {
         _directory = directory;
-        _options = options;
-        _time = options.TimeProvider;
+        Options = options;
+        Time = options.TimeProvider;
         _logger = logger;
         _http = new HttpClient(Partitioned.Security.PinnedTrust.Apply(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) }, options.Transport.TrustedAuthorities))
         {
@@ -58,17 +55,26 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
 
     public volatile bool Suspended;
 
+    internal CoordinatorOptions Options { get; }
+
+    internal TimeProvider Time { get; }
+
+    /// <summary>How many check loops run now (one per executor or per replica of its own), for tests and diagnostics.</summary>
+    internal int GroupCount => Volatile.Read(ref _groupCount);
+
+    private int _groupCount;
+
     public void Start() => _loop = RunAsync(_stop.Token);
 
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        var all = _probes.Values.Concat(_retired).ToList();
-        await Task.WhenAll(all.Select(static p => p.Loop)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        foreach (var probe in all)
+        var all = _groups.Values.Concat(_retired).ToList();
+        await Task.WhenAll(all.Select(static g => g.Loop)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        foreach (var group in all)
         {
-            probe.Stop.Dispose();
+            group.Stop.Dispose();
         }
 
         _http.Dispose();
@@ -77,8 +83,8 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
-        var period = _options.HealthCheckInterval < s_syncInterval ? _options.HealthCheckInterval : s_syncInterval;
-        using var timer = new PeriodicTimer(period, _time);
+        var period = Options.HealthCheckInterval < s_syncInterval ? Options.HealthCheckInterval : s_syncInterval;
+        using var timer = new PeriodicTimer(period, Time);
         do
         {
             Sync(cancellationToken);
@@ -86,28 +92,35 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
     }
 
-    // Starts a check loop for every replica that has an endpoint and is serving or lost, and ends the loops of the rest.
+    // Checks every replica that has an endpoint and is serving or lost, grouped by executor, and ends the loops of the rest.
     private void Sync(CancellationToken cancellationToken)
     {
-        var targets = new HashSet<(int, int, Uri)>();
+        var targets = new Dictionary<string, List<HealthTarget>>(StringComparer.Ordinal);
         foreach (var partition in _directory.Current.Partitions)
         {
             foreach (var replica in partition.Replicas)
             {
                 if (replica.Endpoint is { } endpoint && replica.State is PartitionState.Serving or PartitionState.Lost)
                 {
-                    targets.Add((partition.Partition, replica.Attempt, endpoint));
+                    var target = new HealthTarget(partition.Partition, replica.Attempt, endpoint);
+                    var key = replica.Executor is { } executor ? "executor " + executor : $"{target.Partition} {target.Attempt} {endpoint}";
+                    if (!targets.TryGetValue(key, out var members))
+                    {
+                        targets[key] = members = [];
+                    }
+
+                    members.Add(target);
                 }
             }
         }
 
-        foreach (var (key, probe) in _probes.Where(p => !targets.Contains(p.Key)).ToList())
+        foreach (var (key, group) in _groups.Where(g => !targets.ContainsKey(g.Key)).ToList())
         {
-            probe.Stop.Cancel();
-            if (probe.Loop.IsCompleted)
+            group.Stop.Cancel();
+            if (group.Loop.IsCompleted)
             {
-                probe.Stop.Dispose();
-                _probes.Remove(key);
+                group.Stop.Dispose();
+                _groups.Remove(key);
             }
         }
 
@@ -122,158 +135,100 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
             return true;
         });
 
-        foreach (var target in targets)
+        foreach (var (key, members) in targets)
         {
-            if (!_probes.TryGetValue(target, out var existing) || existing.Stop.IsCancellationRequested)
+            if (_groups.TryGetValue(key, out var existing) && !existing.Stop.IsCancellationRequested)
             {
-                if (existing.Loop is not null)
-                {
-                    _retired.Add(existing);
-                }
-
-                var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                _probes[target] = (CheckLoopAsync(target.Item1, target.Item2, target.Item3, stop.Token), stop);
+                existing.Members = [.. members];
+                continue;
             }
+
+            if (existing is not null)
+            {
+                _retired.Add(existing);
+            }
+
+            var group = new HealthGroup(this, key.StartsWith("executor ", StringComparison.Ordinal) ? key["executor ".Length..] : null, [.. members], CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
+            _groups[key] = group;
+            group.Start();
         }
+
+        Volatile.Write(ref _groupCount, _groups.Count);
     }
 
-    private async Task CheckLoopAsync(int partition, int attempt, Uri endpoint, CancellationToken cancellationToken)
-    {
-        // The first check comes within one interval of registering (which just proved the replica alive), at a random
-        // point of its second half, so a thousand replicas registered together are not all checked at one instant.
-        await DelayAsync(_options.HealthCheckInterval * (0.5 + (Random.Shared.NextDouble() / 2)), cancellationToken).ConfigureAwait(false);
-        var timeout = new ProbeTimeout(_options.HealthCheckTimeout);
-        var health = new Uri(endpoint, "control/health");
-        var failures = 0;
-        var inconclusive = 0;
-        var firstFailure = 0L;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            if (Suspended)
-            {
-                failures = 0;
-                await DelayAsync(_options.HealthCheckInterval, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            var limit = timeout.Next;
-            var started = _time.GetTimestamp();
-            var failure = await CheckAsync(health, partition, attempt, limit, cancellationToken).ConfigureAwait(false);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-
-            var elapsed = _time.GetElapsedTime(started);
-            if (failure is null)
-            {
-                timeout.Answered(elapsed);
-                failures = inconclusive = 0;
-                _directory.Touch(partition, attempt);
-                if (_directory.MarkRecovered(partition, attempt))
-                {
-                    Log.Recovered(_logger, partition, attempt);
-                }
-
-                await DelayAsync(_options.HealthCheckInterval, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            // A timeout that fired far later than it was set for means this process stalled (a pause, a starved thread
-            // pool), not the partition: the check says nothing, and is made again at once. Bounded, so a driver that
-            // is always late still judges.
-            if (failure.TimedOut && elapsed > (limit * 1.5) + TimeSpan.FromMilliseconds(100) && ++inconclusive <= 2 * _options.UnhealthyThreshold)
-            {
-                Log.Inconclusive(_logger, partition, attempt, elapsed.TotalMilliseconds, limit.TotalMilliseconds);
-                continue;
-            }
-
-            timeout.Failed();
-            if (failures++ == 0)
-            {
-                firstFailure = started;
-            }
-
-            Log.CheckFailed(_logger, partition, attempt, failures, failure.Reason);
-
-            // Checked again: a stop may have suspended checks while this one was under way.
-            if (Suspended)
-            {
-                continue;
-            }
-
-            // Lost only after failing for a whole interval too: refused connections fail in milliseconds, and a worker
-            // that died gets that long for its runner to report how (an exit code says more than a refused check).
-            var failingFor = _time.GetElapsedTime(firstFailure);
-            if (failures >= _options.UnhealthyThreshold && failingFor < _options.HealthCheckInterval)
-            {
-                await DelayAsync(_options.HealthCheckInterval - failingFor, cancellationToken).ConfigureAwait(false);
-            }
-            else if (failures >= _options.UnhealthyThreshold)
-            {
-                if (_directory.MarkLost(partition, attempt, $"{failure.Reason} ({failures} checks in a row)"))
-                {
-                    Log.MarkedLost(_logger, partition, attempt, failures);
-                }
-
-                // A lost replica is checked at the normal pace: it recovers if it answers, or its attempt ends.
-                await DelayAsync(_options.HealthCheckInterval, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                if (_directory.MarkSuspected(partition, attempt, failure.Reason))
-                {
-                    Log.Suspected(_logger, partition, attempt, failure.Reason);
-                }
-
-                // The next check follows at once (after a breath): the sooner a silent replica is declared lost, the
-                // sooner what it holds is sent elsewhere.
-                await DelayAsync(s_recheckDelay, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task<CheckFailure?> CheckAsync(Uri health, int partition, int attempt, TimeSpan limit, CancellationToken cancellationToken)
+    /// <summary>One check of one member: null and its health answer when it answered as itself, else why not.</summary>
+    internal async Task<(CheckFailure? Failure, PartitionHealth? Health)> CheckAsync(HealthTarget target, TimeSpan limit, CancellationToken cancellationToken)
     {
         // The limit runs on the monitor's clock (tests drive it), linked with the loop's own stop.
-        using var timer = new CancellationTokenSource(limit, _time);
+        using var timer = new CancellationTokenSource(limit, Time);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
         {
-            using var response = await _http.GetAsync(health, HttpCompletionOption.ResponseContentRead, deadline.Token).ConfigureAwait(false);
+            using var response = await _http.GetAsync(new Uri(target.Endpoint, "control/health"), HttpCompletionOption.ResponseContentRead, deadline.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                return new CheckFailure($"health check answered {(int)response.StatusCode} {response.ReasonPhrase}");
+                return (new CheckFailure($"health check answered {(int)response.StatusCode} {response.ReasonPhrase}"), null);
             }
 
             // Another server may hold the port now (a fixed port range, a re-launch elsewhere): it must say who it is.
             var body = await response.Content.ReadFromJsonAsync<PartitionHealth>(ProtocolJson.Options, deadline.Token).ConfigureAwait(false);
-            return body is not null && body.Partition == partition && body.Attempt == attempt && (_options.ClusterId is null || body.ClusterId == _options.ClusterId)
-                ? null
-                : new CheckFailure(body is null
+            return body is not null && body.Partition == target.Partition && body.Attempt == target.Attempt && (Options.ClusterId is null || body.ClusterId == Options.ClusterId)
+                ? (null, body)
+                : (new CheckFailure(body is null
                     ? "health check answered without a body"
-                    : $"health check answered by another server (cluster {body.ClusterId}, partition {body.Partition}, attempt {body.Attempt})");
+                    : $"health check answered by another server (cluster {body.ClusterId}, partition {body.Partition}, attempt {body.Attempt})"), null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return null;
+            return (null, null);
         }
         catch (OperationCanceledException)
         {
-            return new CheckFailure($"health check timed out after {limit.TotalMilliseconds:0} ms", TimedOut: true);
+            return (new CheckFailure($"health check timed out after {limit.TotalMilliseconds:0} ms", TimedOut: true), null);
         }
         catch (HttpRequestException ex)
         {
-            return new CheckFailure($"health check failed: {ex.Message}");
+            return (new CheckFailure($"health check failed: {ex.Message}"), null);
         }
         catch (JsonException ex)
         {
-            return new CheckFailure($"health check answered something that is not a partition's health: {ex.Message}");
+            return (new CheckFailure($"health check answered something that is not a partition's health: {ex.Message}"), null);
         }
     }
 
-    private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) =>
-        await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    /// <summary>A member answered, or its executor answered for it: it is healthy.</summary>
+    internal void Confirm(HealthTarget member)
+    {
+        _directory.Touch(member.Partition, member.Attempt);
+        if (_directory.MarkRecovered(member.Partition, member.Attempt))
+        {
+            Log.Recovered(_logger, member.Partition, member.Attempt);
+        }
+    }
 
-    private sealed record CheckFailure(string Reason, bool TimedOut = false);
+    internal void CheckFailed(HealthTarget member, int failures, string reason) => Log.CheckFailed(_logger, member.Partition, member.Attempt, failures, reason);
+
+    internal void Suspect(HealthTarget member, string reason)
+    {
+        if (_directory.MarkSuspected(member.Partition, member.Attempt, reason))
+        {
+            Log.Suspected(_logger, member.Partition, member.Attempt, reason);
+        }
+    }
+
+    internal void Lose(HealthTarget member, string reason, int failures)
+    {
+        if (_directory.MarkLost(member.Partition, member.Attempt, $"{reason} ({failures} checks in a row)"))
+        {
+            Log.MarkedLost(_logger, member.Partition, member.Attempt, failures);
+        }
+    }
+
+    internal void Inconclusive(HealthTarget member, TimeSpan elapsed, TimeSpan limit) =>
+        Log.Inconclusive(_logger, member.Partition, member.Attempt, elapsed.TotalMilliseconds, limit.TotalMilliseconds);
+
+    internal sealed record CheckFailure(string Reason, bool TimedOut = false);
 }
+
+/// <summary>A replica to check: its partition, attempt and endpoint.</summary>
+internal readonly record struct HealthTarget(int Partition, int Attempt, Uri Endpoint);

@@ -50,6 +50,7 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
         using var scope = Log.BeginPartitionScope(_logger, _launch.Partition, _launch.Attempt);
         using var coordinator = new CoordinatorClient(_launch.Coordinator, _launch.Token, _time, _logger, _launch.Tls);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var membership = _launch.Executor?.Join(_launch.Partition, _launch.Attempt, () => StateName);
         var context = new PartitionContext(_launch, _loggerFactory, _loggerFactory.CreateLogger(_server.GetType()), _time, stopping.Token);
         var featuresStopped = false;
         var renewing = Task.CompletedTask;
@@ -97,6 +98,7 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
                 var registration = new RegistrationRequest(_launch.Partition, _launch.Attempt, address.ToString(), _launch.Node ?? Environment.MachineName)
                 {
                     Labels = context.Labels.Count == 0 ? null : new Dictionary<string, string>(context.Labels, StringComparer.Ordinal),
+                    Executor = _launch.Executor?.Id,
                 };
                 var accepted = await coordinator.RegisterAsync(registration, _launch.Server.RegistrationTimeout, cancellationToken).ConfigureAwait(false);
                 Log.Registered(_logger, address, accepted.Version);
@@ -165,8 +167,13 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
         }
     }
 
-    public PartitionHealth GetHealth() => new(
-        _state.ToString().ToLowerInvariant(), _launch.ClusterId, _launch.Partition, _launch.Attempt, Interlocked.Read(ref _rowsRead), Volatile.Read(ref _inFlight));
+    public PartitionHealth GetHealth() => new(StateName, _launch.ClusterId, _launch.Partition, _launch.Attempt, Interlocked.Read(ref _rowsRead), Volatile.Read(ref _inFlight))
+    {
+        Executor = _launch.Executor?.Id,
+        Members = _launch.Executor?.Snapshot(),
+    };
+
+    private string StateName => _state.ToString().ToLowerInvariant();
 
     /// <summary>Binds the first free port of the configured range; each port is bound once, by Kestrel itself.</summary>
     private async Task<WebApplication> ListenAsync(CancellationToken cancellationToken)

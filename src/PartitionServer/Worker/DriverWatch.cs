@@ -15,15 +15,20 @@ internal sealed class DriverWatch : IDriverLink
 
     private readonly Stream _input;
     private readonly int _parentPid;
+    private readonly Action<string>? _lines;
     private readonly CancellationTokenSource _gone = new();
     private readonly TaskCompletionSource<string?> _token = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Timer? _parentPoll;
     private string? _reason;
 
-    public DriverWatch(Stream input, int parentPid)
+    /// <param name="input">Standard input.</param>
+    /// <param name="parentPid">The driver's process id to poll, or 0.</param>
+    /// <param name="lines">Takes every line after the token (an executor's commands); null: they are ignored.</param>
+    public DriverWatch(Stream input, int parentPid, Action<string>? lines = null)
     {
         _input = input;
         _parentPid = parentPid;
+        _lines = lines;
     }
 
     /// <summary>Fires when the driver is gone.</summary>
@@ -94,10 +99,21 @@ internal sealed class DriverWatch : IDriverLink
                 return;
             }
 
-            // Nothing else is expected after the token; anything that arrives is ignored until end-of-file.
-            var buffer = new char[256];
-            while (reader.Read(buffer, 0, buffer.Length) > 0)
+            if (_lines is not null)
             {
+                // An executor's commands, one per line, until end-of-file.
+                while (reader.ReadLine() is { } line)
+                {
+                    _lines(line);
+                }
+            }
+            else
+            {
+                // Nothing else is expected after the token; anything that arrives is ignored until end-of-file.
+                var buffer = new char[256];
+                while (reader.Read(buffer, 0, buffer.Length) > 0)
+                {
+                }
             }
 
             Signal("the driver closed the worker's standard input");

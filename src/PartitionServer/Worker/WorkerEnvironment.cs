@@ -24,6 +24,12 @@ namespace Partitioned.Server;
 /// <param name="TokenSealed">True when the token on standard input comes sealed (<c>PARTITIONED_TOKEN_SEALED=1</c>).</param>
 internal sealed record WorkerEnvironment(Uri Coordinator, string? ClusterId, int Partition, int? Attempt, string? Server, int ParentPid, string? TokenFile, string Node, LogLevel LogLevel, IReadOnlyList<X509Certificate2> TrustedAuthorities, bool TokenSealed = false)
 {
+    /// <summary>The executor's id when this process is an executor (it hosts several attempts; <see cref="Partition"/> is then -1), else null.</summary>
+    public string? Executor { get; init; }
+
+    /// <summary>How many attempts an executor hosts at once (1 for a worker of one attempt).</summary>
+    public int Slots { get; init; } = 1;
+
     /// <summary>Reads and checks every variable; returns null and lists every problem when any is missing or invalid.</summary>
     public static WorkerEnvironment? Parse(Func<string, string?> variable, out IReadOnlyList<string> problems)
     {
@@ -45,10 +51,23 @@ internal sealed record WorkerEnvironment(Uri Coordinator, string? ClusterId, int
         var tokenFile = Optional(WorkerProtocol.TokenFileVariable);
         var engineLaunched = tokenFile is not null;
 
+        // An executor hosts several attempts: which ones come later (commands on standard input, or from the coordinator).
+        var executor = Optional(WorkerProtocol.ExecutorVariable);
+        if (executor is not null && !ExecutorProtocol.IsExecutorId(executor))
+        {
+            found.Add($"{WorkerProtocol.ExecutorVariable} must be 1 to 64 ASCII letters, digits, '.', '_' or '-' (was '{executor}').");
+        }
+
+        var slots = executor is null ? 1 : Number(WorkerProtocol.ExecutorSlotsVariable, "how many partition attempts the executor hosts at once", required: true) ?? 1;
+        if (slots < 1)
+        {
+            found.Add($"{WorkerProtocol.ExecutorSlotsVariable} must be at least 1 (was {slots}).");
+        }
+
         // A driver that starts its own workers names everything; an engine-launched worker learns the rest from the coordinator.
         var clusterId = engineLaunched ? Optional(WorkerProtocol.ClusterIdVariable) : Required(WorkerProtocol.ClusterIdVariable, "the id of the cluster run");
-        var partition = Number(WorkerProtocol.PartitionVariable, "the partition index", required: true);
-        var attempt = Number(WorkerProtocol.AttemptVariable, "the attempt number (leave it out, with a token file, to have the coordinator assign one)", required: !engineLaunched);
+        var partition = executor is null ? Number(WorkerProtocol.PartitionVariable, "the partition index", required: true) : -1;
+        var attempt = executor is null ? Number(WorkerProtocol.AttemptVariable, "the attempt number (leave it out, with a token file, to have the coordinator assign one)", required: !engineLaunched) : null;
         var server = engineLaunched ? Optional(WorkerProtocol.ServerVariable) : Required(WorkerProtocol.ServerVariable, "the name of the server definition to run");
         var parentPid = Number(WorkerProtocol.ParentPidVariable, "the driver's process id (0 when the driver is not a local process)", required: !engineLaunched) ?? 0;
 
@@ -78,6 +97,10 @@ internal sealed record WorkerEnvironment(Uri Coordinator, string? ClusterId, int
         problems = found;
         return found.Count == 0
             ? new WorkerEnvironment(coordinator!, clusterId, partition!.Value, attempt, server, parentPid, tokenFile, node, logLevel, authorities, variable(WorkerProtocol.TokenSealedVariable) == "1")
+            {
+                Executor = executor,
+                Slots = slots,
+            }
             : null;
 
         string? Optional(string name) => variable(name) is { } value && !string.IsNullOrWhiteSpace(value) ? value : null;

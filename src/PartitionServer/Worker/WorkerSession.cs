@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
@@ -71,22 +71,29 @@ internal sealed partial class WorkerSession
             return Verdict(WorkerExitCodes.InvalidLaunch, "cannot run a partition attempt", problems);
         }
 
-        var who = environment.Attempt is { } attempt ? $"partition {environment.Partition} attempt {attempt}" : $"partition {environment.Partition}";
+        var who = environment.Executor is { } executor ? $"executor {executor}"
+            : environment.Attempt is { } attempt ? $"partition {environment.Partition} attempt {attempt}"
+            : $"partition {environment.Partition}";
         if (environment.Server is { } server && !registry.ContainsKey(server))
         {
-            return Verdict(WorkerExitCodes.InvalidLaunch, $"cannot run {who}", [UnknownServer(server, registry)]);
+            return Verdict(WorkerExitCodes.InvalidLaunch, $"cannot run {who}", [LaunchedAttempt.UnknownServer(server, registry)]);
         }
 
         int code;
         string? failure;
-        var loggerFactory = CreateLoggerFactory(environment.LogLevel);
-        IDriverLink link = environment.TokenFile is null ? new DriverWatch(_input, environment.ParentPid) : new CoordinatorWatch();
+        var loggerFactory = CreateLoggerFactory(environment.LogLevel, scopes: environment.Executor is not null);
+
+        // An executor's driver sends commands after the token; an engine-launched one asks the coordinator instead.
+        var commands = environment.Executor is not null && environment.TokenFile is null ? Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true }) : null;
+        IDriverLink link = environment.TokenFile is null ? new DriverWatch(_input, environment.ParentPid, commands is null ? null : line => commands.Writer.TryWrite(line)) : new CoordinatorWatch();
         using (link)
         {
             Volatile.Write(ref _engineWatch, link as CoordinatorWatch);
             try
             {
-                (code, failure, who) = await RunAttemptAsync(environment, registry, link, loggerFactory, who, cancellationToken).ConfigureAwait(false);
+                (code, failure, who) = environment.Executor is null
+                    ? await RunAttemptAsync(environment, registry, link, loggerFactory, who, cancellationToken).ConfigureAwait(false)
+                    : await RunExecutorAsync(environment, registry, link, commands?.Reader, loggerFactory, who, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -144,45 +151,22 @@ internal sealed partial class WorkerSession
                 watch.Start(client, TimeProvider.System);
             }
 
-            var launchData = await client.GetLaunchAsync(run.Token).ConfigureAwait(false);
-            var definition = CheckLaunch(environment, attempt.Value, launchData, registry);
-            var settings = ReadSettings(launchData, definition);
-            var launch = new PartitionLaunch(launchData.ClusterId, environment.Partition, attempt.Value, launchData.PartitionCount, environment.Coordinator, token)
-            {
-                Server = ToServerOptions(launchData.ServerOptions),
-                Node = environment.Node,
-                Replica = launchData.Replica,
-                Tls = ToTls(launchData.Tls, environment),
-            };
-
-            await definition.Accept(new WorkerAttemptRun(launch, client, loggerFactory, logger, run.Token), settings).ConfigureAwait(false);
+            await LaunchedAttempt.RunAsync(environment, environment.Partition, attempt.Value, token, client, registry, executor: null, loggerFactory, logger, run.Token).ConfigureAwait(false);
             return (WorkerExitCodes.Succeeded, null, who);
-        }
-        catch (Exception) when (run.IsCancellationRequested)
-        {
-            var reason = link.Reason ?? "the run was cancelled";
-            Log.Abandoned(logger, reason);
-            if (stopReport is not null)
-            {
-                await stopReport.ConfigureAwait(false);
-            }
-
-            return (WorkerExitCodes.Abandoned, reason, who);
-        }
-        catch (WorkerLaunchException ex)
-        {
-            return (WorkerExitCodes.InvalidLaunch, ex.Message, who);
-        }
-        catch (Exception ex) when (AttemptOverException.Find(ex) is { } over)
-        {
-            // The coordinator says the attempt is over (lost, ended, replaced): not a failure of this worker, and nothing
-            // more it does counts, so it stops as abandoned.
-            Log.Abandoned(logger, over.Message);
-            return (WorkerExitCodes.Abandoned, over.Message, who);
         }
         catch (Exception ex)
         {
-            return (WorkerExitCodes.AttemptFailed, PartitionAttemptException.Describe(ex), who);
+            var (code, failure) = LaunchedAttempt.Classify(ex, run.IsCancellationRequested ? link.Reason ?? "the run was cancelled" : null);
+            if (code == WorkerExitCodes.Abandoned)
+            {
+                Log.Abandoned(logger, failure);
+                if (stopReport is not null)
+                {
+                    await stopReport.ConfigureAwait(false);
+                }
+            }
+
+            return (code, failure, who);
         }
         finally
         {
@@ -193,6 +177,30 @@ internal sealed partial class WorkerSession
                 await watch.StopAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    private async Task<(int Code, string? Failure, string Who)> RunExecutorAsync(
+        WorkerEnvironment environment, Dictionary<string, ITypedServerDefinition> registry, IDriverLink link, ChannelReader<string>? commands, ILoggerFactory loggerFactory, string who, CancellationToken cancellationToken)
+    {
+        var logger = loggerFactory.CreateLogger("Partitioned.Server.PartitionWorker");
+        Log.Starting(logger, who, environment.Server ?? "named by the coordinator", environment.Coordinator);
+        ClusterToken token;
+        try
+        {
+            token = await ReadTokenAsync(environment, link, _output, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WorkerLaunchException ex)
+        {
+            return (WorkerExitCodes.InvalidLaunch, ex.Message, who);
+        }
+
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, link.Gone);
+        using var hardExit = link.Gone.Register(() => ArmHardExit(link, logger));
+        var session = new ExecutorSession(environment, registry, token, loggerFactory, logger, _output);
+        var (code, failure) = commands is null
+            ? await session.PollCoordinatorAsync(() => link.Reason, run.Token).ConfigureAwait(false)
+            : await session.RunAsync(commands, () => link.Reason, run.Token).ConfigureAwait(false);
+        return (code, failure, who);
     }
 
     private static async Task ReportStopAsync(WorkerEnvironment environment, ClusterToken token, int attempt, IDriverLink link, ILogger logger)
@@ -268,81 +276,7 @@ internal sealed partial class WorkerSession
         return registry;
     }
 
-    /// <summary>Checks the launch data against what this worker was started for, and finds the server to run.</summary>
-    /// <exception cref="WorkerLaunchException">They disagree, or the server is not registered in this app.</exception>
-    private static ITypedServerDefinition CheckLaunch(WorkerEnvironment environment, int attempt, AttemptLaunchResponse launch, Dictionary<string, ITypedServerDefinition> registry)
-    {
-        if (launch.Partition != environment.Partition || launch.Attempt != attempt
-            || (environment.Server is not null && launch.Server != environment.Server) || (environment.ClusterId is not null && launch.ClusterId != environment.ClusterId))
-        {
-            throw new WorkerLaunchException(
-                $"The coordinator's launch data is for cluster {launch.ClusterId} partition {launch.Partition} attempt {launch.Attempt} server '{launch.Server}', " +
-                $"but this worker was started for cluster {environment.ClusterId ?? "(any)"} partition {environment.Partition} attempt {attempt} server '{environment.Server ?? "(any)"}'.");
-        }
-
-        return registry.TryGetValue(launch.Server, out var definition) ? definition : throw new WorkerLaunchException(UnknownServer(launch.Server, registry));
-    }
-
-    private static string UnknownServer(string server, Dictionary<string, ITypedServerDefinition> registry)
-    {
-        var known = registry.Count == 0 ? "none" : string.Join(", ", registry.Keys.Order(StringComparer.Ordinal).Select(static n => $"'{n}'"));
-        return $"No server named '{server}' is registered in this app (registered: {known}). Pass every definition the driver may run to PartitionWorker.RunAsync.";
-    }
-
-    private static object? ReadSettings(AttemptLaunchResponse launch, ITypedServerDefinition definition)
-    {
-        if (definition.SettingsType is not { } settingsType)
-        {
-            return launch.Settings is null
-                ? null
-                : throw new WorkerLaunchException($"Server '{definition.Name}' takes no settings in this app, but the driver sent some: the worker runs a different build of the app than the driver.");
-        }
-
-        try
-        {
-            return launch.Settings?.Deserialize(settingsType, ProtocolJson.Options);
-        }
-        catch (JsonException ex)
-        {
-            throw new WorkerLaunchException($"The settings the driver sent for server '{definition.Name}' are not a valid {settingsType.Name}: {ex.Message}");
-        }
-    }
-
-    /// <summary>The attempt's TLS from the launch data, trusting the authorities the launcher gave.</summary>
-    /// <exception cref="WorkerLaunchException">The launch data asks for TLS the worker cannot do.</exception>
-    private static PartitionTls? ToTls(AttemptTlsOptions? tls, WorkerEnvironment environment)
-    {
-        if (tls is null)
-        {
-            return null;
-        }
-
-        if (environment.TrustedAuthorities.Count == 0)
-        {
-            throw new WorkerLaunchException($"The launch data asks for TLS, but {WorkerProtocol.TrustedAuthoritiesVariable} names no authority to trust.");
-        }
-
-        return tls.Source switch
-        {
-            AttemptTlsOptions.FromCoordinator => new PartitionTls(environment.TrustedAuthorities),
-            AttemptTlsOptions.FromFiles when !string.IsNullOrWhiteSpace(tls.CertificateFile) => new PartitionTls(environment.TrustedAuthorities)
-            {
-                CertificateFiles = new PartitionCertificateFiles(tls.CertificateFile, tls.KeyFile),
-            },
-            _ => throw new WorkerLaunchException($"The launch data's tls.source is '{tls.Source}' (with certificateFile '{tls.CertificateFile}'): this worker knows '{AttemptTlsOptions.FromCoordinator}', and '{AttemptTlsOptions.FromFiles}' with a certificateFile."),
-        };
-    }
-
-    private static PartitionServerOptions ToServerOptions(AttemptServerOptions options) => new()
-    {
-        BindAddress = options.BindAddress,
-        Ports = new PortRange(options.FirstPort, options.LastPort),
-        AdvertisedHost = options.AdvertisedHost,
-        RegistrationTimeout = TimeSpan.FromMilliseconds(options.RegistrationTimeoutMs),
-        DrainTimeout = TimeSpan.FromMilliseconds(options.DrainTimeoutMs),
-    };
-
-    private static ILoggerFactory CreateLoggerFactory(LogLevel level) => LoggerFactory.Create(builder =>
+    private static ILoggerFactory CreateLoggerFactory(LogLevel level, bool scopes) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(level);
         if (level >= LogLevel.Information)
@@ -356,6 +290,9 @@ internal sealed partial class WorkerSession
         {
             console.SingleLine = true;
             console.ColorBehavior = LoggerColorBehavior.Disabled;
+
+            // In an executor, lines of several attempts interleave: each says whose it is ("Partition 3 attempt 0").
+            console.IncludeScopes = scopes;
         });
         builder.Services.Configure<ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Warning);
     });

@@ -43,10 +43,21 @@ internal sealed class SlurmPlacement(SlurmTools tools, SlurmRunnerOptions option
         return excluded.Count == 0 ? null : string.Join(',', excluded.Order(StringComparer.Ordinal));
     }
 
-    /// <summary>Every node of the partition, and whether it can take work now (not down, drained or unresponsive).</summary>
-    private async Task<Dictionary<string, bool>> ListNodesAsync(CancellationToken cancellationToken)
+    /// <summary>The nodes executors may use now (usable, within the node list, outside the excluded ones), with their CPUs.</summary>
+    /// <exception cref="InvalidOperationException">Slurm could not list or expand the nodes.</exception>
+    public async Task<IReadOnlyList<(string Node, int Cpus)>> UsableNodesAsync(CancellationToken cancellationToken)
     {
-        List<string> arguments = ["--noheader", "--Node", "--format=%N %T"];
+        var cpus = new Dictionary<string, int>(StringComparer.Ordinal);
+        var inventory = await ListNodesAsync(cancellationToken, cpus).ConfigureAwait(false);
+        var excluded = await ExpandAsync(options.ExcludeNodes, cancellationToken).ConfigureAwait(false);
+        var allowed = options.NodeList is null ? null : await ExpandAsync(options.NodeList, cancellationToken).ConfigureAwait(false);
+        return [.. inventory.Where(n => n.Value && !excluded.Contains(n.Key) && (allowed is null || allowed.Contains(n.Key))).Select(n => (n.Key, cpus.GetValueOrDefault(n.Key, 1))).OrderBy(static n => n.Key, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Every node of the partition, and whether it can take work now (not down, drained or unresponsive).</summary>
+    private async Task<Dictionary<string, bool>> ListNodesAsync(CancellationToken cancellationToken, Dictionary<string, int>? cpus = null)
+    {
+        List<string> arguments = ["--noheader", "--Node", "--format=%N %T %c"];
         if (options.Partition is { } partition)
         {
             arguments.Add($"--partition={partition}");
@@ -55,11 +66,15 @@ internal sealed class SlurmPlacement(SlurmTools tools, SlurmRunnerOptions option
         var nodes = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var line in (await tools.RunAsync("sinfo", arguments, cancellationToken).ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var parts = line.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length == 2)
+            var parts = line.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length >= 2)
             {
                 // A node listed under several partitions appears more than once; usable anywhere is usable.
                 nodes[parts[0]] = nodes.GetValueOrDefault(parts[0]) || IsUsable(parts[1]);
+                if (cpus is not null && parts.Length == 3 && int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var count))
+                {
+                    cpus[parts[0]] = count;
+                }
             }
         }
 

@@ -6,14 +6,14 @@ public sealed partial class SlurmRunner
 {
     private static partial class Log
     {
-        [LoggerMessage(EventId = 270, Level = LogLevel.Debug, Message = "Partition {Partition} attempt {Attempt}: submitting job {JobName} (excluded nodes: {Exclude}).")]
-        public static partial void Submitting(ILogger logger, int partition, int attempt, string jobName, string exclude);
+        [LoggerMessage(EventId = 270, Level = LogLevel.Debug, Message = "{Who}: submitting job {JobName} (excluded nodes: {Exclude}).")]
+        public static partial void Submitting(ILogger logger, string who, string jobName, string exclude);
 
-        [LoggerMessage(EventId = 271, Level = LogLevel.Information, Message = "Partition {Partition} attempt {Attempt}: Slurm job {JobId} runs on node {Node}.")]
-        public static partial void Placed(ILogger logger, int partition, int attempt, string jobId, string node);
+        [LoggerMessage(EventId = 271, Level = LogLevel.Information, Message = "{Who}: Slurm job {JobId} runs on node {Node}.")]
+        public static partial void Placed(ILogger logger, string who, string jobId, string node);
 
-        [LoggerMessage(EventId = 272, Level = LogLevel.Debug, Message = "[partition {Partition} attempt {Attempt}] {Line}")]
-        public static partial void SrunSaid(ILogger logger, int partition, int attempt, string line);
+        [LoggerMessage(EventId = 272, Level = LogLevel.Debug, Message = "[{Who}] {Line}")]
+        public static partial void SrunSaid(ILogger logger, string who, string line);
 
         [LoggerMessage(EventId = 273, Level = LogLevel.Information, Message = "Cancelled Slurm job {JobName}.")]
         public static partial void Cancelled(ILogger logger, string jobName);
@@ -21,7 +21,7 @@ public sealed partial class SlurmRunner
         [LoggerMessage(EventId = 274, Level = LogLevel.Warning, Message = "Could not cancel Slurm job {JobName}: {Reason}")]
         public static partial void CancelFailed(ILogger logger, string jobName, string reason);
 
-        [LoggerMessage(EventId = 275, Level = LogLevel.Warning, Message = "Partition {Partition} attempt {Attempt}: the nodes could not be listed ({Reason}); it may run on a node where an earlier attempt died.")]
-        public static partial void PlacementUnknown(ILogger logger, int partition, int attempt, string reason);
+        [LoggerMessage(EventId = 275, Level = LogLevel.Warning, Message = "{Who}: the nodes could not be listed ({Reason}); it may run on a node where an earlier attempt died.")]
+        public static partial void PlacementUnknown(ILogger logger, string who, string reason);
     }
 }

@@ -24,10 +24,16 @@ namespace Partitioned.Clustering;
 /// its job cancelled (<c>scancel</c>). The nodes need the worker program at the same path (a shared file system, or
 /// the app installed alike) and must reach the coordinator; see the README's "Running on a cluster".
 /// </para>
+/// <para>
+/// With executors (<see cref="WorkerOptions.PartitionsPerExecutor"/>, <see cref="WorkerOptions.Executors"/> or
+/// <see cref="SlurmRunnerOptions.ExecutorsPerNode"/>) there is one <c>srun</c> per executor, not per attempt: its job
+/// (<c>partitioned-&lt;cluster&gt;-e3</c>, <see cref="SlurmRunnerOptions.CpusPerExecutor"/> CPUs) hosts several attempts.
+/// </para>
 /// </remarks>
 public sealed partial class SlurmRunner : IPartitionRunner, IWorkerEngine
 {
     private readonly WorkerSupervisor _supervisor;
+    private readonly ExecutorPools _executors;
     private readonly SlurmTools _tools;
     private readonly SlurmPlacement _placement;
 
@@ -41,7 +47,9 @@ public sealed partial class SlurmRunner : IPartitionRunner, IWorkerEngine
         Options.Validate();
         _tools = new SlurmTools(Options.SrunPath, Options.ConfigFile);
         _placement = new SlurmPlacement(_tools, Options);
-        _supervisor = new WorkerSupervisor(this, Options, WorkerCommand.Resolve(Options), typeof(SlurmRunner).FullName!);
+        var command = WorkerCommand.Resolve(Options);
+        _supervisor = new WorkerSupervisor(this, Options, command, typeof(SlurmRunner).FullName!);
+        _executors = new ExecutorPools(this, Options, command, typeof(SlurmRunner).FullName!);
     }
 
     /// <summary>How workers are started and what their jobs ask for.</summary>
@@ -58,30 +66,52 @@ public sealed partial class SlurmRunner : IPartitionRunner, IWorkerEngine
     /// <inheritdoc />
     /// <exception cref="WorkerProcessException">The job could not be started, its worker exited without posting results, or it was cancelled.</exception>
     public Task<IReadOnlyList<TResult>> RunAttemptAsync<TRow, TResult>(PartitionAttempt<TRow, TResult> attempt, CancellationToken cancellationToken) =>
-        _supervisor.RunAttemptAsync(attempt, cancellationToken);
+        Options.UsesExecutors ? _executors.RunAttemptAsync(attempt, cancellationToken) : _supervisor.RunAttemptAsync(attempt, cancellationToken);
+
+    /// <summary>The executors of a cluster run now (tests and benchmarks).</summary>
+    internal IReadOnlyList<ExecutorProcess> ExecutorsOf(string clusterId) => _executors.Find(clusterId)?.Executors ?? [];
 
     async ValueTask<WorkerStart> IWorkerEngine.PrepareAsync<TRow, TResult>(PartitionAttempt<TRow, TResult> attempt, WorkerCommand command, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken)
     {
         var launch = attempt.Launch;
         var logger = attempt.LoggerFactory.CreateLogger<SlurmRunner>();
-        string? exclude;
-        try
-        {
-            exclude = await _placement.ExcludeAsync(attempt.PreviousAttempts, cancellationToken, attempt.CurrentSiblingNodes).ConfigureAwait(false);
-        }
-        catch (InvalidOperationException ex) when (Options.NodeList is null)
-        {
-            // Avoiding a failed node is worth a try, not an attempt: without the node list, launch anywhere allowed.
-            Log.PlacementUnknown(logger, launch.Partition, launch.Attempt, ex.Message);
-            exclude = Options.ExcludeNodes;
-        }
-
+        var who = $"Partition {launch.Partition} attempt {launch.Attempt}";
+        var exclude = await ExcludeAsync(attempt.PreviousAttempts, attempt.CurrentSiblingNodes, who, logger, cancellationToken).ConfigureAwait(false);
         var jobName = SrunCommand.JobName(Options.JobNamePrefix, launch.ClusterId, launch.Partition, launch.Attempt);
-        Log.Submitting(logger, launch.Partition, launch.Attempt, jobName, exclude ?? "none");
+        Log.Submitting(logger, who, jobName, exclude ?? "none");
         return new WorkerStart(_tools.Srun, SrunCommand.Arguments(Options, jobName, exclude, command), SrunEnvironment(environment), Options.WorkingDirectory ?? Environment.CurrentDirectory, jobName);
     }
 
-    bool IWorkerEngine.TryReadLauncherLine(string line, PartitionLaunch launch, IPlacementSink placement, ILogger logger)
+    async ValueTask<WorkerStart> IWorkerEngine.PrepareExecutorAsync(ExecutorStart executor, WorkerCommand command, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken)
+    {
+        var who = $"Executor {executor.Id}";
+        var exclude = await ExcludeAsync(executor.PreviousAttempts, executor.SiblingNodes, who, executor.Logger, cancellationToken).ConfigureAwait(false);
+        var jobName = SrunCommand.JobName(Options.JobNamePrefix, executor.ClusterId, executor.Id);
+        Log.Submitting(executor.Logger, who, jobName, exclude ?? "none");
+        return new WorkerStart(_tools.Srun, SrunCommand.Arguments(Options, jobName, exclude, command, executor.Sizing), SrunEnvironment(environment), Options.WorkingDirectory ?? Environment.CurrentDirectory, jobName);
+    }
+
+    async ValueTask<ExecutorSizing> IWorkerEngine.SizeExecutorsAsync(int attempts, int replicas, CancellationToken cancellationToken)
+    {
+        if (Options.ExecutorsPerNode is not { } perNode)
+        {
+            var sizing = ExecutorSizing.From(Options, attempts, replicas);
+            return sizing with { Cpus = Options.CpusPerExecutor ?? Options.CpusPerPartition * sizing.Slots, Memory = Options.MemoryFor(sizing.Slots) };
+        }
+
+        // Executors per node: each takes its share of a node's CPUs, and by default a slot per CPU.
+        var nodes = await _placement.UsableNodesAsync(cancellationToken).ConfigureAwait(false);
+        if (nodes.Count == 0)
+        {
+            throw new InvalidOperationException($"{nameof(SlurmRunnerOptions.ExecutorsPerNode)} is set, but sinfo lists no usable node{(Options.Partition is { } partition ? $" in partition {partition}" : string.Empty)}.");
+        }
+
+        var cpus = Options.CpusPerExecutor ?? Math.Max(1, nodes.Min(static n => n.Cpus) / perNode);
+        var slots = Options.PartitionsPerExecutor > 1 ? Options.PartitionsPerExecutor : Math.Max(1, cpus / (Options.CpusPerPartition ?? 1));
+        return new ExecutorSizing(slots, Math.Max(nodes.Count * perNode, replicas), cpus, Options.MemoryFor(slots));
+    }
+
+    bool IWorkerEngine.TryReadLauncherLine(string line, string who, IPlacementSink placement, ILogger logger)
     {
         if (!line.StartsWith("srun: ", StringComparison.Ordinal) || line.StartsWith("srun: error:", StringComparison.Ordinal))
         {
@@ -92,14 +122,29 @@ public sealed partial class SlurmRunner : IPartitionRunner, IWorkerEngine
         if (SrunCommand.TryReadPlacement(line, out var jobId, out var node))
         {
             placement.PlacedOn(node);
-            Log.Placed(logger, launch.Partition, launch.Attempt, jobId, node);
+            Log.Placed(logger, who, jobId, node);
         }
         else
         {
-            Log.SrunSaid(logger, launch.Partition, launch.Attempt, line);
+            Log.SrunSaid(logger, who, line);
         }
 
         return true;
+    }
+
+    /// <summary>The nodes to exclude: Slurm's exclude-on-failure, and sibling replicas' nodes (see <see cref="SlurmPlacement"/>).</summary>
+    private async Task<string?> ExcludeAsync(IReadOnlyList<AttemptOutcome> previous, IReadOnlyList<string> siblings, string who, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _placement.ExcludeAsync(previous, cancellationToken, siblings).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException ex) when (Options.NodeList is null)
+        {
+            // Avoiding a failed node is worth a try, not an attempt: without the node list, launch anywhere allowed.
+            Log.PlacementUnknown(logger, who, ex.Message);
+            return Options.ExcludeNodes;
+        }
     }
 
     async Task IWorkerEngine.CancelAsync(WorkerStart start, ILogger logger)

@@ -58,6 +58,25 @@ public sealed partial record SlurmRunnerOptions : WorkerOptions
     /// </summary>
     public bool WorkersOnOtherHosts { get; init; } = true;
 
+    /// <summary>
+    /// CPUs reserved for every executor's job (<c>--cpus-per-task</c>), when attempts run in executors
+    /// (<see cref="WorkerOptions.PartitionsPerExecutor"/>, <see cref="WorkerOptions.Executors"/> or <see cref="ExecutorsPerNode"/>).
+    /// Default: the node's share with <see cref="ExecutorsPerNode"/>; else <see cref="CpusPerPartition"/> times the slots when
+    /// that is set; else Slurm's default (one).
+    /// </summary>
+    public int? CpusPerExecutor { get; init; }
+
+    /// <summary>
+    /// Executors per usable node (within <see cref="NodeList"/>, outside <see cref="ExcludeNodes"/>, as <c>sinfo</c> lists them
+    /// when the cluster starts): that many executors per node run, each with the node's CPUs shared among them
+    /// (<see cref="CpusPerExecutor"/> unless set) and as many slots as it has CPUs (per <see cref="CpusPerPartition"/>), unless
+    /// <see cref="WorkerOptions.PartitionsPerExecutor"/> says otherwise. Default null. Not with <see cref="WorkerOptions.Executors"/>.
+    /// </summary>
+    public int? ExecutorsPerNode { get; init; }
+
+    /// <inheritdoc />
+    internal override bool UsesExecutors => base.UsesExecutors || ExecutorsPerNode is not null;
+
     /// <summary>Options that run <c>dotnet &lt;assemblyPath&gt;</c> on the nodes (the same path must hold the same build there).</summary>
     /// <param name="assemblyPath">The worker app's built dll.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -77,6 +96,10 @@ public sealed partial record SlurmRunnerOptions : WorkerOptions
         validation.Require(CpusPerPartition is null or >= 1, $"{nameof(CpusPerPartition)} must be at least 1 (was {CpusPerPartition}).");
         validation.Require(MemoryPerPartition is null || MemoryPattern().IsMatch(MemoryPerPartition), $"{nameof(MemoryPerPartition)} must be a size in Slurm's notation such as 512M or 4G (was '{MemoryPerPartition}').");
         validation.Require(TimeLimit is null || TimeLimit > TimeSpan.Zero, $"{nameof(TimeLimit)} must be positive (was {TimeLimit}).");
+        validation.Require(CpusPerExecutor is null or >= 1, $"{nameof(CpusPerExecutor)} must be at least 1 (was {CpusPerExecutor}).");
+        validation.Require(ExecutorsPerNode is null or >= 1, $"{nameof(ExecutorsPerNode)} must be at least 1 (was {ExecutorsPerNode}).");
+        validation.Require(ExecutorsPerNode is null || Executors is null, $"{nameof(ExecutorsPerNode)} and {nameof(Executors)} both say how many executors run; set one of them.");
+        validation.Require(CpusPerExecutor is null || UsesExecutors, $"{nameof(CpusPerExecutor)} applies to executors: set {nameof(PartitionsPerExecutor)} above 1, {nameof(Executors)} or {nameof(ExecutorsPerNode)} too (or {nameof(CpusPerPartition)} for a job per attempt).");
         validation.Require(JobNamePrefix is not null && JobNamePrefixPattern().IsMatch(JobNamePrefix), $"{nameof(JobNamePrefix)} must be 1 to 64 letters, digits, '.', '_' or '-' (was '{JobNamePrefix}').");
         if (ExtraArguments is null || ExtraArguments.Any(static a => a is null))
         {
@@ -95,6 +118,18 @@ public sealed partial record SlurmRunnerOptions : WorkerOptions
 
     private static void RequireWord(OptionsValidation validation, string setting, string? value) =>
         validation.Require(value is null || (value.Length > 0 && !value.Any(static c => char.IsWhiteSpace(c) || char.IsControl(c))), $"{setting} must not be empty or hold spaces (was '{value}').");
+
+    /// <summary><see cref="MemoryPerPartition"/> times <paramref name="slots"/>, in the same unit; null when it is not set.</summary>
+    internal string? MemoryFor(int slots)
+    {
+        if (MemoryPerPartition is not { } memory || !MemoryPattern().IsMatch(memory))
+        {
+            return null;
+        }
+
+        var unit = char.IsLetter(memory[^1]) ? memory[^1..] : string.Empty;
+        return (long.Parse(memory[..^unit.Length], System.Globalization.CultureInfo.InvariantCulture) * slots).ToString(System.Globalization.CultureInfo.InvariantCulture) + unit;
+    }
 
     [GeneratedRegex("^[0-9]+[KMGT]?$")]
     private static partial Regex MemoryPattern();

@@ -16,7 +16,15 @@ internal static partial class SrunCommand
     public static string JobName(string prefix, string clusterId, int partition, int attempt) =>
         string.Create(CultureInfo.InvariantCulture, $"{prefix}-{clusterId}-p{partition}-a{attempt}");
 
-    public static IReadOnlyList<string> Arguments(SlurmRunnerOptions options, string jobName, string? exclude, WorkerCommand worker)
+    /// <summary>The job name of an executor: unique per cluster run and executor (<c>partitioned-5fc628bd619a-e3</c>).</summary>
+    public static string JobName(string prefix, string clusterId, string executor) => $"{prefix}-{clusterId}-{executor}";
+
+    /// <param name="options">The runner's options.</param>
+    /// <param name="jobName">The job's name.</param>
+    /// <param name="exclude">Nodes to avoid, or null.</param>
+    /// <param name="worker">The worker program.</param>
+    /// <param name="executor">For an executor's job, its sizing (CPUs and memory for all its attempts); null for one attempt's job.</param>
+    public static IReadOnlyList<string> Arguments(SlurmRunnerOptions options, string jobName, string? exclude, WorkerCommand worker, ExecutorSizing? executor = null)
     {
         var arguments = new List<string>
         {
@@ -29,8 +37,8 @@ internal static partial class SrunCommand
         };
         Add(arguments, "--partition", options.Partition);
         Add(arguments, "--account", options.Account);
-        Add(arguments, "--cpus-per-task", options.CpusPerPartition?.ToString(CultureInfo.InvariantCulture));
-        Add(arguments, "--mem", options.MemoryPerPartition);
+        Add(arguments, "--cpus-per-task", (executor is null ? options.CpusPerPartition : executor.Cpus)?.ToString(CultureInfo.InvariantCulture));
+        Add(arguments, "--mem", executor is null ? options.MemoryPerPartition : executor.Memory);
         Add(arguments, "--time", options.TimeLimit is { } limit ? FormatTime(limit) : null);
         Add(arguments, "--exclude", exclude);
         if (options.WorkingDirectory is { } directory)

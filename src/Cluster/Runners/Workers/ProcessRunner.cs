@@ -15,10 +15,16 @@ namespace Partitioned.Clustering;
 /// worker stops by itself. Rows and results travel over HTTP with the coordinator, never through standard output,
 /// so nothing user code prints can corrupt them; the workers' standard output and error reach this driver's logger
 /// line by line. An attempt succeeds when its worker posted its results.
+/// <para>
+/// With <see cref="WorkerOptions.PartitionsPerExecutor"/> above 1 (or <see cref="WorkerOptions.Executors"/> set), each
+/// child process is an executor hosting several attempts at once, each still its own server, attempt and results; a crash
+/// of the process fails every attempt in it, an exception in one partition's code only that attempt.
+/// </para>
 /// </remarks>
 public sealed class ProcessRunner : IPartitionRunner, IWorkerEngine
 {
     private readonly WorkerSupervisor _supervisor;
+    private readonly ExecutorPools _executors;
 
     /// <summary>Creates the runner.</summary>
     /// <param name="options">How workers are started; default: this app, started again.</param>
@@ -28,7 +34,9 @@ public sealed class ProcessRunner : IPartitionRunner, IWorkerEngine
     {
         Options = options ?? new ProcessRunnerOptions();
         Options.Validate();
-        _supervisor = new WorkerSupervisor(this, Options, WorkerCommand.Resolve(Options), typeof(ProcessRunner).FullName!);
+        var command = WorkerCommand.Resolve(Options);
+        _supervisor = new WorkerSupervisor(this, Options, command, typeof(ProcessRunner).FullName!);
+        _executors = new ExecutorPools(this, Options, command, typeof(ProcessRunner).FullName!);
     }
 
     /// <summary>How workers are started.</summary>
@@ -42,7 +50,10 @@ public sealed class ProcessRunner : IPartitionRunner, IWorkerEngine
     /// <inheritdoc />
     /// <exception cref="WorkerProcessException">The worker could not start, exited without posting results, or was killed.</exception>
     public Task<IReadOnlyList<TResult>> RunAttemptAsync<TRow, TResult>(PartitionAttempt<TRow, TResult> attempt, CancellationToken cancellationToken) =>
-        _supervisor.RunAttemptAsync(attempt, cancellationToken);
+        Options.UsesExecutors ? _executors.RunAttemptAsync(attempt, cancellationToken) : _supervisor.RunAttemptAsync(attempt, cancellationToken);
+
+    /// <summary>The executors of a cluster run now (tests and benchmarks).</summary>
+    internal IReadOnlyList<ExecutorProcess> ExecutorsOf(string clusterId) => _executors.Find(clusterId)?.Executors ?? [];
 
     ValueTask<WorkerStart> IWorkerEngine.PrepareAsync<TRow, TResult>(PartitionAttempt<TRow, TResult> attempt, WorkerCommand command, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken)
     {
@@ -50,7 +61,16 @@ public sealed class ProcessRunner : IPartitionRunner, IWorkerEngine
         return ValueTask.FromResult(new WorkerStart(command.Executable, command.Arguments, environment, Options.WorkingDirectory ?? Environment.CurrentDirectory, Handle: null));
     }
 
-    bool IWorkerEngine.TryReadLauncherLine(string line, PartitionLaunch launch, IPlacementSink placement, ILogger logger) => false;
+    ValueTask<WorkerStart> IWorkerEngine.PrepareExecutorAsync(ExecutorStart executor, WorkerCommand command, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken)
+    {
+        executor.Placement.PlacedOn(Environment.MachineName);
+        return ValueTask.FromResult(new WorkerStart(command.Executable, command.Arguments, environment, Options.WorkingDirectory ?? Environment.CurrentDirectory, Handle: null));
+    }
+
+    ValueTask<ExecutorSizing> IWorkerEngine.SizeExecutorsAsync(int attempts, int replicas, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(ExecutorSizing.From(Options, attempts, replicas));
+
+    bool IWorkerEngine.TryReadLauncherLine(string line, string who, IPlacementSink placement, ILogger logger) => false;
 
     Task IWorkerEngine.CancelAsync(WorkerStart start, ILogger logger) => Task.CompletedTask;
 

@@ -43,6 +43,26 @@ public abstract record WorkerOptions
     /// <summary>The minimum level of the worker's own log lines (its server's logs), which reach the driver's logger. Default Information.</summary>
     public LogLevel WorkerLogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>
+    /// How many partition attempts one worker process (an executor) hosts at once, each still its own server, attempt,
+    /// registration, health and results. Default 1: a process per attempt (full isolation: a crash, a leak or a blocked
+    /// thread in one partition's code touches no other). More: attempts are placed into executors, filling each before the
+    /// next starts, so a cluster of many partitions starts a few processes instead of one per partition. See
+    /// docs/running-on-a-cluster.md for when to choose which.
+    /// </summary>
+    public int PartitionsPerExecutor { get; init; } = 1;
+
+    /// <summary>
+    /// How many executors to spread the partitions over. Default null: as many as the attempts need at
+    /// <see cref="PartitionsPerExecutor"/> each. Set, at most this many executors run at once (and at least as many as the
+    /// cluster's replicas, which never share one), and each hosts enough attempts for all of them to fit: for example 64
+    /// partitions with <c>Executors = 4</c> run 16 per executor. Setting it turns executors on.
+    /// </summary>
+    public int? Executors { get; init; }
+
+    /// <summary>True when attempts run in executors (several per process) rather than a process each.</summary>
+    internal virtual bool UsesExecutors => PartitionsPerExecutor > 1 || Executors is not null;
+
     /// <summary>Adds every problem with the worker settings; <paramref name="validation"/> names the concrete options type.</summary>
     private protected void ValidateWorker(OptionsValidation validation)
     {
@@ -65,6 +85,8 @@ public abstract record WorkerOptions
         validation.Require(KillGracePeriod >= TimeSpan.Zero, $"{nameof(KillGracePeriod)} must not be negative (was {KillGracePeriod}).");
         validation.Require(StandardErrorTailLines >= 1, $"{nameof(StandardErrorTailLines)} must be at least 1 (was {StandardErrorTailLines}).");
         validation.Require(Enum.IsDefined(WorkerLogLevel), $"{nameof(WorkerLogLevel)} must be a LogLevel (was {WorkerLogLevel}).");
+        validation.Require(PartitionsPerExecutor is >= 1 and <= 100_000, $"{nameof(PartitionsPerExecutor)} must be between 1 (a process per partition attempt) and 100000 (was {PartitionsPerExecutor}).");
+        validation.Require(Executors is null or >= 1, $"{nameof(Executors)} must be at least 1, or null for as many executors as the partitions need (was {Executors}).");
     }
 
     /// <summary>The full path of a worker assembly, checked to exist (for the <c>ForAssembly</c> factories).</summary>

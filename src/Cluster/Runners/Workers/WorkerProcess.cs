@@ -24,24 +24,28 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly int _partition;
     private readonly int _attempt;
+    private readonly string? _executor;
     private readonly int _tailLines;
     private readonly Queue<string> _tail = new();
     private readonly Task _standardOutput;
     private readonly Task _standardError;
     private readonly Func<string, bool>? _launcherLine;
+    private readonly Func<string, bool>? _outputLine;
+    private readonly TaskCompletionSource _tokenSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _input = new();
     private string? _sealFor;
     private int _killed;
 
-    private WorkerProcess(Process process, PartitionLaunch launch, int tailLines, ILogger logger, Func<string, bool>? launcherLine)
+    private WorkerProcess(Process process, ClusterToken token, bool sealedToken, (int Partition, int Attempt, string? Executor) who, int tailLines, ILogger logger, Func<string, bool>? launcherLine, Func<string, bool>? outputLine)
     {
         _launcherLine = launcherLine;
+        _outputLine = outputLine;
 
         // Under TLS the token goes sealed, once the worker asked for it with its key (see TokenSeal); set before the pumps start.
-        _sealFor = launch.Tls is null ? null : launch.Token.Value;
+        _sealFor = sealedToken ? token.Value : null;
         _process = process;
         _logger = logger;
-        _partition = launch.Partition;
-        _attempt = launch.Attempt;
+        (_partition, _attempt, _executor) = who;
         _tailLines = tailLines;
         Id = process.Id;
         _standardOutput = PumpAsync(process.StandardOutput, isError: false);
@@ -77,7 +81,23 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     /// <param name="logger">Where output lines go.</param>
     /// <param name="launcherLine">Reads a standard error line first: true when it was a launcher's own line (not the worker's).</param>
     /// <exception cref="WorkerProcessException">The process could not be started.</exception>
-    public static WorkerProcess Start(WorkerStart start, PartitionLaunch launch, int tailLines, ILogger logger, Func<string, bool>? launcherLine = null)
+    public static WorkerProcess Start(WorkerStart start, PartitionLaunch launch, int tailLines, ILogger logger, Func<string, bool>? launcherLine = null) =>
+        Start(start, launch.Token, launch.Tls is not null, (launch.Partition, launch.Attempt, null), tailLines, logger, launcherLine, outputLine: null);
+
+    /// <summary>Starts an executor's process (see <see cref="Start(WorkerStart, PartitionLaunch, int, ILogger, Func{string, bool}?)"/>).</summary>
+    /// <param name="start">The program, arguments and environment.</param>
+    /// <param name="token">The cluster token.</param>
+    /// <param name="sealedToken">True under TLS: the token goes sealed to the key the executor sends.</param>
+    /// <param name="executor">The executor's id, for its log lines.</param>
+    /// <param name="tailLines">How many lines of standard error to keep.</param>
+    /// <param name="logger">Where output lines go.</param>
+    /// <param name="launcherLine">Reads a standard error line first: true when it was a launcher's own line.</param>
+    /// <param name="outputLine">Reads a standard output line first: true when it was the executor's report (not logged).</param>
+    /// <exception cref="WorkerProcessException">The process could not be started.</exception>
+    public static WorkerProcess StartExecutor(WorkerStart start, ClusterToken token, bool sealedToken, string executor, int tailLines, ILogger logger, Func<string, bool>? launcherLine, Func<string, bool> outputLine) =>
+        Start(start, token, sealedToken, (-1, -1, executor), tailLines, logger, launcherLine, outputLine);
+
+    private static WorkerProcess Start(WorkerStart start, ClusterToken token, bool sealedToken, (int Partition, int Attempt, string? Executor) who, int tailLines, ILogger logger, Func<string, bool>? launcherLine, Func<string, bool>? outputLine)
     {
         var info = new ProcessStartInfo(start.Executable)
         {
@@ -116,11 +136,12 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
         {
             process.Dispose();
-            throw new WorkerProcessException(launch.Partition, launch.Attempt, exitCode: null, $"could not be started ({start}): {ex.Message}", [], ex);
+            var what = who.Executor is { } executor ? $"executor {executor}" : null;
+            throw new WorkerProcessException(who.Partition, who.Attempt, exitCode: null, $"could not be started{(what is null ? string.Empty : $" ({what})")} ({start}): {ex.Message}", [], ex);
         }
 
-        var worker = new WorkerProcess(process, launch, tailLines, logger, launcherLine);
-        if (launch.Tls is not null)
+        var worker = new WorkerProcess(process, token, sealedToken, who, tailLines, logger, launcherLine, outputLine);
+        if (sealedToken)
         {
             return worker;
         }
@@ -128,15 +149,50 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         try
         {
             // The token goes on standard input, never into the environment or onto the command line.
-            process.StandardInput.Write(launch.Token.Value + "\n");
-            process.StandardInput.Flush();
+            lock (worker._input)
+            {
+                process.StandardInput.Write(token.Value + "\n");
+                process.StandardInput.Flush();
+            }
         }
         catch (IOException)
         {
             // It died before reading its input; its exit code and standard error say why.
         }
 
+        worker._tokenSent.TrySetResult();
         return worker;
+    }
+
+    /// <summary>Completes once the token was written (at once in cleartext; under TLS when the worker asked for it sealed).</summary>
+    public Task TokenSent => _tokenSent.Task;
+
+    /// <summary>
+    /// Writes one line on the process's standard input (an executor's command), after the token. False when the process
+    /// is gone or its input closed.
+    /// </summary>
+    public async Task<bool> SendLineAsync(string line)
+    {
+        await Task.WhenAny(_tokenSent.Task, Exited).ConfigureAwait(false);
+        if (!_tokenSent.Task.IsCompleted || Exited.IsCompleted)
+        {
+            return false;
+        }
+
+        try
+        {
+            lock (_input)
+            {
+                _process.StandardInput.Write(line + "\n");
+                _process.StandardInput.Flush();
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
@@ -147,7 +203,10 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     {
         try
         {
-            _process.StandardInput.Close();
+            lock (_input)
+            {
+                _process.StandardInput.Close();
+            }
         }
         catch (IOException)
         {
@@ -194,14 +253,18 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         Volatile.Write(ref _sealFor, null);
         try
         {
-            _process.StandardInput.Write(sealedLine + "\n");
-            _process.StandardInput.Flush();
+            lock (_input)
+            {
+                _process.StandardInput.Write(sealedLine + "\n");
+                _process.StandardInput.Flush();
+            }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
         {
             // It died meanwhile; its exit code and standard error say why.
         }
 
+        _tokenSent.TrySetResult();
         return true;
     }
 
@@ -233,9 +296,16 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             {
                 if (!isError)
                 {
-                    if (!TrySendSealedToken(line))
+                    if (!TrySendSealedToken(line) && _outputLine?.Invoke(line) != true)
                     {
-                        Log.StandardOutput(_logger, _partition, _attempt, line);
+                        if (_executor is { } executor)
+                        {
+                            Log.ExecutorOutput(_logger, executor, line);
+                        }
+                        else
+                        {
+                            Log.StandardOutput(_logger, _partition, _attempt, line);
+                        }
                     }
 
                     continue;
@@ -255,7 +325,14 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
                     }
                 }
 
-                Log.StandardError(_logger, _partition, _attempt, line);
+                if (_executor is { } executorId)
+                {
+                    Log.ExecutorError(_logger, executorId, line);
+                }
+                else
+                {
+                    Log.StandardError(_logger, _partition, _attempt, line);
+                }
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)

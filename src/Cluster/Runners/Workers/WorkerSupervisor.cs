@@ -31,7 +31,7 @@ internal sealed partial class WorkerSupervisor(IWorkerEngine engine, WorkerOptio
         var started = Stopwatch.GetTimestamp();
 
         var start = await engine.PrepareAsync(attempt, command, ProtocolEnvironment(launch, attempt.Server.Name), cancellationToken).ConfigureAwait(false);
-        var worker = WorkerProcess.Start(start, launch, options.StandardErrorTailLines, logger, line => engine.TryReadLauncherLine(line, launch, attempt, logger));
+        var worker = WorkerProcess.Start(start, launch, options.StandardErrorTailLines, logger, line => engine.TryReadLauncherLine(line, $"Partition {partition} attempt {number}", attempt, logger));
         await using var disposeWorker = worker.ConfigureAwait(false);
         Log.WorkerStarted(logger, partition, number, worker.Id, start);
 
@@ -94,30 +94,10 @@ internal sealed partial class WorkerSupervisor(IWorkerEngine engine, WorkerOptio
     /// <summary>The protocol's variables (never the token) and the user's, for the worker's environment.</summary>
     private Dictionary<string, string?> ProtocolEnvironment(PartitionLaunch launch, string server)
     {
-        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var (name, value) in options.EnvironmentVariables)
-        {
-            environment[name] = value;
-        }
-
-        environment[WorkerProtocol.WorkerVariable] = "1";
-        environment[WorkerProtocol.CoordinatorVariable] = launch.Coordinator.ToString();
-        environment[WorkerProtocol.ClusterIdVariable] = launch.ClusterId;
+        var environment = WorkerVariables.Common(options, engine.WorkerIsChildProcess, launch.Coordinator, launch.ClusterId, server, launch.Tls);
         environment[WorkerProtocol.PartitionVariable] = launch.Partition.ToString(CultureInfo.InvariantCulture);
         environment[WorkerProtocol.AttemptVariable] = launch.Attempt.ToString(CultureInfo.InvariantCulture);
         environment[WorkerProtocol.ReplicaVariable] = launch.Replica.ToString(CultureInfo.InvariantCulture);
-        environment[WorkerProtocol.ServerVariable] = server;
-        environment[WorkerProtocol.ParentPidVariable] = engine.WorkerIsChildProcess ? Environment.ProcessId.ToString(CultureInfo.InvariantCulture) : "0";
-        environment[WorkerProtocol.LogLevelVariable] = options.WorkerLogLevel.ToString();
-        if (launch.Tls is { } tls)
-        {
-            // Public certificates: the worker must trust the coordinator before it first calls it.
-            environment[WorkerProtocol.TrustedAuthoritiesVariable] = CertificateText.Encode(tls.TrustedAuthorities);
-
-            // And the token travels sealed: a launcher may relay standard input over the network in cleartext.
-            environment[WorkerProtocol.TokenSealedVariable] = "1";
-        }
-
         return environment;
     }
 

@@ -1,0 +1,41 @@
+namespace Partitioned.Clustering;
+
+/// <summary>
+/// Where an attempt goes among a run's executors: fill executors (the fullest one with a free slot first), so a cluster
+/// starts as few processes as its attempts need; never next to a replica of the same partition; and, while another choice
+/// exists, neither into an executor where the partition failed before (the fault may be in that process), nor onto a node
+/// where it failed or where a sibling replica runs (so a machine's loss takes one replica, not two).
+/// </summary>
+/// <remarks>
+/// A re-launch goes into a live executor with a free slot that passes those rules (no process to start: it serves in the
+/// time its server takes to start), else into a new executor (placed by the engine away from the nodes to avoid), else,
+/// when no more executors may start, into an executor that breaks only the soft rules. Executors whose node is not known
+/// yet (still starting) are fine for an attempt with no node to avoid.
+/// </remarks>
+internal static class ExecutorPlacement
+{
+    /// <returns>The executor to use, or <c>StartNew</c> for a new one; neither when nothing fits.</returns>
+    public static (ExecutorProcess? Executor, bool StartNew) Choose(IReadOnlyList<ExecutorProcess> live, ExecutorSizing sizing, int partition, IReadOnlyList<AttemptOutcome> previous, IReadOnlyList<string> siblingNodes)
+    {
+        var failedNodes = previous.Where(static a => a.Status == AttemptStatus.Failed && a.Node is not null).Select(static a => a.Node!).ToHashSet(StringComparer.Ordinal);
+        var avoidNodes = new HashSet<string>(failedNodes.Concat(siblingNodes), StringComparer.Ordinal);
+        var open = live
+            .Where(e => e.Members.Count < sizing.Slots && !e.Members.Keys.Any(k => k.Partition == partition))
+            .OrderByDescending(static e => e.Members.Count)
+            .ThenBy(static e => e.Sequence)
+            .ToList();
+        var good = open.FirstOrDefault(e => !e.FailedPartitions.Contains(partition) && (avoidNodes.Count == 0 || (e.Node is { } node && !avoidNodes.Contains(node))));
+        if (good is not null)
+        {
+            return (good, false);
+        }
+
+        if (sizing.MaxExecutors is not { } max || live.Count < max)
+        {
+            return (null, true);
+        }
+
+        // No more executors may start: breaking a soft rule beats failing the attempt.
+        return (open.FirstOrDefault(), false);
+    }
+}
