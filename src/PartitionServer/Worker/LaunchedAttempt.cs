@@ -70,13 +70,16 @@ internal static class LaunchedAttempt
     /// <exception cref="WorkerLaunchException">They disagree, or the server is not registered in this app.</exception>
     private static ITypedServerDefinition CheckLaunch(WorkerEnvironment environment, int partition, int attempt, AttemptLaunchResponse launch, IReadOnlyDictionary<string, ITypedServerDefinition> registry)
     {
+        // An executor's server variable names its first attempt's server: it hosts whichever server each attempt's launch
+        // data names (a rolling update may move the run to another definition), so only a worker of one attempt checks it.
+        var checksServer = environment.Executor is null && environment.Server is not null;
         if (launch.Partition != partition || launch.Attempt != attempt
-            || (environment.Server is not null && launch.Server != environment.Server) || (environment.ClusterId is not null && launch.ClusterId != environment.ClusterId))
+            || (checksServer && launch.Server != environment.Server) || (environment.ClusterId is not null && launch.ClusterId != environment.ClusterId))
         {
             var started = environment.Executor is null ? "this worker was started" : $"executor {environment.Executor} was told to run it";
             throw new WorkerLaunchException(
                 $"The coordinator's launch data is for cluster {launch.ClusterId} partition {launch.Partition} attempt {launch.Attempt} server '{launch.Server}', " +
-                $"but {started} for cluster {environment.ClusterId ?? "(any)"} partition {partition} attempt {attempt} server '{environment.Server ?? "(any)"}'.");
+                $"but {started} for cluster {environment.ClusterId ?? "(any)"} partition {partition} attempt {attempt} server '{(checksServer ? environment.Server : "(any)")}'.");
         }
 
         return registry.TryGetValue(launch.Server, out var definition) ? definition : throw new WorkerLaunchException(UnknownServer(launch.Server, registry));
