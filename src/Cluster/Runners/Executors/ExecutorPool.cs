@@ -73,7 +73,22 @@ internal sealed partial class ExecutorPool(IWorkerEngine engine, WorkerOptions o
         try
         {
             Log.Placed(logger, partition, number, executor.Id, executor.Members.Count, sizing.Slots);
-            if (!await executor.SendAsync(ExecutorProtocol.Command(ExecutorProtocol.Run, partition, number)).ConfigureAwait(false))
+            bool sent;
+            try
+            {
+                // Cancellable: the command waits for the executor's token (under TLS, until the executor asks for it), and an
+                // executor that never gets going (a Slurm job waiting in the queue) must not hold an abandoned attempt.
+                sent = await executor.SendAsync(ExecutorProtocol.Command(ExecutorProtocol.Run, partition, number), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Never told to the executor, so nothing runs there: its slot is free at once, and the release retires an
+                // executor no attempt needs.
+                member.End(new MemberEnd(WorkerExitCodes.Abandoned, "abandoned before its executor took it", ExecutorGone: false));
+                throw;
+            }
+
+            if (!sent)
             {
                 member.End(new MemberEnd(await executor.Exited.ConfigureAwait(false), $"its executor {executor.Id} was gone before the attempt could start there", ExecutorGone: true));
             }

@@ -69,12 +69,13 @@ internal sealed class ExecutorProcess(string id, ExecutorSizing sizing, long seq
     }
 
     /// <summary>Sends a command (<c>run 3 0</c>) once the process started and has its token; false when it is gone.</summary>
-    public async Task<bool> SendAsync(string command)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before the command was written.</exception>
+    public async Task<bool> SendAsync(string command, CancellationToken cancellationToken = default)
     {
         try
         {
-            var process = await _process.Task.ConfigureAwait(false);
-            return await process.SendLineAsync(command).ConfigureAwait(false);
+            var process = await _process.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await process.SendLineAsync(command, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidOperationException)
         {

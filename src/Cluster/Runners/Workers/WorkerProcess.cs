@@ -171,9 +171,10 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     /// Writes one line on the process's standard input (an executor's command), after the token. False when the process
     /// is gone or its input closed.
     /// </summary>
-    public async Task<bool> SendLineAsync(string line)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while the token was still to be sent.</exception>
+    public async Task<bool> SendLineAsync(string line, CancellationToken cancellationToken = default)
     {
-        await Task.WhenAny(_tokenSent.Task, Exited).ConfigureAwait(false);
+        await Task.WhenAny(_tokenSent.Task, Exited).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (!_tokenSent.Task.IsCompleted || Exited.IsCompleted)
         {
             return false;
