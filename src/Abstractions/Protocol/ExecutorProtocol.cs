@@ -45,7 +45,10 @@ internal static partial class ExecutorProtocol
         return string.IsNullOrWhiteSpace(reason) ? line : $"{line} {OneLine(reason)}";
     }
 
-    /// <summary>Reads an ended report; false for any other line (the executor's log, or user code writing to standard output).</summary>
+    /// <summary>
+    /// Reads an ended report, also one at the end of a line another writer left unfinished; false for any other line (the
+    /// executor's log, or user code writing to standard output).
+    /// </summary>
     public static bool TryReadEnded(string line, out int partition, out int attempt, out int code, out string reason)
     {
         var match = EndedPattern().Match(line);
@@ -64,7 +67,9 @@ internal static partial class ExecutorProtocol
     [GeneratedRegex(@"^(run|abandon) (\d{1,9}) (\d{1,9})$")]
     private static partial Regex CommandPattern();
 
-    [GeneratedRegex(@"^PARTITIONED_EXECUTOR ended (\d{1,9}) (\d{1,9}) (\d{1,3})(?: (.*))?$")]
+    // Not anchored at the start: partition code that wrote to standard output without ending its line (a progress
+    // indicator) glues the report to its text, and a report missed would leave its attempt running on the driver's side.
+    [GeneratedRegex(@"PARTITIONED_EXECUTOR ended (\d{1,9}) (\d{1,9}) (\d{1,3})(?: (.*))?$")]
     private static partial Regex EndedPattern();
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]

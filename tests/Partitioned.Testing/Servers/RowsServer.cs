@@ -47,6 +47,12 @@ public sealed class RowsServer(TestServerSettings settings) : PartitionServer<in
 
         if (settings.FailInitPartitions.Contains(Context.Partition) && Context.Attempt < settings.FailInitBelowAttempt)
         {
+            if (settings.UnfinishedLineOnFailure)
+            {
+                Console.Out.Write($"partition {Context.Partition} loading... ");
+                Console.Out.Flush();
+            }
+
             throw new InvalidOperationException($"{InitFailureMessage} (partition {Context.Partition}, attempt {Context.Attempt})");
         }
 

@@ -29,4 +29,10 @@ public sealed record TestServerSettings
 
     /// <summary>Write noise to stdout and stderr during initialisation and at every request (for worker output tests).</summary>
     public bool Noisy { get; init; }
+
+    /// <summary>
+    /// Before an initialisation in <see cref="FailInitPartitions"/> throws, write text to standard output without ending
+    /// the line (as a progress indicator does), so the next line written there is glued to it.
+    /// </summary>
+    public bool UnfinishedLineOnFailure { get; init; }
 }

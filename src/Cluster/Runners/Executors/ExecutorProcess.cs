@@ -148,7 +148,8 @@ internal sealed class ExecutorProcess(string id, ExecutorSizing sizing, long seq
             member.End(new MemberEnd(code, reason, ExecutorGone: false));
         }
 
-        return true;
+        // A report glued to text partition code left unfinished: that text is logged too, with the line.
+        return line.StartsWith(ExecutorProtocol.ReportPrefix, StringComparison.Ordinal);
     }
 
     private async Task WatchExitAsync(WorkerProcess process)
