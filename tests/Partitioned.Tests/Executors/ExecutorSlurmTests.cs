@@ -1,4 +1,8 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
 using Partitioned.Coordination;
@@ -25,12 +29,13 @@ public sealed class ExecutorSlurmTests : IDisposable
     private readonly LocalSlurmCluster _slurm;
     private readonly ITestOutputHelper _output;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly CapturingLoggerProvider _logs;
 
     public ExecutorSlurmTests(ExecutorSlurm fixture, ITestOutputHelper output)
     {
         _slurm = fixture.Cluster;
         _output = output;
-        (_loggerFactory, _) = TestLogging.Create(output, LogLevel.Information);
+        (_loggerFactory, _logs) = TestLogging.Create(output, LogLevel.Information);
     }
 
     public void Dispose() => _loggerFactory.Dispose();
@@ -38,31 +43,48 @@ public sealed class ExecutorSlurmTests : IDisposable
     [Fact]
     public async Task Start_SixtyFourPartitionsOverThreeExecutors_OneJobPerExecutor_AllServe_AndNoJobIsLeftAfterStop()
     {
+        var options = Options();
+        var runner = (SlurmRunner)options.Runner;
         var clock = Stopwatch.StartNew();
-        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(640, 64), TestServers.RowsWith(), Options());
+        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(640, 64), TestServers.RowsWith(), options);
+        var id = cluster.Id;
         _output.WriteLine($"64 partitions in 3 executors serving after {clock.ElapsedMilliseconds} ms");
 
-        var jobs = await _slurm.QueueAsync(cluster.Id);
+        // One Slurm job (one srun, one task) per executor, not per partition: in the queue and in the runner's record.
+        var jobs = await _slurm.QueueAsync(id);
         jobs.Should().HaveCount(3, "one srun per executor").And.OnlyContain(static j => j.State == "RUNNING");
-        jobs.Select(static j => j.Name).Should().BeEquivalentTo([$"partitioned-{cluster.Id}-e1", $"partitioned-{cluster.Id}-e2", $"partitioned-{cluster.Id}-e3"]);
+        jobs.Select(static j => j.Name).Should().BeEquivalentTo([$"partitioned-{id}-e1", $"partitioned-{id}-e2", $"partitioned-{id}-e3"]);
+        jobs.Select(static j => j.Id).Distinct().Should().HaveCount(3);
+        var executors = runner.ExecutorsOf(id);
+        executors.Select(static e => e.Id).Should().BeEquivalentTo(["e1", "e2", "e3"]);
+        executors.Sum(static e => e.Members.Count).Should().Be(64);
+        executors.Should().OnlyContain(static e => e.Members.Count <= e.Sizing.Slots && e.Sizing.Cpus == 2);
+        executors.Select(static e => e.Node).Should().OnlyContain(n => jobs.Any(j => j.Nodes == n));
+
         var infos = (await cluster.ScatterGetAsync<ServerInfo>("info", new ScatterOptions { RequireAll = true })).Values;
         infos.Should().HaveCount(64).And.OnlyContain(static i => i.Rows == 10 && i.Attempt == 0);
         infos.Select(static i => (i.Node, i.ProcessId)).Distinct().Should().HaveCount(3, "three executor processes host every partition");
+        infos.Select(static i => i.ProcessId).Should().NotContain(Environment.ProcessId);
         cluster.Directory.Current.Partitions.Select(static p => p.Replicas[0].Executor).Distinct().Should().HaveCount(3);
 
         (await (await cluster.StopAsync()).CollectAsync()).Should().Equal(Enumerable.Range(0, 640));
-        await Eventually.TrueAsync(async () => (await _slurm.QueueAsync(cluster.Id)).Count == 0, "no job of the cluster is left in squeue", TimeSpan.FromSeconds(20));
+        cluster.Attempts.Should().HaveCount(64).And.OnlyContain(static a => a.Status == AttemptStatus.Succeeded);
+        await Eventually.TrueAsync(async () => (await _slurm.QueueAsync(id)).Count == 0, "no job of the cluster is left in squeue", TimeSpan.FromSeconds(20));
+        await Eventually.TrueAsync(() => infos.All(i => !TestWorkers.IsAlive(i.ProcessId)), "every executor process exited", TimeSpan.FromSeconds(20));
+        runner.ExecutorsOf(id).Should().BeEmpty();
     }
 
     [Fact]
-    public async Task KillNode_ItsExecutorsPartitionsComeBackInAnExecutorOnAnotherNode_TheOthersNeverMove()
+    public async Task KillNode_ItsExecutorsPartitionsComeBackInAnExecutorOnAnotherNode_ClientsFollow_TheOthersNeverMove()
     {
         await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(240, 24), TestServers.RowsWith(), Options(perExecutor: 8));
+        var id = cluster.Id;
         var before = cluster.Directory.Current;
         var victim = before[0].Node!;
         var onVictim = before.Partitions.Where(p => p.Node == victim).Select(static p => p.Partition).ToArray();
         var elsewhere = before.Partitions.Where(p => p.Node != victim).ToList();
         onVictim.Should().NotBeEmpty();
+        var clients = onVictim.ToDictionary(p => p, p => cluster.GetClient(p));
         var back = cluster.Directory.WaitUntilAsync(s => onVictim.All(p => s[p].Attempt == 1 && s[p].State == PartitionState.Serving), CancellationToken.None);
 
         var clock = Stopwatch.StartNew();
@@ -72,15 +94,74 @@ public sealed class ExecutorSlurmTests : IDisposable
             var after = await back.WaitAsync(TimeSpan.FromSeconds(90));
             _output.WriteLine($"node {victim} ({onVictim.Length} partitions in its executor) killed; all serving again after {clock.ElapsedMilliseconds} ms");
 
-            onVictim.Select(p => after[p]).Should().OnlyContain(e => e.Node != victim);
+            onVictim.Select(p => after[p]).Should().OnlyContain(e => e.Node != victim && e.Replicas[0].Executor != before[e.Partition].Replicas[0].Executor);
             elsewhere.Should().OnlyContain(e => after[e.Partition].Attempt == 0 && after[e.Partition].Endpoint == e.Endpoint);
             cluster.Attempts.Should().OnlyContain(a => onVictim.Contains(a.Partition) && a.Status == AttemptStatus.Failed && a.Node == victim);
+
+            // Clients made before the loss follow the directory to the new attempts.
+            foreach (var (partition, client) in clients)
+            {
+                var info = (await client.GetFromJsonAsync<ServerInfo>("info"))!;
+                info.Should().Match<ServerInfo>(i => i.Partition == partition && i.Attempt == 1 && i.Rows == 10 && i.Node != victim);
+            }
+
             (await (await cluster.StopAsync()).CollectAsync()).Should().Equal(Enumerable.Range(0, 240));
-            await Eventually.TrueAsync(async () => (await _slurm.QueueAsync(cluster.Id)).Count == 0, "no job of the cluster is left in squeue", TimeSpan.FromSeconds(20));
+            await Eventually.TrueAsync(async () => (await _slurm.QueueAsync(id)).Count == 0, "no job of the cluster is left in squeue", TimeSpan.FromSeconds(20));
         }
         finally
         {
             await _slurm.StartNodeAsync(victim);
+        }
+    }
+
+    [Fact]
+    public async Task CutNode_EveryAttemptInItsExecutorIsLost_TheExecutorIsCancelled_ThePartitionsServeElsewhere_AndTheStaleOnesAreFenced()
+    {
+        Assert.True(_slurm.Mode == "netns", "cutting a node off the network needs nodes in network namespaces; this machine could not make them (see scripts/slurm-local.sh)");
+        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(120, 12), TestServers.RowsWith(), Options(perExecutor: 4));
+        var id = cluster.Id;
+        var before = (await cluster.ScatterGetAsync<ServerInfo>("info", new ScatterOptions { RequireAll = true })).Values.ToDictionary(static i => i.Partition);
+        var victim = before[0].Node!;
+        var stale = before.Values.Where(i => i.Node == victim).ToList();
+        var onVictim = stale.Select(static i => i.Partition).ToArray();
+        var clients = onVictim.ToDictionary(p => p, p => cluster.GetClient(p));
+        var back = cluster.Directory.WaitUntilAsync(s => onVictim.All(p => s[p].Attempt == 1 && s[p].State == PartitionState.Serving), CancellationToken.None);
+
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await _slurm.CutNodeAsync(victim);
+            var after = await back.WaitAsync(TimeSpan.FromSeconds(90));
+            _output.WriteLine($"node {victim} ({onVictim.Length} partitions) cut off; all serving again elsewhere after {clock.ElapsedMilliseconds} ms");
+
+            onVictim.Select(p => after[p]).Should().OnlyContain(e => e.Node != victim);
+            before.Values.Where(i => i.Node != victim).Should().OnlyContain(i => after[i.Partition].Attempt == 0);
+            cluster.Attempts.Should().HaveCount(onVictim.Length).And.OnlyContain(a => onVictim.Contains(a.Partition) && a.Attempt == 0 && a.Status == AttemptStatus.Failed);
+            cluster.Attempts.Select(static a => a.Error).Should().OnlyContain(e => e!.Contains("stopped answering health checks"));
+            _logs.Text.Should().Contain("stopping it by force, since every attempt in it was marked lost");
+            foreach (var (partition, client) in clients)
+            {
+                (await client.GetFromJsonAsync<ServerInfo>("info"))!.Should().Match<ServerInfo>(i => i.Partition == partition && i.Attempt == 1 && i.Node != victim);
+            }
+
+            await _slurm.HealNodeAsync(victim);
+
+            // The executor on the healed node may still be there for a moment: nothing it sends counts any more.
+            using var coordinator = new HttpClient(cluster.Transport.CreateHttpHandler()) { BaseAddress = cluster.CoordinatorAddress };
+            coordinator.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Token.Value);
+            var register = await coordinator.PostAsJsonAsync("v1/register", new { partition = onVictim[0], attempt = 0, endpoint = "https://10.0.0.1:1/", executor = "e1" });
+            register.StatusCode.Should().Be(HttpStatusCode.Conflict);
+            using var results = new StringContent("0\n", Encoding.UTF8, "application/x-ndjson");
+            (await coordinator.PostAsync($"v1/attempts/{onVictim[0]}/0/results", results)).StatusCode.Should().Be(HttpStatusCode.Gone);
+
+            // Its job was cancelled and its process ends once the node hears of it.
+            await Eventually.TrueAsync(() => stale.All(i => !TestWorkers.IsAlive(i.ProcessId)), "the cut-off executor is gone after the node came back", TimeSpan.FromSeconds(60));
+            (await (await cluster.StopAsync()).CollectAsync()).Should().Equal(Enumerable.Range(0, 120));
+            await Eventually.TrueAsync(async () => (await _slurm.QueueAsync(id)).Count == 0, "no job of the cluster is left in squeue", TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await _slurm.HealNodeAsync(victim);
         }
     }
 
