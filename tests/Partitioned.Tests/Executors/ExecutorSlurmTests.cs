@@ -166,6 +166,68 @@ public sealed class ExecutorSlurmTests : IDisposable
     }
 
     [Fact]
+    public async Task SbatchArray_OfExecutors_TheCoordinatorAssignsEachItsAttempts_ARequeuedTasksAttemptsComeBackAsNextAttempts()
+    {
+        var folder = Directory.CreateTempSubdirectory("partitioned-executor-array-").FullName;
+        try
+        {
+            var tokenFile = Path.Combine(folder, "token");
+            var script = Path.Combine(folder, "executor.sh");
+            string? arrayJob = null;
+            var runner = new ExternalWorkersRunner(async (launch, ct) =>
+            {
+                await launch.WriteTokenFileAsync(tokenFile, ct);
+
+                // An array task is an executor: its id from the task index, its slots fixed; the coordinator says which attempts it runs.
+                await File.WriteAllTextAsync(script, $"#!/bin/bash\nexport PARTITIONED_EXECUTOR=a$SLURM_ARRAY_TASK_ID\nexport PARTITIONED_EXECUTOR_SLOTS=4\nexec {TestWorkers.Options.Executable} {TestWorkers.Dll}\n", ct);
+                var environment = launch.WorkerEnvironment(tokenFile).ToDictionary();
+                arrayJob = (await _slurm.SlurmAsync(environment, "sbatch", "--parsable", "--array=0-2", "--requeue", "--cpus-per-task=2",
+                    $"--job-name=partitioned-{launch.ClusterId}", $"--output={folder}/%A_%a.out", $"--chdir={folder}", script)).Trim();
+            }, workersOnOtherHosts: _slurm.Mode == "netns");
+            var options = _slurm.ClusterOptions(_loggerFactory) with { Runner = runner, StartTimeout = TimeSpan.FromSeconds(90) };
+
+            await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(120, 12), TestServers.RowsWith(), options);
+            var id = cluster.Id;
+            var token = cluster.Token.Value;
+            var before = cluster.Directory.Current;
+            before.Partitions.Should().OnlyContain(static p => p.Attempt == 0 && p.State == PartitionState.Serving);
+            before.Partitions.GroupBy(static p => p.Replicas[0].Executor).Select(static g => (g.Key, g.Count())).Should().BeEquivalentTo([("a0", 4), ("a1", 4), ("a2", 4)]);
+            (await _slurm.QueueAsync(id)).Should().HaveCount(3, "three array tasks, one executor each").And.OnlyContain(static j => j.State == "RUNNING");
+            var infos = (await cluster.ScatterGetAsync<ServerInfo>("info", new ScatterOptions { RequireAll = true })).Values;
+            infos.Select(static i => i.ProcessId).Distinct().Should().HaveCount(3);
+
+            // Slurm requeues task 1 (as after a node failure or a preemption): its executor is stopped and started again,
+            // and its four partitions come back as their next attempts.
+            var inTask = before.Partitions.Where(static p => p.Replicas[0].Executor == "a1").Select(static p => p.Partition).ToArray();
+            var clients = inTask.ToDictionary(p => p, p => cluster.GetClient(p));
+            var back = cluster.Directory.WaitUntilAsync(s => inTask.All(p => s[p].Attempt == 1 && s[p].State == PartitionState.Serving), CancellationToken.None);
+            var clock = Stopwatch.StartNew();
+            await _slurm.SlurmAsync("scontrol", "requeue", $"{arrayJob}_1");
+            var after = await back.WaitAsync(TimeSpan.FromSeconds(120));
+            _output.WriteLine($"requeue of an executor's array task to its 4 partitions serving as attempt 1: {clock.ElapsedMilliseconds} ms");
+
+            before.Partitions.Where(static p => p.Replicas[0].Executor != "a1").Should().OnlyContain(p => after[p.Partition].Attempt == 0);
+            cluster.Attempts.Should().HaveCount(4).And.OnlyContain(a => inTask.Contains(a.Partition) && a.Attempt == 0 && a.Status == AttemptStatus.Failed);
+            _logs.Text.Should().Contain($"assigned attempt 1 to executor");
+            foreach (var (partition, client) in clients)
+            {
+                (await client.GetFromJsonAsync<ServerInfo>("info"))!.Should().Match<ServerInfo>(i => i.Partition == partition && i.Attempt == 1 && i.Rows == 10);
+            }
+
+            (await (await cluster.StopAsync()).CollectAsync()).Should().Equal(Enumerable.Range(0, 120));
+            await Eventually.TrueAsync(async () => (await _slurm.QueueAsync(id)).Count == 0, "every array task ended with its executor", TimeSpan.FromSeconds(30));
+            foreach (var file in Directory.GetFiles(folder, "*.out"))
+            {
+                (await File.ReadAllTextAsync(file)).Should().NotContain(token, $"the output file {Path.GetFileName(file)}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task DriverKilled_NoExecutorJobLeftInTheQueue_AndNoExecutorLeft()
     {
         var start = new ProcessStartInfo(TestWorkers.Options.Executable!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
