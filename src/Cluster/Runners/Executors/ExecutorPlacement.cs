@@ -1,10 +1,14 @@
 namespace Partitioned.Clustering;
 
 /// <summary>
-/// Where an attempt goes among a run's executors: fill executors (the fullest one with a free slot first), so a cluster
-/// starts as few processes as its attempts need; never next to a replica of the same partition; and, while another choice
-/// exists, neither into an executor where the partition failed before (the fault may be in that process), nor onto a node
-/// where it failed or where a sibling replica runs (so a machine's loss takes one replica, not two).
+/// Where an attempt goes among a run's executors. Without a cap on executors (only <see cref="WorkerOptions.PartitionsPerExecutor"/>)
+/// it fills them (the fullest one with a free slot first), so a cluster starts as few processes as its attempts need. With
+/// a cap (<see cref="WorkerOptions.Executors"/>, <see cref="SlurmRunnerOptions.ExecutorsPerNode"/>) it spreads: every
+/// executor the cap allows is started, and each attempt goes to the least full, since the slots are sized to just hold
+/// every attempt, and filling one executor after the other would leave the last partitions' replicas a single executor
+/// to share. Either way: never next to a replica of the same partition; and, while another choice exists, neither into an
+/// executor where the partition failed before (the fault may be in that process), nor onto a node where it failed or
+/// where a sibling replica runs (so a machine's loss takes one replica, not two).
 /// </summary>
 /// <remarks>
 /// A re-launch goes into a live executor with a free slot that passes those rules (no process to start: it serves in the
@@ -19,9 +23,16 @@ internal static class ExecutorPlacement
     {
         var failedNodes = previous.Where(static a => a.Status == AttemptStatus.Failed && a.Node is not null).Select(static a => a.Node!).ToHashSet(StringComparer.Ordinal);
         var avoidNodes = new HashSet<string>(failedNodes.Concat(siblingNodes), StringComparer.Ordinal);
-        var open = live
-            .Where(e => e.Members.Count < sizing.Slots && !e.Members.Keys.Any(k => k.Partition == partition))
-            .OrderByDescending(static e => e.Members.Count)
+        if (sizing.MaxExecutors is { } cap && live.Count < cap)
+        {
+            // The cap says how many executors the run has: start them all before doubling up.
+            return (null, true);
+        }
+
+        var spread = sizing.MaxExecutors is not null;
+
+        var candidates = live.Where(e => e.Members.Count < sizing.Slots && !e.Members.Keys.Any(k => k.Partition == partition));
+        var open = (spread ? candidates.OrderBy(static e => e.Members.Count) : candidates.OrderByDescending(static e => e.Members.Count))
             .ThenBy(static e => e.Sequence)
             .ToList();
         var good = open.FirstOrDefault(e => !e.FailedPartitions.Contains(partition) && (avoidNodes.Count == 0 || (e.Node is { } node && !avoidNodes.Contains(node))));
