@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Partitioned.Clustering;
 using Partitioned.Datasets;
+using Partitioned.Routing;
 using Partitioned.Server;
 using PartitionApp;
 
