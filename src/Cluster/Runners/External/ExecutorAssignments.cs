@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Partitioned.Protocol;
@@ -34,6 +33,8 @@ internal sealed partial class ExecutorAssignments<TRow, TResult>(PartitionLines<
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Executor> _executors = new(StringComparer.Ordinal);
+
+    private TimeProvider Clock => lines.Settings.Options.TimeProvider;
 
     /// <summary>The route: reads the request, answers it as JSON or with the problem.</summary>
     public async Task<IResult> HandleAsync(HttpRequest request, string id, CancellationToken cancellationToken)
@@ -93,7 +94,7 @@ internal sealed partial class ExecutorAssignments<TRow, TResult>(PartitionLines<
 
             executor.Node = request.Node;
             executor.Free = request.Free;
-            executor.Seen = Stopwatch.GetTimestamp();
+            executor.Seen = Clock.GetTimestamp();
             var running = request.Running.Select(static a => (a.Partition, a.Attempt)).ToHashSet();
             Reconcile(id, executor, running, over, toEnd);
             if (!lines.IsStopping)
@@ -203,7 +204,7 @@ internal sealed partial class ExecutorAssignments<TRow, TResult>(PartitionLines<
     private bool AvoidsNode(PartitionAttempt<TRow, TResult> attempt, Executor executor) =>
         executor.Node is { } node
         && attempt.PreviousAttempts.Any(a => a.Status == AttemptStatus.Failed && a.Node == node)
-        && _executors.Values.Any(e => e != executor && e.Node is { } other && other != node && e.Free > 0 && Stopwatch.GetElapsedTime(e.Seen) < s_present);
+        && _executors.Values.Any(e => e != executor && e.Node is { } other && other != node && e.Free > 0 && Clock.GetElapsedTime(e.Seen) < s_present);
 
     private IEnumerable<PartitionAttempt<TRow, TResult>> Held(IEnumerable<(int Partition, int Attempt)> keys)
     {
