@@ -35,7 +35,7 @@ public sealed class ExecutorSlurmTests : IDisposable
     {
         _slurm = fixture.Cluster;
         _output = output;
-        (_loggerFactory, _logs) = TestLogging.Create(output, LogLevel.Information);
+        (_loggerFactory, _logs) = TestLogging.Create(output, LogLevel.Information, "Partitioned.Clustering.SlurmRunner");
     }
 
     public void Dispose() => _loggerFactory.Dispose();
@@ -163,6 +163,29 @@ public sealed class ExecutorSlurmTests : IDisposable
         {
             await _slurm.HealNodeAsync(victim);
         }
+    }
+
+    [Fact]
+    public async Task Start_TwoReplicasOverAnExecutorPerNode_SiblingsNeverShareAnExecutorOrANode()
+    {
+        // An executor per node, each with all of its node's CPUs, so Slurm cannot put two on one node.
+        var runner = _slurm.RunnerOptions() with { ExecutorsPerNode = 1, PartitionsPerExecutor = 8 };
+        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(120, 12), TestServers.RowsWith(), _slurm.ClusterOptions(_loggerFactory, runner) with { Replicas = 2 });
+        var id = cluster.Id;
+
+        var jobs = await _slurm.QueueAsync(id);
+        jobs.Should().HaveCount(3, "one job per executor, one executor per node");
+        jobs.Select(static j => j.Nodes).Should().OnlyHaveUniqueItems();
+        foreach (var entry in cluster.Directory.Current.Partitions)
+        {
+            entry.Replicas.Should().HaveCount(2).And.OnlyContain(static r => r.State == PartitionState.Serving);
+            entry.Replicas[0].Executor.Should().NotBe(entry.Replicas[1].Executor, $"partition {entry.Partition}'s replicas never share an executor");
+            entry.Replicas[0].Node.Should().NotBe(entry.Replicas[1].Node, $"partition {entry.Partition}'s replicas are on different nodes");
+        }
+
+        cluster.Attempts.Should().BeEmpty();
+        (await (await cluster.StopAsync()).CollectAsync()).Should().Equal(Enumerable.Range(0, 120));
+        await Eventually.TrueAsync(async () => (await _slurm.QueueAsync(id)).Count == 0, "no job of the cluster is left in squeue", TimeSpan.FromSeconds(20));
     }
 
     [Fact]

@@ -13,8 +13,9 @@ namespace Partitioned.Clustering;
 /// <remarks>
 /// A re-launch goes into a live executor with a free slot that passes those rules (no process to start: it serves in the
 /// time its server takes to start), else into a new executor (placed by the engine away from the nodes to avoid), else,
-/// when no more executors may start, into an executor that breaks only the soft rules. Executors whose node is not known
-/// yet (still starting) are fine for an attempt with no node to avoid.
+/// when no more executors may start, into an executor that breaks only the soft rules, else into a spare slot
+/// (<see cref="ExecutorSizing.Spare"/>) of an executor that holds no replica of the partition. Executors whose node is not known
+/// yet (still starting) are fine for an attempt with no node to avoid, and, when spreading, for any attempt.
 /// </remarks>
 internal static class ExecutorPlacement
 {
@@ -35,7 +36,11 @@ internal static class ExecutorPlacement
         var open = (spread ? candidates.OrderBy(static e => e.Members.Count) : candidates.OrderByDescending(static e => e.Members.Count))
             .ThenBy(static e => e.Sequence)
             .ToList();
-        var good = open.FirstOrDefault(e => !e.FailedPartitions.Contains(partition) && (avoidNodes.Count == 0 || (e.Node is { } node && !avoidNodes.Contains(node))));
+        // Filling, an executor whose node is not known yet is passed over when a node must be avoided (a new one can start
+        // away from it). Spreading, it is not: skipping executors that are still starting would pile the attempts that
+        // have a node to avoid onto the others, and the last attempts would find only their siblings' executors free.
+        var good = open.FirstOrDefault(e => !e.FailedPartitions.Contains(partition)
+            && (avoidNodes.Count == 0 || (e.Node is { } node ? !avoidNodes.Contains(node) : spread)));
         if (good is not null)
         {
             return (good, false);
@@ -46,7 +51,12 @@ internal static class ExecutorPlacement
             return (null, true);
         }
 
-        // No more executors may start: breaking a soft rule beats failing the attempt.
-        return (open.FirstOrDefault(), false);
+        // No more executors may start: breaking a soft rule beats failing the attempt, and so does a spare slot (the only
+        // free slots may be next to a sibling replica).
+        return (open.FirstOrDefault() ?? live
+            .Where(e => e.Members.Count < sizing.Capacity && !e.Members.Keys.Any(k => k.Partition == partition))
+            .OrderBy(static e => e.Members.Count)
+            .ThenBy(static e => e.Sequence)
+            .FirstOrDefault(), false);
     }
 }
