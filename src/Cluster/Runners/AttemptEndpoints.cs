@@ -31,6 +31,8 @@ internal static partial class AttemptEndpoints
     public static void Map<TRow, TResult>(IEndpointRouteBuilder v1, PartitionLines<TRow, TResult> lines, ILogger logger)
     {
         v1.MapPost("/attempts/{partition:int}", (int partition, CancellationToken cancellationToken) => AssignAsync(lines, partition, logger, cancellationToken));
+        var executors = new ExecutorAssignments<TRow, TResult>(lines, logger);
+        v1.MapPost("/executors/{executor}/attempts", (HttpRequest request, string executor, CancellationToken cancellationToken) => executors.HandleAsync(request, executor, cancellationToken));
         v1.MapGet("/attempts/{partition:int}/{attempt:int}", (int partition, int attempt) =>
             Find(lines, partition, attempt, "launch data", logger, out var current) ?? Launch(current));
         v1.MapMethods("/attempts/{partition:int}/{attempt:int}", [HttpMethods.Head], (int partition, int attempt) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Partitioned.Protocol;
 using Partitioned.Security;
@@ -20,7 +21,8 @@ internal sealed partial class ExecutorSession
     /// Asks the coordinator for up to its free slots in attempts, and says which it runs, every <see cref="PollInterval"/>:
     /// the answer assigns new attempts and names those of its attempts that are over (they stop). Ends when the cluster run
     /// takes no more attempts (410) and every attempt here ended, when the coordinator does not know this cluster or has not
-    /// answered for <see cref="CoordinatorWatch.UnreachableLimit"/> (the driver is gone), or when the engine stops it.
+    /// answered for <see cref="CoordinatorWatch.UnreachableLimit"/> (the driver is gone), when it refuses connections while no
+    /// attempt runs here (the run is over, or the driver is gone), or when the engine stops it.
     /// </summary>
     /// <param name="gone">Fires when the engine stops the executor (SIGTERM or SIGINT).</param>
     /// <param name="goneReason">Why <paramref name="gone"/> fired.</param>
@@ -73,6 +75,14 @@ internal sealed partial class ExecutorSession
             }
             catch (OperationCanceledException) when (gone.IsCancellationRequested)
             {
+                break;
+            }
+            catch (HttpRequestException ex) when (Free == environment.Slots && ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+            {
+                // Nothing runs here and nothing listens at the coordinator's address: the driver stopped the run (its
+                // coordinator closes as soon as the last results are in, often before this executor's next request) or is
+                // gone. Waiting out the unreachable limit would only hold the engine's task (a Slurm job) for nothing.
+                end = "the coordinator is gone (connection refused) and no attempt runs here";
                 break;
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)

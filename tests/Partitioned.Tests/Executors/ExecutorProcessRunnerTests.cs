@@ -122,6 +122,22 @@ public sealed class ExecutorProcessRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_TwoReplicasOverThreeExecutorsWithNoSpareSlot_ReplicasNeverShareAnExecutor_AndAllServe()
+    {
+        // 6 partitions x 2 replicas in 3 executors of 4 slots: every slot is needed, and filling one executor after the
+        // other would leave the last partitions' two replicas only one executor to share.
+        var runner = TestWorkers.Runner(o => o with { Executors = 3 });
+        await using var cluster = await Clustering.Cluster.StartAsync(TestClusters.Integers(60, 6), TestServers.RowsWith(), Options(runner) with { Replicas = 2 });
+
+        var snapshot = cluster.Directory.Current;
+        snapshot.Partitions.Should().OnlyContain(static p => p.Replicas.Count() == 2 && p.Replicas.All(static r => r.State == PartitionState.Serving && r.Attempt < 2));
+        snapshot.Partitions.Should().OnlyContain(static p => p.Replicas[0].Executor != p.Replicas[1].Executor, "replicas of a partition never share an executor");
+        snapshot.Partitions.SelectMany(static p => p.Replicas).GroupBy(static r => r.Executor).Should().HaveCount(3).And.OnlyContain(static g => g.Count() == 4);
+        cluster.Attempts.Should().BeEmpty("no attempt failed for want of a slot");
+        (await (await cluster.StopAsync()).CollectAsync()).Should().Equal(Enumerable.Range(0, 60));
+    }
+
+    [Fact]
     public async Task DriverKilled_EveryExecutorExitsByItselfWithinSeconds()
     {
         var start = new ProcessStartInfo(TestWorkers.Options.Executable!) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -182,7 +182,7 @@ internal sealed partial class ExecutorPool(IWorkerEngine engine, WorkerOptions o
         {
             var environment = WorkerVariables.Common(options, engine.WorkerIsChildProcess, launch.Coordinator, launch.ClusterId, attempt.Server.Name, launch.Tls);
             environment[WorkerProtocol.ExecutorVariable] = executor.Id;
-            environment[WorkerProtocol.ExecutorSlotsVariable] = sizing.Slots.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            environment[WorkerProtocol.ExecutorSlotsVariable] = sizing.Capacity.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var executorStart = new ExecutorStart(executor.Id, launch.ClusterId, sizing, attempt.PreviousAttempts, attempt.CurrentSiblingNodes, logger, executor);
             Log.Starting(logger, executor.Id, sizing.ToString(), launch.Partition, launch.Attempt);
             _ = executor.StartAsync(engine, executorStart, command, environment, launch.Token, launch.Tls is not null, options.StandardErrorTailLines, logger);

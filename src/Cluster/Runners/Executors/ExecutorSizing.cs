@@ -7,6 +7,16 @@ namespace Partitioned.Clustering;
 /// <param name="Memory">Memory to reserve for each executor, in Slurm's notation, or null.</param>
 internal sealed record ExecutorSizing(int Slots, int? MaxExecutors, int? Cpus = null, string? Memory = null)
 {
+    /// <summary>
+    /// Attempts an executor may host beyond <see cref="Slots"/> when the executors are capped and that is the only way to
+    /// keep a partition's replicas apart: with every slot needed, the last free one can be next to the sibling of the
+    /// attempt that needs it. One less than the replicas (none with one replica).
+    /// </summary>
+    public int Spare { get; init; }
+
+    /// <summary>The most attempts an executor hosts: its slots and its spare.</summary>
+    public int Capacity => Slots + Spare;
+
     /// <summary>The sizing the worker options ask for when <paramref name="attempts"/> attempts of <paramref name="replicas"/> replicas each run at once.</summary>
     /// <remarks>
     /// With <see cref="WorkerOptions.Executors"/> set, the slots grow until that many executors hold every attempt; replicas
@@ -20,10 +30,10 @@ internal sealed record ExecutorSizing(int Slots, int? MaxExecutors, int? Cpus = 
         }
 
         var slots = Math.Max(options.PartitionsPerExecutor, (attempts + executors - 1) / executors);
-        return new ExecutorSizing(slots, Math.Max(executors, replicas));
+        return new ExecutorSizing(slots, Math.Max(executors, replicas)) { Spare = replicas - 1 };
     }
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Slots} slots{(MaxExecutors is { } max ? $", at most {max} executors" : string.Empty)}{(Cpus is { } cpus ? $", {cpus} CPUs" : string.Empty)}{(Memory is { } memory ? $", {memory} memory" : string.Empty)}";
+        $"{Slots} slots{(Spare > 0 ? $" (and {Spare} spare)" : string.Empty)}{(MaxExecutors is { } max ? $", at most {max} executors" : string.Empty)}{(Cpus is { } cpus ? $", {cpus} CPUs" : string.Empty)}{(Memory is { } memory ? $", {memory} memory" : string.Empty)}";
 }

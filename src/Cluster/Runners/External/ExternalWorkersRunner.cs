@@ -15,6 +15,11 @@ namespace Partitioned.Clustering;
 /// stop); it fails when the coordinator marks it lost, when its worker reports a failure, or when the engine starts
 /// another worker for the partition. The cluster cannot kill engine-launched workers: a worker whose attempt is no
 /// longer current, or whose coordinator is gone, stops by itself (see the worker protocol's token-file mode).
+/// <para>
+/// An engine's task may also be an executor hosting several attempts (<c>PARTITIONED_EXECUTOR</c>): it asks the
+/// coordinator for attempts every few seconds and is assigned the ones no worker took (see
+/// docs/running-on-a-cluster.md, "Executors an engine launches"); a retry of the same executor replaces the first.
+/// </para>
 /// </remarks>
 public sealed class ExternalWorkersRunner : IPartitionRunner
 {

@@ -108,7 +108,7 @@ public sealed partial class SlurmRunner : IPartitionRunner, IWorkerEngine
 
         var cpus = Options.CpusPerExecutor ?? Math.Max(1, nodes.Min(static n => n.Cpus) / perNode);
         var slots = Options.PartitionsPerExecutor > 1 ? Options.PartitionsPerExecutor : Math.Max(1, cpus / (Options.CpusPerPartition ?? 1));
-        return new ExecutorSizing(slots, Math.Max(nodes.Count * perNode, replicas), cpus, Options.MemoryFor(slots));
+        return new ExecutorSizing(slots, Math.Max(nodes.Count * perNode, replicas), cpus, Options.MemoryFor(slots)) { Spare = replicas - 1 };
     }
 
     bool IWorkerEngine.TryReadLauncherLine(string line, string who, IPlacementSink placement, ILogger logger)
