@@ -16,8 +16,8 @@ internal sealed class FakeAttempts(WebApplication app, string clusterId, int par
     private readonly int[] _attempts = new int[partitions];
     private long _checks;
 
-    /// <summary>Where the fake attempts answer.</summary>
-    public Uri Address { get; } = new(app.Urls.Single());
+    /// <summary>Where the fake attempts answer (the address Kestrel bound, once started).</summary>
+    public Uri Address => new(app.Urls.Single());
 
     /// <summary>Health checks answered so far.</summary>
     public long Checks => Interlocked.Read(ref _checks);

@@ -37,7 +37,7 @@ internal static class ScaleCoordinatorBenchmark
         http.DefaultRequestHeaders.Authorization = token.CreateAuthorizationHeader();
 
         // A warm-up registration of every path (JIT) would be one of the 10,000: time them all, the first included.
-        var all = coordinator.Directory.WaitUntilAsync(s => s.Partitions.All(static p => p.State == PartitionState.Serving), CancellationToken.None);
+        var all = coordinator.Directory.WaitUntilAsync(static s => s.IsComplete, CancellationToken.None);
         var watch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, partitions), new ParallelOptions { MaxDegreeOfParallelism = RegisteringConcurrency }, (p, ct) => new ValueTask(fake.RegisterAsync(http, p, ct)));
         await all;
@@ -60,7 +60,7 @@ internal static class ScaleCoordinatorBenchmark
         // Remote watchers: each connects (its Watch starts with the 10,000-partition snapshot), then changes are timed.
         watch.Restart();
         var clients = await Task.WhenAll(Enumerable.Range(0, watchers).Select(_ => PartitionedClient.ConnectAsync(coordinator.Address, key)));
-        await Task.WhenAll(clients.Select(c => c.Directory.WaitUntilAsync(s => s.Partitions.All(static p => p.State == PartitionState.Serving), CancellationToken.None)));
+        await Task.WhenAll(clients.Select(c => c.Directory.WaitUntilAsync(static s => s.IsComplete, CancellationToken.None)));
         var connectMs = watch.Elapsed.TotalMilliseconds;
         var withClients = DriverMemory.Take();
         Console.WriteLine($"  coordinator alone: {watchers} remote clients connected and mirrored the directory in {connectMs:0} ms; this process's heap {withClients.HeapMb:0} MB with their mirrors");
