@@ -17,7 +17,13 @@ if (PartitionWorker.IsWorkerProcess)
 //                          scale [--scale-parts process,slurm,coordinator] [--scale-repeats 3] [--scale-scatters 30] (issue 20's scale targets; alone)
 //                                [--scale-process-partitions 64] [--scale-executors 4] [--scale-baseline-partitions 64] (process runner: executors beside a process per partition; 0: no baseline)
 //                                [--scale-slurm-partitions 1024] [--scale-slurm-executors-per-node 1] (local Slurm instance 8, started when it does not run)
-//                                [--scale-coordinator-partitions 10000] [--scale-fake-executors 100] [--scale-watchers 100] [--scale-changes 100] (coordinator alone, simulated partitions)
+//                                [--scale-coordinator-partitions 10000] [--scale-fake-executors 100] [--scale-watchers 100] [--scale-watcher-processes 4] [--scale-changes 100] (coordinator alone, simulated partitions; watchers in processes of their own, 0: in this one)
+// A process of remote Watch clients for the scale benchmark (it starts this app again so).
+if (args is ["scale-watch", ..])
+{
+    return await ScaleWatchers.RunChildAsync(args);
+}
+
 var benchFolder = Option("--bench-folder") ?? "bench";
 var outFolder = Option("--out") ?? Path.Combine(benchFolder, "results");
 if (args.Contains("scale"))
@@ -36,7 +42,8 @@ if (args.Contains("scale"))
         IntOption("--scale-coordinator-partitions", 10_000),
         IntOption("--scale-fake-executors", 100),
         IntOption("--scale-watchers", 100),
-        IntOption("--scale-changes", 100)), outFolder);
+        IntOption("--scale-changes", 100),
+        IntOption("--scale-watcher-processes", 4)), outFolder);
 }
 
 var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas") && !args.Contains("remote-watch") && !args.Contains("network-faults");

@@ -85,7 +85,7 @@ internal static class ScaleBenchmark
         if (settings.Parts.Contains("coordinator"))
         {
             Console.WriteLine($"Scale, the coordinator alone: {settings.CoordinatorPartitions} simulated partitions, {settings.Watchers} remote Watch clients:");
-            coordinatorRow = await ScaleCoordinatorBenchmark.RunAsync(settings.CoordinatorPartitions, settings.FakeExecutors, settings.Watchers, settings.Changes);
+            coordinatorRow = await ScaleCoordinatorBenchmark.RunAsync(settings.CoordinatorPartitions, settings.FakeExecutors, settings.Watchers, settings.WatcherProcesses, settings.Changes);
         }
 
         Directory.CreateDirectory(outFolder);
@@ -127,4 +127,4 @@ internal static class ScaleBenchmark
 /// <summary>What the scale benchmark measures, from its command line.</summary>
 internal sealed record ScaleSettings(
     IReadOnlyList<string> Parts, int Repeats, int Scatters, int ProcessPartitions, int ProcessExecutors, int BaselinePartitions,
-    int SlurmPartitions, int SlurmExecutorsPerNode, int CoordinatorPartitions, int FakeExecutors, int Watchers, int Changes);
+    int SlurmPartitions, int SlurmExecutorsPerNode, int CoordinatorPartitions, int FakeExecutors, int Watchers, int Changes, int WatcherProcesses);

@@ -17,7 +17,10 @@ internal static class ScaleCoordinatorBenchmark
 {
     private const int RegisteringConcurrency = 32;
 
-    public static async Task<ScaleCoordinatorRow> RunAsync(int partitions, int executors, int watchers, int changes)
+    // Between changes: what a change costs every client to apply, times 100 clients, must not queue behind the next.
+    private static readonly TimeSpan s_spacing = TimeSpan.FromMilliseconds(50);
+
+    public static async Task<ScaleCoordinatorRow> RunAsync(int partitions, int executors, int watchers, int watcherProcesses, int changes)
     {
         var token = ClusterToken.Create();
         var key = ClientKey.Create();
@@ -57,21 +60,34 @@ internal static class ScaleCoordinatorBenchmark
         var lost = coordinator.Directory.Current.Partitions.Count(static p => p.State != PartitionState.Serving);
         Console.WriteLine($"  coordinator alone: health checks {checksPerSecond:0}/s with every partition registered (this process: {cpuShare * 100:0}% of a core, checks and answers together); {lost} not serving");
 
-        // Remote watchers: each connects (its Watch starts with the 10,000-partition snapshot), then changes are timed.
+        // Remote watchers: each connects (its Watch starts with the 10,000-partition snapshot), then changes are timed. In
+        // processes of their own by default, as remote clients are: 100 mirrors of 10,000 partitions in this process
+        // would time this process's garbage collector, not the coordinator.
         watch.Restart();
-        var clients = await Task.WhenAll(Enumerable.Range(0, watchers).Select(_ => PartitionedClient.ConnectAsync(coordinator.Address, key)));
-        await Task.WhenAll(clients.Select(c => c.Directory.WaitUntilAsync(static s => s.IsComplete, CancellationToken.None)));
-        var connectMs = watch.Elapsed.TotalMilliseconds;
-        var withClients = DriverMemory.Take();
-        Console.WriteLine($"  coordinator alone: {watchers} remote clients connected and mirrored the directory in {connectMs:0} ms; this process's heap {withClients.HeapMb:0} MB with their mirrors");
-
         var raised = new ConcurrentDictionary<long, long>();
         coordinator.Directory.Changed += (_, change) => raised[change.Snapshot.Version] = Stopwatch.GetTimestamp();
+        await using var remote = watcherProcesses > 0 ? await ScaleWatchers.StartAsync(coordinator.Address, key.Value, watchers, watcherProcesses) : null;
+        var clients = new List<PartitionedClient>();
         var seen = new ConcurrentBag<(long Version, long At)>();
-        foreach (var client in clients)
+        if (remote is null)
         {
-            client.Directory.Changed += (_, change) => seen.Add((change.Snapshot.Version, Stopwatch.GetTimestamp()));
+            // Ten at a time: each connect has its own timeout (30 s).
+            foreach (var batch in Enumerable.Range(0, watchers).Chunk(10))
+            {
+                clients.AddRange(await Task.WhenAll(batch.Select(_ => PartitionedClient.ConnectAsync(coordinator.Address, key))));
+            }
+
+            foreach (var client in clients)
+            {
+                client.Directory.Changed += (_, change) => seen.Add((change.Snapshot.Version, Stopwatch.GetTimestamp()));
+            }
         }
+
+        var connectMs = watch.Elapsed.TotalMilliseconds;
+        var withClients = DriverMemory.Take();
+        var where = remote is null ? "in this process" : $"in {watcherProcesses} processes (resident {string.Join(" / ", remote.ResidentMb.Select(static m => m.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))} MB)";
+        Console.WriteLine($"  coordinator alone: {watchers} remote clients {where} connected and mirrored the directory in {connectMs:0} ms (ten at a time per process); this process's heap {withClients.HeapMb:0} MB");
+        var (pauseBefore, gen2Before) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
 
         // Each change: a fake attempt reports a failure (lost), then its next attempt registers (replaced): two changes.
         var rounds = (changes + 1) / 2;
@@ -84,17 +100,32 @@ internal static class ScaleCoordinatorBenchmark
                 failure.EnsureSuccessStatusCode();
             }
 
+            // Changes apart, so each one's latency is timed rather than a queue of them on a shared 2-core machine.
+            await Task.Delay(s_spacing);
             fake.SetAttempt(partition, attempt);
             await fake.RegisterAsync(http, partition, CancellationToken.None);
-            await Task.Delay(20);
+            await Task.Delay(s_spacing);
         }
 
         var target = coordinator.Directory.Current.Version;
-        await Task.WhenAll(clients.Select(c => c.Directory.WaitUntilAsync(s => s.Version >= target, CancellationToken.None))).WaitAsync(TimeSpan.FromSeconds(60));
+        if (remote is not null)
+        {
+            foreach (var sample in await remote.CollectAsync(target))
+            {
+                seen.Add(sample);
+            }
+        }
+        else
+        {
+            await Task.WhenAll(clients.Select(c => c.Directory.WaitUntilAsync(s => s.Version >= target, CancellationToken.None))).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        var (pause, gen2) = (GC.GetTotalPauseDuration() - pauseBefore, GC.CollectionCount(2) - gen2Before);
         var samples = seen.Where(s => raised.ContainsKey(s.Version)).Select(s => Stopwatch.GetElapsedTime(raised[s.Version], s.At).TotalMilliseconds).Order().ToList();
         var row = new ScaleCoordinatorRow(partitions, executors, registerMs, baseline.HeapMb, pending.HeapMb, registered.HeapMb, perPartitionKb, registered.ResidentMb, checksPerSecond, cpuShare,
-            watchers, connectMs, raised.Count, samples.Count, Percentile(samples, 0.5), Percentile(samples, 0.99), samples[^1]);
-        Console.WriteLine($"  coordinator alone: {raised.Count} changes to {watchers} remote clients ({samples.Count} deliveries): median {row.ChangeMedianMs:0.0} ms, p99 {row.ChangeP99Ms:0.0} ms, max {row.ChangeMaxMs:0.0} ms");
+            watchers, watcherProcesses, remote?.ResidentMb ?? [], connectMs, raised.Count, samples.Count, Percentile(samples, 0.5), Percentile(samples, 0.99), samples[^1], pause.TotalMilliseconds, gen2);
+        Console.WriteLine($"  coordinator alone: {raised.Count} changes to {watchers} remote clients ({samples.Count} deliveries): median {row.ChangeMedianMs:0.0} ms, p99 {row.ChangeP99Ms:0.0} ms, max {row.ChangeMaxMs:0.0} ms; " +
+            $"meanwhile this process paused for garbage collection {pause.TotalMilliseconds:0} ms ({gen2} full collections)");
         foreach (var client in clients)
         {
             await client.DisposeAsync();
@@ -108,4 +139,4 @@ internal static class ScaleCoordinatorBenchmark
 
 internal sealed record ScaleCoordinatorRow(
     int Partitions, int FakeExecutors, double RegisterMs, double HeapBeforeMb, double HeapPendingMb, double HeapRegisteredMb, double DirectoryKbPerPartition, double ResidentMb,
-    double HealthChecksPerSecond, double CoordinatorCpuShare, int Watchers, double WatchersConnectMs, int Changes, int Deliveries, double ChangeMedianMs, double ChangeP99Ms, double ChangeMaxMs);
+    double HealthChecksPerSecond, double CoordinatorCpuShare, int Watchers, int WatcherProcesses, IReadOnlyList<double> WatcherResidentMb, double WatchersConnectMs, int Changes, int Deliveries, double ChangeMedianMs, double ChangeP99Ms, double ChangeMaxMs, double GcPauseMs, int FullCollections);
