@@ -19,23 +19,28 @@ internal static class ScaleClusterBenchmark
         var cluster = new Cluster<int, int>(PartitionedDataset.FromGenerator(partitions, _ => Array.Empty<int>()), ScaleServer.Definition, options);
         try
         {
+            var cpu = DriverCpu();
             var watch = Stopwatch.StartNew();
             await cluster.StartAsync();
             var startMs = watch.Elapsed.TotalMilliseconds;
+            var driverStartCpuMs = DriverCpu() - cpu;
             var driver = DriverMemory.Take();
             var workers = WorkerProcesses.Of(cluster.Id);
             var workerMb = workers.Select(WorkerProcesses.ResidentMb).Order().ToList();
             var workerCpuMs = workers.Sum(WorkerProcesses.CpuMs);
             Console.WriteLine($"  {setup}: {partitions} partitions serving after {startMs:0} ms in {workers.Count} worker processes " +
-                $"(resident {Summary(workerMb)} MB; {workerCpuMs / 1000:0.0} CPU-s in all); driver resident {driver.ResidentMb:0} MB, heap {driver.HeapMb:0} MB");
+                $"(resident {Summary(workerMb)} MB; {workerCpuMs / 1000:0.0} CPU-s in all); driver CPU {driverStartCpuMs / 1000:0.0} s, resident {driver.ResidentMb:0} MB, heap {driver.HeapMb:0} MB");
 
-            double? firstScatterMs = null, scatterMedianMs = null, scatterP90Ms = null;
+            double? firstScatterMs = null, scatterMedianMs = null, scatterP90Ms = null, firstScatterDriverCpuMs = null, firstScatterWorkerCpuMs = null;
             if (scatters > 0)
             {
-                var scatterOptions = new ScatterOptions { RequireAll = true, PerPartitionTimeout = TimeSpan.FromSeconds(60) };
+                var scatterOptions = new ScatterOptions { PerPartitionTimeout = TimeSpan.FromSeconds(60) };
+                var workerCpu = workers.Sum(WorkerProcesses.CpuMs);
+                cpu = DriverCpu();
                 watch.Restart();
                 var first = await cluster.ScatterGetAsync<int>("index", scatterOptions);
                 firstScatterMs = watch.Elapsed.TotalMilliseconds;
+                (firstScatterDriverCpuMs, firstScatterWorkerCpuMs) = (DriverCpu() - cpu, workers.Sum(WorkerProcesses.CpuMs) - workerCpu);
                 Check(first, partitions);
                 var samples = new List<double>();
                 for (var i = 0; i < scatters; i++)
@@ -47,7 +52,7 @@ internal static class ScaleClusterBenchmark
 
                 samples.Sort();
                 (scatterMedianMs, scatterP90Ms) = (samples[samples.Count / 2], samples[(int)(samples.Count * 0.9)]);
-                Console.WriteLine($"  {setup}: scatter-gather over {partitions}: first {firstScatterMs:0} ms (connections opening), then median {scatterMedianMs:0.0} ms, p90 {scatterP90Ms:0.0} ms over {scatters}");
+                Console.WriteLine($"  {setup}: scatter-gather over {partitions}: first {firstScatterMs:0} ms (connections opening; CPU driver {firstScatterDriverCpuMs:0} ms, workers {firstScatterWorkerCpuMs:0} ms), then median {scatterMedianMs:0.0} ms, p90 {scatterP90Ms:0.0} ms over {scatters}");
             }
 
             watch.Restart();
@@ -56,7 +61,7 @@ internal static class ScaleClusterBenchmark
             var perPartition = await results.CollectPartitionsAsync();
             var inOrder = perPartition.Count == partitions && perPartition.Select(static (rows, index) => rows.Count == 1 && rows[0] == index).All(static ok => ok);
             Console.WriteLine($"  {setup}: stopped in {stopMs:0} ms; results {(inOrder ? "all back, in partition order" : "NOT all back in partition order")}");
-            return new ScaleClusterRow(setup, partitions, workers.Count, startMs, driver.ResidentMb, driver.HeapMb, driver.HeapMb - driverBefore.HeapMb, workerMb, workerCpuMs,
+            return new ScaleClusterRow(setup, partitions, workers.Count, startMs, driverStartCpuMs, firstScatterDriverCpuMs, firstScatterWorkerCpuMs, driver.ResidentMb, driver.HeapMb, driver.HeapMb - driverBefore.HeapMb, workerMb, workerCpuMs,
                 firstScatterMs, scatterMedianMs, scatterP90Ms, stopMs, inOrder);
         }
         finally
@@ -69,8 +74,15 @@ internal static class ScaleClusterBenchmark
     {
         if (result.Count != partitions || result.Select(static (r, i) => r.Succeeded && r.Value == i).Any(static ok => !ok))
         {
-            throw new InvalidOperationException($"scatter-gather over {partitions} partitions did not get every partition's index back: {result.Failures.Count} failed");
+            // Said and counted, not thrown: the stop and its results are still measured.
+            Console.WriteLine($"  SCATTER INCOMPLETE: {result.Failures.Count} of {partitions} partitions failed; first: {result.Failures.FirstOrDefault()?.Error?.Message}");
         }
+    }
+
+    private static double DriverCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime.TotalMilliseconds;
     }
 
     private static string Summary(IReadOnlyList<double> values) =>
@@ -90,5 +102,5 @@ internal readonly record struct DriverMemory(double ResidentMb, double HeapMb)
 }
 
 internal sealed record ScaleClusterRow(
-    string Setup, int Partitions, int WorkerProcesses, double StartMs, double DriverResidentMb, double DriverHeapMb, double DriverHeapGrowthMb,
+    string Setup, int Partitions, int WorkerProcesses, double StartMs, double DriverStartCpuMs, double? FirstScatterDriverCpuMs, double? FirstScatterWorkerCpuMs, double DriverResidentMb, double DriverHeapMb, double DriverHeapGrowthMb,
     IReadOnlyList<double> WorkerResidentMb, double WorkerCpuMs, double? FirstScatterMs, double? ScatterMedianMs, double? ScatterP90Ms, double StopMs, bool ResultsInOrder);
