@@ -115,15 +115,16 @@ internal static class ScaleBenchmark
         var text = new StringBuilder();
         if (rows.Count > 0)
         {
-            text.AppendLine("| setup | partitions | processes | all serving (ms) | driver resident / heap (MB) | worker resident (MB) | scatter first / median / p90 (ms) | stop (ms) | results in order |");
-            text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+            text.AppendLine("| setup | partitions | processes | all serving (ms) | start CPU driver / workers (s) | driver resident / heap (MB) | worker resident (MB) | scatter first / median / p90 (ms) | first scatter CPU driver / workers (ms) | scatter CPU per call driver / workers (ms) | stop (ms) | results in order |");
+            text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (var row in rows)
             {
                 var workers = row.WorkerResidentMb.Count == 0 ? "-" : row.WorkerResidentMb.Count <= 4
                     ? string.Join(" / ", row.WorkerResidentMb.Select(static m => m.ToString("0", CultureInfo.InvariantCulture)))
                     : $"{row.WorkerResidentMb.Sum():0} in all ({row.WorkerResidentMb[0]:0} to {row.WorkerResidentMb[^1]:0} each)";
                 var scatter = row.ScatterMedianMs is null ? "-" : $"{row.FirstScatterMs:0} / {row.ScatterMedianMs:0.0} / {row.ScatterP90Ms:0.0}";
-                text.AppendLine(CultureInfo.InvariantCulture, $"| {row.Setup} | {row.Partitions} | {row.WorkerProcesses} | {row.StartMs:0} | {row.DriverResidentMb:0} / {row.DriverHeapMb:0} | {workers} | {scatter} | {row.StopMs:0} | {(row.ResultsInOrder ? "yes" : "NO")} |");
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {row.Setup} | {row.Partitions} | {row.WorkerProcesses} | {row.StartMs:0} | {row.DriverStartCpuMs / 1000:0.0} / {row.WorkerCpuMs / 1000:0.0} | {row.DriverResidentMb:0} / {row.DriverHeapMb:0} | {workers} | {scatter} | " +
+                    $"{row.FirstScatterDriverCpuMs:0} / {row.FirstScatterWorkerCpuMs:0} | {row.ScatterDriverCpuMs:0} / {row.ScatterWorkerCpuMs:0} | {row.StopMs:0} | {(row.ResultsInOrder ? "yes" : "NO")} |");
             }
         }
 

@@ -31,7 +31,7 @@ internal static class ScaleClusterBenchmark
             Console.WriteLine($"  {setup}: {partitions} partitions serving after {startMs:0} ms in {workers.Count} worker processes " +
                 $"(resident {Summary(workerMb)} MB; {workerCpuMs / 1000:0.0} CPU-s in all); driver CPU {driverStartCpuMs / 1000:0.0} s, resident {driver.ResidentMb:0} MB, heap {driver.HeapMb:0} MB");
 
-            double? firstScatterMs = null, scatterMedianMs = null, scatterP90Ms = null, firstScatterDriverCpuMs = null, firstScatterWorkerCpuMs = null;
+            double? firstScatterMs = null, scatterMedianMs = null, scatterP90Ms = null, firstScatterDriverCpuMs = null, firstScatterWorkerCpuMs = null, scatterDriverCpuMs = null, scatterWorkerCpuMs = null;
             if (scatters > 0)
             {
                 var scatterOptions = new ScatterOptions { PerPartitionTimeout = TimeSpan.FromSeconds(60) };
@@ -43,6 +43,7 @@ internal static class ScaleClusterBenchmark
                 (firstScatterDriverCpuMs, firstScatterWorkerCpuMs) = (DriverCpu() - cpu, workers.Sum(WorkerProcesses.CpuMs) - workerCpu);
                 Check(first, partitions);
                 var samples = new List<double>();
+                (cpu, workerCpu) = (DriverCpu(), workers.Sum(WorkerProcesses.CpuMs));
                 for (var i = 0; i < scatters; i++)
                 {
                     watch.Restart();
@@ -50,9 +51,10 @@ internal static class ScaleClusterBenchmark
                     samples.Add(watch.Elapsed.TotalMilliseconds);
                 }
 
+                (scatterDriverCpuMs, scatterWorkerCpuMs) = ((DriverCpu() - cpu) / scatters, (workers.Sum(WorkerProcesses.CpuMs) - workerCpu) / scatters);
                 samples.Sort();
                 (scatterMedianMs, scatterP90Ms) = (samples[samples.Count / 2], samples[(int)(samples.Count * 0.9)]);
-                Console.WriteLine($"  {setup}: scatter-gather over {partitions}: first {firstScatterMs:0} ms (connections opening; CPU driver {firstScatterDriverCpuMs:0} ms, workers {firstScatterWorkerCpuMs:0} ms), then median {scatterMedianMs:0.0} ms, p90 {scatterP90Ms:0.0} ms over {scatters}");
+                Console.WriteLine($"  {setup}: scatter-gather over {partitions}: first {firstScatterMs:0} ms (connections opening; CPU driver {firstScatterDriverCpuMs:0} ms, workers {firstScatterWorkerCpuMs:0} ms), then median {scatterMedianMs:0.0} ms, p90 {scatterP90Ms:0.0} ms over {scatters} (CPU per call: driver {scatterDriverCpuMs:0} ms, workers {scatterWorkerCpuMs:0} ms)");
             }
 
             watch.Restart();
@@ -62,7 +64,7 @@ internal static class ScaleClusterBenchmark
             var inOrder = perPartition.Count == partitions && perPartition.Select(static (rows, index) => rows.Count == 1 && rows[0] == index).All(static ok => ok);
             Console.WriteLine($"  {setup}: stopped in {stopMs:0} ms; results {(inOrder ? "all back, in partition order" : "NOT all back in partition order")}");
             return new ScaleClusterRow(setup, partitions, workers.Count, startMs, driverStartCpuMs, firstScatterDriverCpuMs, firstScatterWorkerCpuMs, driver.ResidentMb, driver.HeapMb, driver.HeapMb - driverBefore.HeapMb, workerMb, workerCpuMs,
-                firstScatterMs, scatterMedianMs, scatterP90Ms, stopMs, inOrder);
+                firstScatterMs, scatterMedianMs, scatterP90Ms, scatterDriverCpuMs, scatterWorkerCpuMs, stopMs, inOrder);
         }
         finally
         {
@@ -103,4 +105,4 @@ internal readonly record struct DriverMemory(double ResidentMb, double HeapMb)
 
 internal sealed record ScaleClusterRow(
     string Setup, int Partitions, int WorkerProcesses, double StartMs, double DriverStartCpuMs, double? FirstScatterDriverCpuMs, double? FirstScatterWorkerCpuMs, double DriverResidentMb, double DriverHeapMb, double DriverHeapGrowthMb,
-    IReadOnlyList<double> WorkerResidentMb, double WorkerCpuMs, double? FirstScatterMs, double? ScatterMedianMs, double? ScatterP90Ms, double StopMs, bool ResultsInOrder);
+    IReadOnlyList<double> WorkerResidentMb, double WorkerCpuMs, double? FirstScatterMs, double? ScatterMedianMs, double? ScatterP90Ms, double? ScatterDriverCpuMs, double? ScatterWorkerCpuMs, double StopMs, bool ResultsInOrder);
