@@ -100,7 +100,15 @@ internal static class ScaleBenchmark
         if (settings.Parts.Contains("coordinator"))
         {
             Console.WriteLine($"Scale, the coordinator alone: {settings.CoordinatorPartitions} simulated partitions, {settings.Watchers} remote Watch clients:");
-            coordinatorRow = await ScaleCoordinatorBenchmark.RunAsync(settings.CoordinatorPartitions, settings.FakeExecutors, settings.Watchers, settings.WatcherProcesses, settings.Changes);
+            try
+            {
+                coordinatorRow = await ScaleCoordinatorBenchmark.RunAsync(settings.CoordinatorPartitions, settings.FakeExecutors, settings.Watchers, settings.WatcherProcesses, settings.Changes);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or Grpc.Core.RpcException)
+            {
+                // Said, and the other parts' results are still written.
+                Console.WriteLine($"  coordinator alone: FAILED: {ex.Message}");
+            }
         }
 
         Directory.CreateDirectory(outFolder);

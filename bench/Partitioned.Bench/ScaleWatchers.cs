@@ -16,6 +16,12 @@ internal sealed class ScaleWatchers : IAsyncDisposable
 {
     private readonly List<Process> _processes = [];
 
+    /// <summary>
+    /// A connect timeout of 2 minutes: every connect reads a 10,000-partition snapshot, and a hundred of them on a shared
+    /// 2-core machine (load 20-60 while measured) took longer than the default 30 s.
+    /// </summary>
+    public static PartitionedClientOptions ClientOptions { get; } = new() { ConnectTimeout = TimeSpan.FromMinutes(2) };
+
     private ScaleWatchers()
     {
     }
@@ -107,9 +113,9 @@ internal sealed class ScaleWatchers : IAsyncDisposable
         var key = Console.ReadLine() ?? throw new InvalidOperationException("no client key on standard input");
         var clients = new List<PartitionedClient>();
         var seen = new ConcurrentBag<(long Version, long At)>();
-        foreach (var batch in Enumerable.Range(0, count).Chunk(10))
+        foreach (var batch in Enumerable.Range(0, count).Chunk(5))
         {
-            clients.AddRange(await Task.WhenAll(batch.Select(_ => PartitionedClient.ConnectAsync(coordinator, key))));
+            clients.AddRange(await Task.WhenAll(batch.Select(_ => PartitionedClient.ConnectAsync(coordinator, key, ScaleWatchers.ClientOptions))));
         }
 
         foreach (var client in clients)
