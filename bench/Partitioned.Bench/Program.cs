@@ -17,7 +17,7 @@ if (PartitionWorker.IsWorkerProcess)
 //                          scale [--scale-parts process,slurm,coordinator] [--scale-repeats 3] [--scale-scatters 30] (issue 20's scale targets; alone)
 //                                [--scale-process-partitions 64] [--scale-executors 4] [--scale-baseline-partitions 64] (process runner: executors beside a process per partition; 0: no baseline)
 //                                [--scale-slurm-partitions 1024] [--scale-slurm-executors-per-node 1] (local Slurm instance 8, started when it does not run)
-//                                [--scale-coordinator-partitions 10000] [--scale-fake-executors 100] [--scale-watchers 100] [--scale-watcher-processes 4] [--scale-changes 100] (coordinator alone, simulated partitions; watchers in processes of their own, 0: in this one)
+//                                [--scale-coordinator-partitions 10000] [--scale-fake-executors 100] [--scale-watchers 100] [--scale-watcher-processes 4] [--scale-watcher-gc background|blocking] [--scale-changes 100] (coordinator alone, simulated partitions; watchers in processes of their own, 0: in this one)
 // A process of remote Watch clients for the scale benchmark (it starts this app again so).
 if (args is ["scale-watch", ..])
 {
@@ -29,6 +29,7 @@ var outFolder = Option("--out") ?? Path.Combine(benchFolder, "results");
 if (args.Contains("scale"))
 {
     // Not part of the default run: it starts thousands of partitions and a Slurm cluster of its own.
+    ScaleWatchers.GcConcurrent = Option("--scale-watcher-gc") != "blocking";
     Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at start (shared: compare ratios within a run)");
     return await ScaleBenchmark.RunAsync(new ScaleSettings(
         (Option("--scale-parts") ?? "process,slurm,coordinator").Split(','),

@@ -8,16 +8,11 @@ public sealed partial class PartitionDirectory
     /// <summary>How many recent changes the directory keeps, at most, so a watcher that lost its stream can resume.</summary>
     internal const int HistoryCapacity = 1024;
 
-    /// <summary>How many partition entries the kept changes' snapshots may hold together (about 8 MB of entry arrays).</summary>
-    /// <remarks>
-    /// Every change holds the snapshot after it, an array of every partition: 1,024 changes of a 10,000-partition
-    /// directory held 80 MB. Past this budget fewer changes are kept (never under <see cref="MinHistory"/>); a watcher
-    /// that resumes from further back gets the current snapshot instead, as one from before the history always did.
-    /// </remarks>
+    /// <summary>
+    /// How many partition entries the kept changes' snapshots may hold together (8 MB of arrays): 1,024 changes of 10,000
+    /// partitions held 80 MB. Past it fewer are kept, never under 64; a watcher resuming from further back gets the snapshot.
+    /// </summary>
     internal const int HistoryEntryBudget = 1 << 20;
-
-    /// <summary>The fewest changes kept, however large the directory.</summary>
-    internal const int MinHistory = 64;
 
     // The most recent changes, oldest first, at most HistoryCapacity. Written under the lock (by Apply).
     private readonly Queue<PartitionChange> _history = new();
@@ -51,20 +46,11 @@ public sealed partial class PartitionDirectory
         }
     }
 
-    /// <summary>How many changes this directory keeps: <see cref="HistoryCapacity"/>, fewer for a directory so large that they would hold more than <see cref="HistoryEntryBudget"/> entries.</summary>
-    internal int HistoryLimit => Math.Clamp(HistoryEntryBudget / _current.PartitionCount, MinHistory, HistoryCapacity);
+    /// <summary>How many changes this directory keeps (<see cref="HistoryCapacity"/>, fewer past <see cref="HistoryEntryBudget"/>).</summary>
+    internal int HistoryLimit => Math.Clamp(HistoryEntryBudget / _current.PartitionCount, 64, HistoryCapacity);
 
-    /// <summary>How many changes are kept now (for tests).</summary>
-    internal int HistoryCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _history.Count;
-            }
-        }
-    }
+    /// <summary>How many changes are kept now (for tests; read without the lock).</summary>
+    internal int HistoryCount => _history.Count;
 
     // Called under the lock, by Apply.
     private void Remember(PartitionChange change)
