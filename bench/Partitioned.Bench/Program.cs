@@ -7,15 +7,46 @@ using Partitioned.Server;
 // Worker mode: the process runner starts this app again for each partition of the lifecycle benchmark.
 if (PartitionWorker.IsWorkerProcess)
 {
-    return await PartitionWorker.RunAsync(BenchServer.Definition);
+    return await PartitionWorker.RunAsync(BenchServer.Definition, ScaleServer.Definition);
 }
 
 // Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [remote-watch] [network-faults [--cut-duration 15]] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
 //                          [--only <target name part>[,<part>...]] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
 //                          [--no-slurm] (lifecycle: skip the Slurm runner, which starts the local Slurm cluster as root)
 //                          [--r2r-worker <published app>] (lifecycle: also the process runner with this ReadyToRun build as the worker)
+//                          scale [--scale-parts process,slurm,coordinator] [--scale-repeats 3] [--scale-scatters 30] (issue 20's scale targets; alone)
+//                                [--scale-process-partitions 64] [--scale-executors 4] [--scale-baseline-partitions 64] (process runner: executors beside a process per partition; 0: no baseline)
+//                                [--scale-slurm-partitions 1024] [--scale-slurm-executors-per-node 1] (local Slurm instance 8, started when it does not run)
+//                                [--scale-coordinator-partitions 10000] [--scale-fake-executors 100] [--scale-watchers 100] [--scale-watcher-processes 4] [--scale-watcher-gc background|blocking] [--scale-changes 100] (coordinator alone, simulated partitions; watchers in processes of their own, 0: in this one)
+// A process of remote Watch clients for the scale benchmark (it starts this app again so).
+if (args is ["scale-watch", ..])
+{
+    return await ScaleWatchers.RunChildAsync(args);
+}
+
 var benchFolder = Option("--bench-folder") ?? "bench";
 var outFolder = Option("--out") ?? Path.Combine(benchFolder, "results");
+if (args.Contains("scale"))
+{
+    // Not part of the default run: it starts thousands of partitions and a Slurm cluster of its own.
+    ScaleWatchers.GcConcurrent = Option("--scale-watcher-gc") != "blocking";
+    Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at start (shared: compare ratios within a run)");
+    return await ScaleBenchmark.RunAsync(new ScaleSettings(
+        (Option("--scale-parts") ?? "process,slurm,coordinator").Split(','),
+        IntOption("--scale-repeats", 3),
+        IntOption("--scale-scatters", 30),
+        IntOption("--scale-process-partitions", 64),
+        IntOption("--scale-executors", 4),
+        IntOption("--scale-baseline-partitions", 64),
+        IntOption("--scale-slurm-partitions", 1024),
+        IntOption("--scale-slurm-executors-per-node", 1),
+        IntOption("--scale-coordinator-partitions", 10_000),
+        IntOption("--scale-fake-executors", 100),
+        IntOption("--scale-watchers", 100),
+        IntOption("--scale-changes", 100),
+        IntOption("--scale-watcher-processes", 4)), outFolder);
+}
+
 var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas") && !args.Contains("remote-watch") && !args.Contains("network-faults");
 var settings = new BenchSettings(
     benchFolder,
@@ -147,3 +178,5 @@ if (lifecycle.Sum(static r => r.LostResults) is > 0 and var lost)
 return 0;
 
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+
+int IntOption(string name, int fallback) => Option(name) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;

@@ -12,7 +12,7 @@ namespace Partitioned.Client;
 /// Versions are the coordinator's: within one <see cref="Id"/> every change has the version after the one before.
 /// After a reconnect the stream resumes where it stopped; when the coordinator no longer holds that history (or it
 /// restarted, with a new <see cref="Id"/>), the mirror is reset to a fresh snapshot, and the changes it implies are
-/// raised as one change per partition that differs.
+/// raised as one change per partition that differs, each carrying the fresh snapshot (they share its version).
 /// </remarks>
 public sealed class PartitionDirectoryMirror : IPartitionDirectory
 {
@@ -63,7 +63,7 @@ public sealed class PartitionDirectoryMirror : IPartitionDirectory
             }
 
             var previous = _current[entry.Partition];
-            var snapshot = new DirectorySnapshot(version, _current.Partitions.SetItem(entry.Partition, entry));
+            var snapshot = _current.With(version, entry);
             change = Publish(kind, previous, entry, snapshot, replica);
         }
 
@@ -84,18 +84,18 @@ public sealed class PartitionDirectoryMirror : IPartitionDirectory
 
             Id = id;
             Resets++;
+            // Every change of a reset carries the fresh snapshot (they share its version): a snapshot per partition in
+            // between would copy the whole directory once per partition, quadratic in partitions (10,000 of them took
+            // gigabytes and many seconds per client to connect).
             var partitions = _current.Partitions;
             for (var i = 0; i < fresh.PartitionCount; i++)
             {
                 var previous = partitions[i];
                 var entry = fresh[i];
-                if (Same(previous, entry))
+                if (!Same(previous, entry))
                 {
-                    continue;
+                    changes.Add(Publish(KindOf(previous, entry), previous, entry, fresh));
                 }
-
-                partitions = partitions.SetItem(i, entry);
-                changes.Add(Publish(KindOf(previous, entry), previous, entry, new DirectorySnapshot(fresh.Version, partitions)));
             }
 
             if (changes.Count == 0)

@@ -5,8 +5,14 @@ namespace Partitioned.Coordination;
 
 public sealed partial class PartitionDirectory
 {
-    /// <summary>How many recent changes the directory keeps so a watcher that lost its stream can resume.</summary>
+    /// <summary>How many recent changes the directory keeps, at most, so a watcher that lost its stream can resume.</summary>
     internal const int HistoryCapacity = 1024;
+
+    /// <summary>
+    /// How many partition entries the kept changes' snapshots may hold together (8 MB of arrays): 1,024 changes of 10,000
+    /// partitions held 80 MB. Past it fewer are kept, never under 64; a watcher resuming from further back gets the snapshot.
+    /// </summary>
+    internal const int HistoryEntryBudget = 1 << 20;
 
     // The most recent changes, oldest first, at most HistoryCapacity. Written under the lock (by Apply).
     private readonly Queue<PartitionChange> _history = new();
@@ -40,10 +46,16 @@ public sealed partial class PartitionDirectory
         }
     }
 
+    /// <summary>How many changes this directory keeps (<see cref="HistoryCapacity"/>, fewer past <see cref="HistoryEntryBudget"/>).</summary>
+    internal int HistoryLimit => Math.Clamp(HistoryEntryBudget / _current.PartitionCount, 64, HistoryCapacity);
+
+    /// <summary>How many changes are kept now (for tests; read without the lock).</summary>
+    internal int HistoryCount => _history.Count;
+
     // Called under the lock, by Apply.
     private void Remember(PartitionChange change)
     {
-        if (_history.Count == HistoryCapacity)
+        while (_history.Count >= HistoryLimit)
         {
             _history.Dequeue();
         }

@@ -357,7 +357,7 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
     {
         var before = previous.Replicas[replica];
         var partitionEntry = PartitionEntry.FromReplicas(previous.Partition, previous.Replicas.SetItem(replica, updated));
-        var snapshot = new DirectorySnapshot(_current.Version + 1, _current.Partitions.SetItem(previous.Partition, partitionEntry));
+        var snapshot = _current.With(_current.Version + 1, partitionEntry);
         Volatile.Write(ref _current, snapshot);
         var change = new PartitionChange(kind, previous, partitionEntry, snapshot) { Replica = updated, PreviousReplica = before };
         Remember(change);
