@@ -7,7 +7,8 @@ namespace Partitioned.Routing;
 /// driver and in <c>Partitioned.Client</c>). Candidates are the serving replicas of the directory, in this order of
 /// preference: healthy ones no request just failed on; then any serving one (a replica the coordinator suspects, or
 /// one a request failed on less than <see cref="Suspicion"/> ago); never one the caller excludes. Among the preferred
-/// the policy chooses. Every pick counts as under way until <see cref="Complete"/>.
+/// the policy chooses (the adaptive one ranks them by how they answered: <see cref="ReplicaRanks"/>). Every pick counts
+/// as under way until <see cref="Complete"/>.
 /// </summary>
 internal sealed class ReplicaSelector
 {
@@ -20,6 +21,8 @@ internal sealed class ReplicaSelector
     private readonly int _replicas;
     private readonly int[] _outstanding;
     private readonly (Uri? Endpoint, long Until)[] _suspects;
+    private readonly ReplicaRanks? _ranks;
+    private readonly int[] _attempts;
     private Candidates _cache = new(-1, [], [], [], []);
     private long _suspicionEnds;
     private int _next;
@@ -32,8 +35,13 @@ internal sealed class ReplicaSelector
         _replicas = directory.ReplicaCount;
         _outstanding = new int[directory.Current.PartitionCount * _replicas];
         _suspects = new (Uri?, long)[_outstanding.Length];
+        _attempts = new int[_outstanding.Length];
+        _ranks = policy == SelectionPolicy.Adaptive ? new ReplicaRanks(_outstanding.Length, _time) : null;
         _next = Random.Shared.Next();
     }
+
+    /// <summary>The adaptive policy's statistics; null under any other policy.</summary>
+    public ReplicaRanks? Ranks => _ranks;
 
     /// <summary>The directory the candidates come from.</summary>
     public IPartitionDirectory Directory => _directory;
@@ -80,11 +88,17 @@ internal sealed class ReplicaSelector
     /// <summary>
     /// Ends a pick. <paramref name="reached"/> false passes the replica over for <see cref="Suspicion"/> (only that
     /// endpoint: a re-launched attempt elsewhere is not held back by its predecessor's failure).
+    /// <paramref name="answeredIn"/>: how long the replica took to answer, when it did (the adaptive policy learns from it).
     /// </summary>
-    public void Complete(in ReplicaTarget target, bool reached)
+    public void Complete(in ReplicaTarget target, bool reached, TimeSpan? answeredIn = null)
     {
         var slot = target.Slot(_replicas);
         Interlocked.Decrement(ref _outstanding[slot]);
+        if (answeredIn is { } elapsed && _ranks is not null && Volatile.Read(ref _attempts[slot]) == target.Attempt)
+        {
+            _ranks.Observe(slot, elapsed);
+        }
+
         if (!reached)
         {
             var until = _time.GetTimestamp() + (long)(Suspicion.TotalSeconds * _time.TimestampFrequency);
@@ -96,6 +110,25 @@ internal sealed class ReplicaSelector
                     Volatile.Write(ref _suspicionEnds, until);
                 }
             }
+        }
+    }
+
+    /// <summary>Takes the queue depth a replica reported with an answer (<see cref="ReplicaRanks.QueueHeader"/>).</summary>
+    public void ObserveQueue(in ReplicaTarget target, int depth)
+    {
+        var slot = target.Slot(_replicas);
+        if (_ranks is not null && depth >= 0 && Volatile.Read(ref _attempts[slot]) == target.Attempt)
+        {
+            _ranks.ObserveQueue(slot, depth);
+        }
+    }
+
+    /// <summary>Takes the queue depth from an answer's <see cref="ReplicaRanks.QueueHeader"/>, when it has one.</summary>
+    public void ObserveQueue(in ReplicaTarget target, System.Net.Http.Headers.HttpResponseHeaders headers)
+    {
+        if (_ranks is not null && headers.NonValidated.TryGetValues(ReplicaRanks.QueueHeader, out var values) && int.TryParse(values.ToString(), out var depth))
+        {
+            ObserveQueue(target, depth);
         }
     }
 
@@ -145,6 +178,7 @@ internal sealed class ReplicaSelector
         {
             SelectionPolicy.LeastOutstanding => LeastOutstanding(candidates),
             SelectionPolicy.PowerOfTwoChoices => PowerOfTwoChoices(candidates),
+            SelectionPolicy.Adaptive => _ranks!.Choose(candidates, _replicas, OutstandingAt),
             _ => InTurn(candidates.Count),
         }];
         Interlocked.Increment(ref _outstanding[target.Slot(_replicas)]);
@@ -208,6 +242,15 @@ internal sealed class ReplicaSelector
             var replicas = snapshot[p].Replicas;
             servingBy[p] = [.. replicas.Where(static r => r.State == PartitionState.Serving && r.Endpoint is not null).Select(r => new ReplicaTarget(p, r.Replica, r.Attempt, r.Endpoint!))];
             healthyBy[p] = [.. servingBy[p].Where(t => !replicas[t.Replica].Suspected)];
+            foreach (var target in servingBy[p])
+            {
+                // A new attempt in a slot starts without statistics: its predecessor's say nothing of it.
+                var slot = target.Slot(_replicas);
+                if (Interlocked.Exchange(ref _attempts[slot], target.Attempt) != target.Attempt)
+                {
+                    _ranks?.Reset(slot);
+                }
+            }
         }
 
         var fresh = new Candidates(snapshot.Version, [.. healthyBy.SelectMany(static t => t)], [.. servingBy.SelectMany(static t => t)], healthyBy, servingBy);
