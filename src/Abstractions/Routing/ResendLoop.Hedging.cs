@@ -24,7 +24,7 @@ internal sealed partial class ResendLoop
             observed?.Add(elapsed);
             return new TryOutcome<TResult>(true, result, null, null);
         }
-        catch (Exception ex) when (race.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when ((race.IsCancellationRequested || ex is HedgeLostException) && !cancellationToken.IsCancellationRequested)
         {
             // Outrun: how long it took so far is a lower bound of its answer, and the adaptive policy learns from it.
             selector.Complete(target, reached: true, timeProvider.GetElapsedTime(started));
