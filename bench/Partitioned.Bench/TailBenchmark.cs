@@ -46,7 +46,7 @@ internal static class TailBenchmark
             }
 
             var samples = s_setups.Select(static _ => new List<double>()).ToArray();
-            var counts = new long[s_setups.Length, 5];
+            var counts = new long[s_setups.Length, 7];
             for (var round = 0; round < rounds; round++)
             {
                 for (var s = 0; s < s_setups.Length; s++)
@@ -60,7 +60,9 @@ internal static class TailBenchmark
                     counts[s, 2] += result.Failed;
                     counts[s, 3] += result.Hedges;
                     counts[s, 4] += result.HedgesWon;
-                    Console.WriteLine($"  round {round + 1}, {name}: {result.Scatters} scatter-gathers, p99 {LoadLoop.Percentile(result.LatenciesMs, 99):0.0} ms");
+                    counts[s, 5] += result.HedgesDenied;
+                    counts[s, 6] += result.Stalls;
+                    Console.WriteLine($"  round {round + 1}, {name}: {result.Scatters} scatter-gathers, p99 {LoadLoop.Percentile(result.LatenciesMs, 99):0.0} ms, {result.Stalls} stalls, {result.Hedges} hedges ({result.HedgesWon} won, {result.HedgesDenied} refused by the budget)");
                 }
             }
 
@@ -75,7 +77,9 @@ internal static class TailBenchmark
                 100.0 * (counts[s, 1] - (counts[s, 0] * Partitions)) / (counts[s, 0] * Partitions),
                 counts[s, 2],
                 counts[s, 3],
-                counts[s, 4])).ToList();
+                counts[s, 4],
+                counts[s, 5],
+                counts[s, 6])).ToList();
 
             Replica.Stalling = true;
             var joins = new List<JoinRow>();
@@ -125,15 +129,20 @@ internal static class TailBenchmark
         var sentBefore = replicas.Sum(static r => r.Hits);
         var hedgesBefore = clients.Loop.Hedger?.Sent ?? 0;
         var wonBefore = clients.Loop.Hedger?.Won ?? 0;
+        var deniedBefore = clients.Loop.Hedger?.Denied ?? 0;
         var latencies = new List<double>();
+        Interlocked.Exchange(ref Replica.Stalls, 0);
         var failed = await RunCallersAsync(clients, duration, latencies);
+        var stalls = Interlocked.Exchange(ref Replica.Stalls, 0);
         return new LoadResult(
             latencies,
             latencies.Count,
             replicas.Sum(static r => r.Hits) - sentBefore,
             failed,
             (clients.Loop.Hedger?.Sent ?? 0) - hedgesBefore,
-            (clients.Loop.Hedger?.Won ?? 0) - wonBefore);
+            (clients.Loop.Hedger?.Won ?? 0) - wonBefore,
+            (clients.Loop.Hedger?.Denied ?? 0) - deniedBefore,
+            stalls);
     }
 
     // Callers scatter-gathering over every partition until the time is up; returns the partition answers that failed.
@@ -200,6 +209,8 @@ internal static class TailBenchmark
             _stalls = stalls;
         }
 
+        public static long Stalls;
+
         /// <summary>Whether stalling replicas stall now (off for the fault-free reference).</summary>
         public static bool Stalling { get; set; }
 
@@ -236,6 +247,7 @@ internal static class TailBenchmark
             {
                 if (_stalls && Stalling && Random.Shared.NextDouble() < StallChance)
                 {
+                    Interlocked.Increment(ref Stalls);
                     await Task.Delay(s_stall, context.RequestAborted);
                 }
 
@@ -253,10 +265,10 @@ internal static class TailBenchmark
         }
     }
 
-    private sealed record LoadResult(List<double> LatenciesMs, long Scatters, long Sent, long Failed, long Hedges, long HedgesWon);
+    private sealed record LoadResult(List<double> LatenciesMs, long Scatters, long Sent, long Failed, long Hedges, long HedgesWon, long HedgesDenied, long Stalls);
 }
 
-internal sealed record TailRow(string Setup, string Policy, bool Hedged, long ScatterGathers, double P50Ms, double P99Ms, double P999Ms, double ExtraRequestsPercent, long Non200, long Hedges, long HedgesWon);
+internal sealed record TailRow(string Setup, string Policy, bool Hedged, long ScatterGathers, double P50Ms, double P99Ms, double P999Ms, double ExtraRequestsPercent, long Non200, long Hedges, long HedgesWon, long HedgesRefused, long Stalls);
 
 internal sealed record JoinRow(string Policy, bool Hedged, long PartitionRequests, double NewReplicaShare, double ShareOverFair, double FirstSecondShare);
 

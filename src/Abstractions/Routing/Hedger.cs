@@ -5,7 +5,10 @@ namespace Partitioned.Routing;
 
 /// <summary>
 /// The hedging of one router (<see cref="HedgingOptions"/>): when to hedge, and the budget, a token bucket counted in
-/// thousandths of a hedge (each request adds <c>Budget</c>, a hedge takes one, at most ten are held).
+/// thousandths of a hedge (each request adds <c>Budget</c>, a hedge takes one, at most a hundred are held). The bucket
+/// starts empty, so hedges never exceed <c>Budget</c> times the requests; its capacity lets a burst of late answers
+/// (a pause on the caller's machine makes every request in flight late at once) spend what calm periods saved, instead
+/// of leaving the stall that follows unhedged.
 /// </summary>
 internal sealed class Hedger
 {
@@ -16,7 +19,7 @@ internal sealed class Hedger
     public const int MinSamples = 16;
 
     private const long Unit = 1000;
-    private const long Capacity = 10 * Unit;
+    private const long Capacity = 100 * Unit;
 
     private static readonly Meter s_meter = new(MeterName);
     private static readonly Counter<long> s_hedges = s_meter.CreateCounter<long>("partitioned.routing.hedges", unit: "{request}", description: "Requests sent to a second replica because the first had not answered in time.");
@@ -29,6 +32,7 @@ internal sealed class Hedger
     private long _requests;
     private long _sent;
     private long _won;
+    private long _denied;
 
     public Hedger(HedgingOptions options, int partitions)
     {
@@ -44,6 +48,9 @@ internal sealed class Hedger
 
     /// <summary>Hedges sent.</summary>
     public long Sent => Interlocked.Read(ref _sent);
+
+    /// <summary>Hedges that were due but refused by the budget.</summary>
+    public long Denied => Interlocked.Read(ref _denied);
 
     /// <summary>Hedges whose answer came first.</summary>
     public long Won => Interlocked.Read(ref _won);
@@ -74,6 +81,7 @@ internal sealed class Hedger
             tokens = Interlocked.Read(ref _tokens);
             if (tokens < Unit)
             {
+                Interlocked.Increment(ref _denied);
                 return false;
             }
         }

@@ -16,8 +16,8 @@ public sealed record HedgingOptions
     public TimeSpan? Delay { get; init; }
 
     /// <summary>
-    /// Hedges allowed per request sent, from 0 (exclusive) to 1: a token bucket that gains this much per request and
-    /// holds at most ten hedges, so hedges never exceed this share of requests. Default 0.05 (5%).
+    /// Hedges allowed per request sent, from 0 (exclusive) to 1: a token bucket that starts empty, gains this much per
+    /// request and holds at most a hundred hedges, so hedges never exceed this share of requests. Default 0.05 (5%).
     /// </summary>
     public double Budget { get; init; } = 0.05;
 

@@ -25,7 +25,9 @@ internal sealed class ReplicaSelector
     private readonly int[] _attempts;
     private Candidates _cache = new(-1, [], [], [], []);
     private long _suspicionEnds;
-    private int _next;
+    // One turn per partition (and one for picks over every partition): with one shared turn, a scatter-gather over an
+    // even number of partitions advanced it by an even step each time, and each partition kept getting the same replica.
+    private readonly int[] _turns;
 
     public ReplicaSelector(IPartitionDirectory directory, SelectionPolicy policy, TimeProvider? timeProvider = null)
     {
@@ -37,7 +39,7 @@ internal sealed class ReplicaSelector
         _suspects = new (Uri?, long)[_outstanding.Length];
         _attempts = new int[_outstanding.Length];
         _ranks = policy == SelectionPolicy.Adaptive ? new ReplicaRanks(_outstanding.Length, _time) : null;
-        _next = Random.Shared.Next();
+        _turns = [.. Enumerable.Range(0, directory.Current.PartitionCount + 1).Select(static _ => Random.Shared.Next())];
     }
 
     /// <summary>The adaptive policy's statistics; null under any other policy.</summary>
@@ -67,7 +69,7 @@ internal sealed class ReplicaSelector
         // The common case: nothing excluded and no request failed lately, so every healthy replica is a candidate as cached.
         if (excluded is not { Count: > 0 } && Volatile.Read(ref _suspicionEnds) <= now)
         {
-            return Choose(healthy.Length > 0 ? healthy : serving, out target);
+            return Choose(partition, healthy.Length > 0 ? healthy : serving, out target);
         }
 
         var chosen = Filter(healthy, excluded, now, skipSuspects: true);
@@ -82,7 +84,7 @@ internal sealed class ReplicaSelector
             chosen = Filter(serving, excluded, now, skipSuspects: false);
         }
 
-        return Choose(chosen, out target);
+        return Choose(partition, chosen, out target);
     }
 
     /// <summary>
@@ -166,7 +168,7 @@ internal sealed class ReplicaSelector
         return chosen;
     }
 
-    private bool Choose(IReadOnlyList<ReplicaTarget> candidates, out ReplicaTarget target)
+    private bool Choose(int partition, IReadOnlyList<ReplicaTarget> candidates, out ReplicaTarget target)
     {
         if (candidates.Count == 0)
         {
@@ -176,10 +178,10 @@ internal sealed class ReplicaSelector
 
         target = candidates[candidates.Count == 1 ? 0 : _policy switch
         {
-            SelectionPolicy.LeastOutstanding => LeastOutstanding(candidates),
+            SelectionPolicy.LeastOutstanding => LeastOutstanding(partition, candidates),
             SelectionPolicy.PowerOfTwoChoices => PowerOfTwoChoices(candidates),
             SelectionPolicy.Adaptive => _ranks!.Choose(candidates, _replicas, OutstandingAt),
-            _ => InTurn(candidates.Count),
+            _ => InTurn(partition, candidates.Count),
         }];
         Interlocked.Increment(ref _outstanding[target.Slot(_replicas)]);
         return true;
@@ -194,12 +196,13 @@ internal sealed class ReplicaSelector
         }
     }
 
-    private int InTurn(int count) => (int)((uint)Interlocked.Increment(ref _next) % (uint)count);
+    private int InTurn(int partition, int count) =>
+        (int)((uint)Interlocked.Increment(ref _turns[(uint)(partition + 1) < (uint)_turns.Length ? partition + 1 : 0]) % (uint)count);
 
-    private int LeastOutstanding(IReadOnlyList<ReplicaTarget> candidates)
+    private int LeastOutstanding(int partition, IReadOnlyList<ReplicaTarget> candidates)
     {
         // Start at a rotating offset so ties do not all land on the lowest partition.
-        var start = InTurn(candidates.Count);
+        var start = InTurn(partition, candidates.Count);
         var best = start;
         for (var i = 1; i < candidates.Count; i++)
         {
