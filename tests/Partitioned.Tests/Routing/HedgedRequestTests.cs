@@ -120,6 +120,21 @@ public sealed class HedgedRequestTests : IAsyncLifetime
         await Eventually.TrueAsync(() => _a.Aborted == _a.Hits, "the hedged-off requests on A were cancelled");
     }
 
+    [Fact]
+    public void HedgingOptions_Invalid_AreRefusedNamingTheSetting()
+    {
+        var balancer = () => new PartitionBalancer(TestReplica.Directory([_a, _b])) { Hedging = new HedgingOptions { Budget = 2 } };
+        balancer.Should().Throw<ArgumentException>().WithMessage("*HedgingOptions.Budget must be above 0 and at most 1 (was 2)*");
+
+        var cluster = () => new Partitioned.Clustering.ClusterOptions { LoadBalancing = "Fastest", Hedging = new HedgingOptions { Delay = TimeSpan.Zero } }.Validate();
+        cluster.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>()
+            .Which.Failures.Should().Contain(static f => f.Contains("LoadBalancing must be one of") && f.Contains("Adaptive"))
+            .And.Contain(static f => f.Contains("Hedging.Delay must be positive"));
+
+        var serving = () => new Partitioned.Serving.ServingOptions { Hedging = new HedgingOptions { Budget = 0 } }.Validate();
+        serving.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().Which.Failures.Should().Contain(static f => f.Contains("Hedging.Budget"));
+    }
+
     private PartitionClients Clients(Partitioned.Coordination.PartitionDirectory directory, HedgingOptions hedging, string policy = LoadBalancingPolicies.RoundRobin) =>
         new(directory, TimeSpan.FromSeconds(30), policy: policy, hedging: hedging, timeProvider: _time);
 
