@@ -10,7 +10,7 @@ if (PartitionWorker.IsWorkerProcess)
     return await PartitionWorker.RunAsync(BenchServer.Definition, ScaleServer.Definition);
 }
 
-// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [remote-watch] [network-faults [--cut-duration 15]] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
+// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [remote-watch] [tail [--tail-duration 10] [--tail-rounds 2]] [network-faults [--cut-duration 15]] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
 //                          [--only <target name part>[,<part>...]] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
 //                          [--no-slurm] (lifecycle: skip the Slurm runner, which starts the local Slurm cluster as root)
 //                          [--r2r-worker <published app>] (lifecycle: also the process runner with this ReadyToRun build as the worker)
@@ -47,7 +47,7 @@ if (args.Contains("scale"))
         IntOption("--scale-watcher-processes", 4)), outFolder);
 }
 
-var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas") && !args.Contains("remote-watch") && !args.Contains("network-faults");
+var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas") && !args.Contains("remote-watch") && !args.Contains("network-faults") && !args.Contains("tail");
 var settings = new BenchSettings(
     benchFolder,
     Option("--python") ?? "/usr/bin/python3",
@@ -95,6 +95,26 @@ if (args.Contains("replicas"))
     if (!runAll && !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute"))
     {
         Console.WriteLine($"Results written to {Path.Combine(outFolder, "replicas.json")}");
+        return 0;
+    }
+}
+if (args.Contains("tail"))
+{
+    // Not part of the default run: 32 in-process replicas, each routing setup in interleaved rounds.
+    var tailDuration = TimeSpan.FromSeconds(int.Parse(Option("--tail-duration") ?? "10", CultureInfo.InvariantCulture));
+    var tailRounds = int.Parse(Option("--tail-rounds") ?? "2", CultureInfo.InvariantCulture);
+    Console.WriteLine($"Tail: 16 partitions x 2 replicas, replica 0 of each stalls 100 ms on 2% of calls; scatter-gather, {tailRounds} rounds of {tailDuration.TotalSeconds} s per setup:");
+    var tail = await TailBenchmark.RunAsync(tailDuration, tailRounds);
+    var tailFolder = Path.Combine(outFolder, "tail");
+    Directory.CreateDirectory(tailFolder);
+    await File.WriteAllTextAsync(Path.Combine(tailFolder, "tail.json"), JsonSerializer.Serialize(tail, new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    }));
+    Console.WriteLine($"Results written to {Path.Combine(tailFolder, "tail.json")}");
+    if (!runAll && !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("network-faults") && !args.Contains("remote-watch"))
+    {
         return 0;
     }
 }

@@ -30,7 +30,7 @@ public sealed class PartitionedClient : IAsyncDisposable
         CoordinatorAddress = coordinatorAddress;
         _follower = follower;
         _trustedAuthorities = trustedAuthorities;
-        _clients = new PartitionClients(follower.Directory, options.ClientTimeout, trustedAuthorities);
+        _clients = new PartitionClients(follower.Directory, options.ClientTimeout, trustedAuthorities, options.LoadBalancing, options.Hedging);
     }
 
     /// <summary>The coordinator this client follows.</summary>

@@ -6,6 +6,20 @@ public sealed record PartitionedClientOptions
     /// <summary>How long one request through a partition client may take. Default 30 s.</summary>
     public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How partition clients (<c>GetClient</c>) and scatter-gather choose among a partition's replicas: one of
+    /// <c>LoadBalancingPolicies</c>. Default round robin; <c>Adaptive</c> ranks replicas by how they answer.
+    /// </summary>
+    public string LoadBalancing { get; init; } = Partitioned.Routing.LoadBalancingPolicies.RoundRobin;
+
+    /// <summary>
+    /// Hedged requests through partition clients and scatter-gather: an idempotent request (GET, HEAD, PUT, DELETE,
+    /// OPTIONS with a body that can be sent again) not answered within the partition's observed 95th percentile (or
+    /// <c>HedgingOptions.Delay</c>) also goes to another replica of the partition; the first answer wins; at most
+    /// <c>HedgingOptions.Budget</c> of requests (default 5%) are hedged. Default null: no hedging.
+    /// </summary>
+    public Partitioned.Routing.HedgingOptions? Hedging { get; init; }
+
     /// <summary>How long <c>PartitionedClient.ConnectAsync</c> may try before it gives up. Default 30 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -35,6 +49,12 @@ public sealed record PartitionedClientOptions
             problems.Add($"{nameof(ClientTimeout)} must be positive (was {ClientTimeout}).");
         }
 
+        if (!Partitioned.Routing.LoadBalancingPolicies.All.Contains(LoadBalancing))
+        {
+            problems.Add($"{nameof(LoadBalancing)} must be one of {string.Join(", ", Partitioned.Routing.LoadBalancingPolicies.All)} (was '{LoadBalancing}').");
+        }
+
+        problems.AddRange(Hedging?.Problems(nameof(Hedging)) ?? []);
         if (ConnectTimeout <= TimeSpan.Zero)
         {
             problems.Add($"{nameof(ConnectTimeout)} must be positive (was {ConnectTimeout}).");

@@ -111,6 +111,20 @@ public sealed record ClusterOptions
     /// </summary>
     public int UnhealthyThreshold { get; init; } = 3;
 
+    /// <summary>
+    /// How partition clients (<c>GetClient</c>) and scatter-gather choose among a partition's replicas: one of
+    /// <c>LoadBalancingPolicies</c>. Default round robin; <c>Adaptive</c> ranks replicas by how they answer.
+    /// </summary>
+    public string LoadBalancing { get; init; } = Partitioned.Routing.LoadBalancingPolicies.RoundRobin;
+
+    /// <summary>
+    /// Hedged requests through partition clients and scatter-gather: an idempotent request (GET, HEAD, PUT, DELETE,
+    /// OPTIONS with a body that can be sent again) not answered within the partition's observed 95th percentile (or
+    /// <c>HedgingOptions.Delay</c>) also goes to another replica of the partition; the first answer wins; at most
+    /// <c>HedgingOptions.Budget</c> of requests (default 5%) are hedged. Default null: no hedging.
+    /// </summary>
+    public Partitioned.Routing.HedgingOptions? Hedging { get; init; }
+
     /// <summary>Timeout of requests through <c>GetClient</c> clients. Default 100 s.</summary>
     public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
@@ -148,6 +162,12 @@ public sealed record ClusterOptions
         validation.Require(CoordinatorMaxWatchStreamsPerCredential >= 1, $"{nameof(CoordinatorMaxWatchStreamsPerCredential)} must be at least 1 (was {CoordinatorMaxWatchStreamsPerCredential}).");
         validation.Require(CoordinatorMaxWatchBacklog >= 1, $"{nameof(CoordinatorMaxWatchBacklog)} must be at least 1 (was {CoordinatorMaxWatchBacklog}).");
         validation.Require(CoordinatorModules is not null, $"{nameof(CoordinatorModules)} must not be null (use an empty list).");
+        validation.Require(Partitioned.Routing.LoadBalancingPolicies.All.Contains(LoadBalancing), $"{nameof(LoadBalancing)} must be one of {string.Join(", ", Partitioned.Routing.LoadBalancingPolicies.All)} (was '{LoadBalancing}').");
+        foreach (var problem in Hedging?.Problems(nameof(Hedging)) ?? [])
+        {
+            validation.Require(false, problem);
+        }
+
         validation.Require(ClientTimeout > TimeSpan.Zero, $"{nameof(ClientTimeout)} must be positive (was {ClientTimeout}).");
         validation.Require(CoordinatorAdvertisedHost is null || Uri.CheckHostName(CoordinatorAdvertisedHost) != UriHostNameType.Unknown, $"{nameof(CoordinatorAdvertisedHost)} must be a host name or an IP address (was '{CoordinatorAdvertisedHost}').");
         if (Server is null)

@@ -52,9 +52,20 @@ internal sealed class BalancingHandler(PartitionBalancer balancer, HttpMessageHa
         public Task<HttpResponseMessage> TryAsync(ReplicaTarget target, CancellationToken cancellationToken)
         {
             request.RequestUri = new Uri(target.Endpoint, path);
-            return handler.SendCoreAsync(request, cancellationToken);
+            return handler.AnswerAsync(request, target, cancellationToken);
         }
+
+        public bool CanHedge => ResendRules.HasResendableBody(request);
+
+        public Task<HttpResponseMessage> HedgeAsync(ReplicaTarget target, CancellationToken cancellationToken) =>
+            handler.AnswerAsync(ResendRules.CopyFor(request, new Uri(target.Endpoint, path)), target, cancellationToken);
     }
 
-    private Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken) => base.SendAsync(request, cancellationToken);
+    // Sends one try; the queue depth a serving answer reports feeds the adaptive policy.
+    private async Task<HttpResponseMessage> AnswerAsync(HttpRequestMessage request, ReplicaTarget target, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        balancer.Loop.Selector.ObserveQueue(target, response.Headers);
+        return response;
+    }
 }

@@ -15,4 +15,13 @@ internal interface IResendable<TResult>
 
     /// <summary>Sends the request to <paramref name="target"/> and takes its answer.</summary>
     Task<TResult> TryAsync(ReplicaTarget target, CancellationToken cancellationToken);
+
+    /// <summary>True when the request can be sent to a second replica while the first still holds it (a hedge).</summary>
+    bool CanHedge { get; }
+
+    /// <summary>
+    /// Sends the request to <paramref name="target"/> while <see cref="TryAsync"/> may still run on another replica:
+    /// whatever the two share must be safe to use at once, and only one answer may reach the caller.
+    /// </summary>
+    Task<TResult> HedgeAsync(ReplicaTarget target, CancellationToken cancellationToken);
 }

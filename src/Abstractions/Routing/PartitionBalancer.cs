@@ -18,13 +18,7 @@ public sealed class PartitionBalancer
     public PartitionBalancer(IPartitionDirectory directory, string policy = LoadBalancingPolicies.RoundRobin, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        var selection = policy switch
-        {
-            LoadBalancingPolicies.RoundRobin => SelectionPolicy.RoundRobin,
-            LoadBalancingPolicies.LeastOutstanding => SelectionPolicy.LeastOutstanding,
-            LoadBalancingPolicies.PowerOfTwoChoices => SelectionPolicy.PowerOfTwoChoices,
-            _ => throw new ArgumentException($"Unknown load-balancing policy '{policy}'. Use one of: {string.Join(", ", LoadBalancingPolicies.All)}.", nameof(policy)),
-        };
+        var selection = LoadBalancingPolicies.Parse(policy, nameof(policy));
         Policy = policy;
         _selector = new ReplicaSelector(directory, selection, timeProvider);
         Loop = new ResendLoop(_selector, ReplicaSignals.Of(directory), timeProvider ?? TimeProvider.System);
@@ -35,6 +29,26 @@ public sealed class PartitionBalancer
 
     /// <summary>The policy's name.</summary>
     public string Policy { get; }
+
+    /// <summary>
+    /// Hedged requests through this balancer (its clients and the gateway): requests to services the replicas announce
+    /// as idempotent (or, with <c>CreateClient(inner, idempotent: true)</c>, every request) that are not answered in
+    /// time go to a second replica as well. Default null: no hedging.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid (the message names the setting).</exception>
+    public HedgingOptions? Hedging
+    {
+        get => Loop.Hedger?.Options;
+        init
+        {
+            if (value is not null && string.Join(" ", value.Problems(nameof(HedgingOptions))) is { Length: > 0 } problems)
+            {
+                throw new ArgumentException(problems, nameof(Hedging));
+            }
+
+            Loop.Hedger = value is null ? null : new Hedger(value, _selector.Directory.Current.PartitionCount);
+        }
+    }
 
     /// <summary>Requests outstanding per partition (sent through this balancer, not yet answered), over its replicas.</summary>
     public IReadOnlyList<int> Outstanding =>

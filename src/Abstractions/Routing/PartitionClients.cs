@@ -24,14 +24,22 @@ internal class PartitionClients : IDisposable
     /// <param name="directory">The partitions to reach.</param>
     /// <param name="timeout">Each request's timeout.</param>
     /// <param name="trustedAuthorities">Under TLS, the only authorities the partitions' certificates may chain to; none: cleartext (or the machine's store).</param>
-    public PartitionClients(IPartitionDirectory directory, TimeSpan timeout, IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2>? trustedAuthorities = null)
+    /// <param name="policy">How a partition's replica is chosen (one of <see cref="LoadBalancingPolicies"/>).</param>
+    /// <param name="hedging">Hedged requests for idempotent methods, or null for none.</param>
+    /// <param name="timeProvider">The clock of hedge delays and of the adaptive policy's statistics.</param>
+    public PartitionClients(IPartitionDirectory directory, TimeSpan timeout, IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2>? trustedAuthorities = null,
+        string policy = LoadBalancingPolicies.RoundRobin, HedgingOptions? hedging = null, TimeProvider? timeProvider = null)
     {
         _directory = directory;
         _timeout = timeout;
         _pool = PinnedTrust.Apply(
             new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30), ConnectTimeout = TimeSpan.FromSeconds(5) },
             trustedAuthorities);
-        _loop = new ResendLoop(new ReplicaSelector(directory, SelectionPolicy.RoundRobin), ReplicaSignals.Of(directory), TimeProvider.System);
+        var time = timeProvider ?? TimeProvider.System;
+        _loop = new ResendLoop(new ReplicaSelector(directory, LoadBalancingPolicies.Parse(policy, nameof(policy)), time), ReplicaSignals.Of(directory), time)
+        {
+            Hedger = hedging is null ? null : new Hedger(hedging, directory.Current.PartitionCount),
+        };
         _clients = new HttpClient?[directory.Current.PartitionCount];
     }
 
@@ -88,6 +96,9 @@ internal class PartitionClients : IDisposable
     public Task WaitForRequestsAsync(TimeSpan timeout) => _inFlight.WaitForZeroAsync(timeout);
 
     public bool IsDisposed { get; private set; }
+
+    /// <summary>The resend loop every partition client sends through (tests and the bench read its statistics).</summary>
+    internal ResendLoop Loop => _loop;
 
     /// <summary>The connection pool every client of this owner sends through.</summary>
     protected SocketsHttpHandler Pool => _pool;

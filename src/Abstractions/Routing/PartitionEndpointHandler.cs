@@ -47,7 +47,13 @@ internal sealed class PartitionEndpointHandler(PartitionClients owner, IPartitio
     {
     }
 
-    private Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken) => base.SendAsync(request, cancellationToken);
+    // Sends one try; the queue depth a serving answer reports feeds the adaptive policy.
+    private async Task<HttpResponseMessage> AnswerAsync(HttpRequestMessage request, ReplicaTarget target, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        loop.Selector.ObserveQueue(target, response.Headers);
+        return response;
+    }
 
     private readonly struct Routed(PartitionEndpointHandler handler, HttpRequestMessage request) : IResendable<HttpResponseMessage>
     {
@@ -69,7 +75,17 @@ internal sealed class PartitionEndpointHandler(PartitionClients owner, IPartitio
                 request.RequestUri = new UriBuilder(uri) { Scheme = live.Scheme, Host = live.Host, Port = live.Port }.Uri;
             }
 
-            return handler.SendCoreAsync(request, cancellationToken);
+            return handler.AnswerAsync(request, target, cancellationToken);
+        }
+
+        // Hedged only with a body that can be sent twice, to an idempotent method.
+        public bool CanHedge => IsIdempotent(default);
+
+        public Task<HttpResponseMessage> HedgeAsync(ReplicaTarget target, CancellationToken cancellationToken)
+        {
+            var live = target.Endpoint;
+            var uri = request.RequestUri is { IsAbsoluteUri: true } original ? new UriBuilder(original) { Scheme = live.Scheme, Host = live.Host, Port = live.Port }.Uri : live;
+            return handler.AnswerAsync(ResendRules.CopyFor(request, uri), target, cancellationToken);
         }
     }
 }

@@ -7,7 +7,8 @@ namespace Partitioned.Routing;
 /// driver and in <c>Partitioned.Client</c>). Candidates are the serving replicas of the directory, in this order of
 /// preference: healthy ones no request just failed on; then any serving one (a replica the coordinator suspects, or
 /// one a request failed on less than <see cref="Suspicion"/> ago); never one the caller excludes. Among the preferred
-/// the policy chooses. Every pick counts as under way until <see cref="Complete"/>.
+/// the policy chooses (the adaptive one ranks them by how they answered: <see cref="ReplicaRanks"/>). Every pick counts
+/// as under way until <see cref="Complete"/>.
 /// </summary>
 internal sealed class ReplicaSelector
 {
@@ -20,9 +21,13 @@ internal sealed class ReplicaSelector
     private readonly int _replicas;
     private readonly int[] _outstanding;
     private readonly (Uri? Endpoint, long Until)[] _suspects;
+    private readonly ReplicaRanks? _ranks;
+    private readonly int[] _attempts;
     private Candidates _cache = new(-1, [], [], [], []);
     private long _suspicionEnds;
-    private int _next;
+    // One turn per partition (and one for picks over every partition): with one shared turn, a scatter-gather over an
+    // even number of partitions advanced it by an even step each time, and each partition kept getting the same replica.
+    private readonly int[] _turns;
 
     public ReplicaSelector(IPartitionDirectory directory, SelectionPolicy policy, TimeProvider? timeProvider = null)
     {
@@ -32,8 +37,13 @@ internal sealed class ReplicaSelector
         _replicas = directory.ReplicaCount;
         _outstanding = new int[directory.Current.PartitionCount * _replicas];
         _suspects = new (Uri?, long)[_outstanding.Length];
-        _next = Random.Shared.Next();
+        _attempts = new int[_outstanding.Length];
+        _ranks = policy == SelectionPolicy.Adaptive ? new ReplicaRanks(_outstanding.Length, _time) : null;
+        _turns = [.. Enumerable.Range(0, directory.Current.PartitionCount + 1).Select(static _ => Random.Shared.Next())];
     }
+
+    /// <summary>The adaptive policy's statistics; null under any other policy.</summary>
+    public ReplicaRanks? Ranks => _ranks;
 
     /// <summary>The directory the candidates come from.</summary>
     public IPartitionDirectory Directory => _directory;
@@ -59,7 +69,7 @@ internal sealed class ReplicaSelector
         // The common case: nothing excluded and no request failed lately, so every healthy replica is a candidate as cached.
         if (excluded is not { Count: > 0 } && Volatile.Read(ref _suspicionEnds) <= now)
         {
-            return Choose(healthy.Length > 0 ? healthy : serving, out target);
+            return Choose(partition, healthy.Length > 0 ? healthy : serving, out target);
         }
 
         var chosen = Filter(healthy, excluded, now, skipSuspects: true);
@@ -74,17 +84,23 @@ internal sealed class ReplicaSelector
             chosen = Filter(serving, excluded, now, skipSuspects: false);
         }
 
-        return Choose(chosen, out target);
+        return Choose(partition, chosen, out target);
     }
 
     /// <summary>
     /// Ends a pick. <paramref name="reached"/> false passes the replica over for <see cref="Suspicion"/> (only that
     /// endpoint: a re-launched attempt elsewhere is not held back by its predecessor's failure).
+    /// <paramref name="answeredIn"/>: how long the replica took to answer, when it did (the adaptive policy learns from it).
     /// </summary>
-    public void Complete(in ReplicaTarget target, bool reached)
+    public void Complete(in ReplicaTarget target, bool reached, TimeSpan? answeredIn = null)
     {
         var slot = target.Slot(_replicas);
         Interlocked.Decrement(ref _outstanding[slot]);
+        if (answeredIn is { } elapsed && _ranks is not null && Volatile.Read(ref _attempts[slot]) == target.Attempt)
+        {
+            _ranks.Observe(slot, elapsed);
+        }
+
         if (!reached)
         {
             var until = _time.GetTimestamp() + (long)(Suspicion.TotalSeconds * _time.TimestampFrequency);
@@ -96,6 +112,25 @@ internal sealed class ReplicaSelector
                     Volatile.Write(ref _suspicionEnds, until);
                 }
             }
+        }
+    }
+
+    /// <summary>Takes the queue depth a replica reported with an answer (<see cref="ReplicaRanks.QueueHeader"/>).</summary>
+    public void ObserveQueue(in ReplicaTarget target, int depth)
+    {
+        var slot = target.Slot(_replicas);
+        if (_ranks is not null && depth >= 0 && Volatile.Read(ref _attempts[slot]) == target.Attempt)
+        {
+            _ranks.ObserveQueue(slot, depth);
+        }
+    }
+
+    /// <summary>Takes the queue depth from an answer's <see cref="ReplicaRanks.QueueHeader"/>, when it has one.</summary>
+    public void ObserveQueue(in ReplicaTarget target, System.Net.Http.Headers.HttpResponseHeaders headers)
+    {
+        if (_ranks is not null && headers.NonValidated.TryGetValues(ReplicaRanks.QueueHeader, out var values) && int.TryParse(values.ToString(), out var depth))
+        {
+            ObserveQueue(target, depth);
         }
     }
 
@@ -133,7 +168,7 @@ internal sealed class ReplicaSelector
         return chosen;
     }
 
-    private bool Choose(IReadOnlyList<ReplicaTarget> candidates, out ReplicaTarget target)
+    private bool Choose(int partition, IReadOnlyList<ReplicaTarget> candidates, out ReplicaTarget target)
     {
         if (candidates.Count == 0)
         {
@@ -143,9 +178,10 @@ internal sealed class ReplicaSelector
 
         target = candidates[candidates.Count == 1 ? 0 : _policy switch
         {
-            SelectionPolicy.LeastOutstanding => LeastOutstanding(candidates),
+            SelectionPolicy.LeastOutstanding => LeastOutstanding(partition, candidates),
             SelectionPolicy.PowerOfTwoChoices => PowerOfTwoChoices(candidates),
-            _ => InTurn(candidates.Count),
+            SelectionPolicy.Adaptive => _ranks!.Choose(candidates, _replicas, OutstandingAt),
+            _ => InTurn(partition, candidates.Count),
         }];
         Interlocked.Increment(ref _outstanding[target.Slot(_replicas)]);
         return true;
@@ -160,12 +196,13 @@ internal sealed class ReplicaSelector
         }
     }
 
-    private int InTurn(int count) => (int)((uint)Interlocked.Increment(ref _next) % (uint)count);
+    private int InTurn(int partition, int count) =>
+        (int)((uint)Interlocked.Increment(ref _turns[(uint)(partition + 1) < (uint)_turns.Length ? partition + 1 : 0]) % (uint)count);
 
-    private int LeastOutstanding(IReadOnlyList<ReplicaTarget> candidates)
+    private int LeastOutstanding(int partition, IReadOnlyList<ReplicaTarget> candidates)
     {
         // Start at a rotating offset so ties do not all land on the lowest partition.
-        var start = InTurn(candidates.Count);
+        var start = InTurn(partition, candidates.Count);
         var best = start;
         for (var i = 1; i < candidates.Count; i++)
         {
@@ -208,6 +245,15 @@ internal sealed class ReplicaSelector
             var replicas = snapshot[p].Replicas;
             servingBy[p] = [.. replicas.Where(static r => r.State == PartitionState.Serving && r.Endpoint is not null).Select(r => new ReplicaTarget(p, r.Replica, r.Attempt, r.Endpoint!))];
             healthyBy[p] = [.. servingBy[p].Where(t => !replicas[t.Replica].Suspected)];
+            foreach (var target in servingBy[p])
+            {
+                // A new attempt in a slot starts without statistics: its predecessor's say nothing of it.
+                var slot = target.Slot(_replicas);
+                if (Interlocked.Exchange(ref _attempts[slot], target.Attempt) != target.Attempt)
+                {
+                    _ranks?.Reset(slot);
+                }
+            }
         }
 
         var fresh = new Candidates(snapshot.Version, [.. healthyBy.SelectMany(static t => t)], [.. servingBy.SelectMany(static t => t)], healthyBy, servingBy);

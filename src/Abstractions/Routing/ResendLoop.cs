@@ -8,9 +8,11 @@ namespace Partitioned.Routing;
 /// tried, when nothing was sent (no connection), or, for an idempotent request, when the replica was lost or suspected
 /// while it held the request, the connection broke, or the try outlived its service's observed latency (a node cut
 /// off the network answers nothing at all). A request that is not idempotent ends at once when its replica is declared
-/// lost, instead of waiting out its deadline. At most <see cref="MaxTries"/> replicas, all within the deadline.
+/// lost, instead of waiting out its deadline. At most <see cref="MaxTries"/> replicas, all within the deadline. With a
+/// <see cref="Hedger"/>, the first try of an idempotent request that has not been answered in time is also sent to
+/// the next-ranked replica (ResendLoop.Hedging.cs).
 /// </summary>
-internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signals, TimeProvider timeProvider)
+internal sealed partial class ResendLoop(ReplicaSelector selector, ReplicaSignals signals, TimeProvider timeProvider)
 {
     /// <summary>The most replicas one request is sent to.</summary>
     public const int MaxTries = 3;
@@ -25,6 +27,9 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
     private static readonly TimeSpan s_unreachablePause = TimeSpan.FromMilliseconds(500);
 
     public ReplicaSelector Selector => selector;
+
+    /// <summary>Hedging of idempotent requests, or null for none (<see cref="HedgingOptions"/>).</summary>
+    public Hedger? Hedger { get; set; }
 
     public IPartitionDirectory Directory => selector.Directory;
 
@@ -83,31 +88,31 @@ internal sealed class ResendLoop(ReplicaSelector selector, ReplicaSignals signal
                 : remaining <= TimeSpan.Zero ? TimeSpan.Zero
                 : perTry is { } tryLimit && tryLimit < remaining ? tryLimit : remaining;
             var bySlowness = perTry is { } slow && slow == limit;
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, movable ? suspected : signal.Lost);
-            if (limit != Timeout.InfiniteTimeSpan)
+            var attempt = new Try(target, signal, movable ? suspected : signal.Lost, movable, limit, bySlowness);
+
+            // Only a first try is hedged, and only when it could be sent again anyway (idempotent, tries left).
+            var hedger = Hedger;
+            var observed = latency ?? hedger?.LatencyOf(partition);
+            var outcome = hedger is not null && movable && tries == 1 && request.CanHedge && hedger.Admit(observed!) is { } delay
+                ? await RaceAsync<TRequest, TResult>(request, partition, attempt, observed, hedger, delay, tried, cancellationToken).ConfigureAwait(false)
+                : await TryOnceAsync<TRequest, TResult>(request, attempt, observed, hedge: false, race: CancellationToken.None, cancellationToken).ConfigureAwait(false);
+            if (outcome.Succeeded)
             {
-                linked.CancelAfter(limit);
+                return outcome.Result!;
             }
 
-            var started = timeProvider.GetTimestamp();
-            TryFailure failure;
-            Exception error;
-            try
+            if (outcome.Failure is not { } failure)
             {
-                var result = await request.TryAsync(target, linked.Token).ConfigureAwait(false);
-                selector.Complete(target, reached: true);
-                latency?.Add(timeProvider.GetElapsedTime(started));
-                return result;
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outcome.Error!);
+                throw outcome.Error!;
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Classify(ex, TimedOut(linked, signal.Lost, suspected, movable, bySlowness), signal.Lost, movable ? suspected : CancellationToken.None) is { } classified)
+
+            var error = outcome.Error!;
+            if (outcome.Hedge is { } hedged)
             {
-                (failure, error) = (classified, ex);
-                selector.Complete(target, reached: failure == TryFailure.DeadlinePassed);
-            }
-            catch
-            {
-                selector.Complete(target, reached: true);
-                throw;
+                // The hedge failed too: its replica counts as tried.
+                (tried ??= []).Add(hedged.Endpoint);
+                tries++;
             }
 
             last = new ResendFailedException(failure, target, tries, error);

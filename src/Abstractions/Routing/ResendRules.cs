@@ -45,6 +45,26 @@ internal static class ResendRules
         return (end < 0 ? name : name[..end]).ToString();
     }
 
+    /// <summary>
+    /// A copy of <paramref name="request"/> addressed to <paramref name="uri"/>, sharing its body (one that can be sent
+    /// again can be sent twice at once): a hedge cannot reuse a message another try is sending.
+    /// </summary>
+    public static HttpRequestMessage CopyFor(HttpRequestMessage request, Uri uri)
+    {
+        var copy = new HttpRequestMessage(request.Method, uri)
+        {
+            Content = request.Content,
+            Version = request.Version,
+            VersionPolicy = request.VersionPolicy,
+        };
+        foreach (var header in request.Headers)
+        {
+            copy.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        return copy;
+    }
+
     /// <summary>The HTTP methods that are idempotent by definition.</summary>
     public static bool IsIdempotentMethod(HttpMethod method) =>
         method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Put || method == HttpMethod.Delete || method == HttpMethod.Options;

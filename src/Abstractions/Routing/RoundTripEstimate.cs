@@ -7,7 +7,14 @@ namespace Partitioned.Routing;
 /// </summary>
 internal sealed class RoundTripEstimate
 {
+    // The last answers, for the 95th percentile hedged requests wait for (recomputed every QuantileEvery samples).
+    private const int Window = 256;
+    private const int QuantileEvery = 16;
+
     private readonly Lock _gate = new();
+    private readonly double[] _window = new double[Window];
+    private double _p95Ms = -1;
+    private long _p95At;
     private double _smoothedMs = -1;
     private double _variationMs;
     private long _samples;
@@ -39,6 +46,29 @@ internal sealed class RoundTripEstimate
         }
     }
 
+    /// <summary>The 95th percentile of the last 256 round trips, or null before <paramref name="minSamples"/> were observed.</summary>
+    public TimeSpan? P95(int minSamples)
+    {
+        lock (_gate)
+        {
+            if (_samples < minSamples)
+            {
+                return null;
+            }
+
+            if (_p95Ms < 0 || _samples - _p95At >= QuantileEvery)
+            {
+                var count = (int)Math.Min(_samples, Window);
+                var sorted = _window.AsSpan(0, count).ToArray();
+                Array.Sort(sorted);
+                _p95At = _samples;
+                _p95Ms = sorted[Math.Min(count - 1, (int)Math.Ceiling(0.95 * count) - 1)];
+            }
+
+            return TimeSpan.FromMilliseconds(_p95Ms);
+        }
+    }
+
     /// <summary>Adds one observed round trip.</summary>
     public void Add(TimeSpan roundTrip)
     {
@@ -56,6 +86,7 @@ internal sealed class RoundTripEstimate
                 _smoothedMs = (0.875 * _smoothedMs) + (0.125 * sample);
             }
 
+            _window[_samples % Window] = sample;
             _samples++;
         }
     }

@@ -11,4 +11,7 @@ internal enum SelectionPolicy
 
     /// <summary>The less busy of two chosen at random.</summary>
     PowerOfTwoChoices,
+
+    /// <summary>The best ranked by observed response time and reported queue depth (<see cref="ReplicaRanks"/>).</summary>
+    Adaptive,
 }

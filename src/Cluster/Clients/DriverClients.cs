@@ -14,8 +14,8 @@ internal sealed class DriverClients : PartitionClients
 
     private readonly HttpClient _control;
 
-    public DriverClients(PartitionDirectory directory, ClusterToken token, TimeSpan timeout, TransportSecurity transport)
-        : base(directory, timeout, transport.TrustedAuthorities)
+    public DriverClients(PartitionDirectory directory, ClusterToken token, ClusterOptions options, TransportSecurity transport)
+        : base(directory, options.ClientTimeout, transport.TrustedAuthorities, options.LoadBalancing, options.Hedging)
     {
         _control = new HttpClient(Pool, disposeHandler: false) { Timeout = s_controlTimeout };
         _control.DefaultRequestHeaders.Authorization = token.CreateAuthorizationHeader();

@@ -81,7 +81,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
                 Transport = _settings.Transport,
             },
             cancellationToken).ConfigureAwait(false);
-        _clients = new DriverClients(_coordinator.Directory, _settings.Token, options.ClientTimeout, _settings.Transport);
+        _clients = new DriverClients(_coordinator.Directory, _settings.Token, options, _settings.Transport);
 
         _coordinator.Directory.Changed += (_, change) =>
         {

@@ -45,7 +45,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     {
         _options = options;
         _directory = directory;
-        _balancer = new PartitionBalancer(directory, options.LoadBalancing);
+        _balancer = new PartitionBalancer(directory, options.LoadBalancing) { Hedging = options.Hedging };
         _logger = loggerFactory.CreateLogger<ServingGateway>();
         _app = app;
         _upstream = new HttpMessageInvoker(PinnedTrust.Apply(
@@ -124,7 +124,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
             var latency = _latency.GetValueOrDefault(name);
             try
             {
-                await _balancer.Loop.SendAsync<Relay, bool>(new Relay(this, context, name, body), -1, _options.Deadline + s_deadlineSlack, latency, context.RequestAborted).ConfigureAwait(false);
+                await _balancer.Loop.SendAsync<Relay, bool>(new Relay(this, context, name, body, _balancer.Hedging is null ? null : new Claim()), -1, _options.Deadline + s_deadlineSlack, latency, context.RequestAborted).ConfigureAwait(false);
                 if (latency is null && context.Response.StatusCode is >= 200 and < 300)
                 {
                     // Only a service that answered gets an estimate: names callers make up never do.
@@ -174,8 +174,9 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     // server whose label was too long to announce).
     private bool IsIdempotent(string name, in ReplicaTarget target) => _idempotent.ContainsKey(name) || _balancer.AnnouncesIdempotent(target, name);
 
-    // One try on one replica: send the body, copy the answer to the client.
-    private async Task<bool> TryRelayAsync(HttpContext context, string name, RequestBody body, ReplicaTarget target, CancellationToken cancellationToken)
+    // One try on one replica: send the body, copy the answer to the client. With hedging, two tries may run at once:
+    // only the one whose answer came first (that takes the claim) writes it.
+    private async Task<bool> TryRelayAsync(HttpContext context, string name, RequestBody body, ReplicaTarget target, Claim? claim, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, Target(target.Endpoint, name))
         {
@@ -195,6 +196,28 @@ internal sealed partial class ServingGateway : IAsyncDisposable
             _idempotent.TryAdd(name, true);
         }
 
+        _balancer.Loop.Selector.ObserveQueue(target, response.Headers);
+        if (claim is not null && !claim.TryTake())
+        {
+            throw new HedgeLostException();
+        }
+
+        try
+        {
+            await CopyAsync(context, response, cancellationToken).ConfigureAwait(false);
+        }
+        catch when (claim is not null && !context.Response.HasStarted)
+        {
+            // Nothing reached the client: the other try (or a resend) may still answer.
+            claim.Release();
+            throw;
+        }
+
+        return true;
+    }
+
+    private static async Task CopyAsync(HttpContext context, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
         // Headers are copied as they came (no typed parsing), and the length is passed on, so the answer is not
         // re-framed as chunked: both are per-request costs that showed in the gateway's profile.
         context.Response.StatusCode = (int)response.StatusCode;
@@ -214,7 +237,6 @@ internal sealed partial class ServingGateway : IAsyncDisposable
         }
 
         await response.Content.CopyToAsync(context.Response.Body, cancellationToken).ConfigureAwait(false);
-        return true;
     }
 
     // The upstream URI of a service on an endpoint, built once: parsing a Uri per request is measurable at 30k req/s.
@@ -236,7 +258,7 @@ internal sealed partial class ServingGateway : IAsyncDisposable
     }
 
     /// <summary>One client request through <see cref="ResendLoop"/>.</summary>
-    private readonly struct Relay(ServingGateway gateway, HttpContext context, string name, RequestBody body) : IResendable<bool>
+    private readonly struct Relay(ServingGateway gateway, HttpContext context, string name, RequestBody body, Claim? claim) : IResendable<bool>
     {
         // The body is held in memory; once the answer's headers went out, nothing can be sent again.
         public bool CanResend => !context.Response.HasStarted;
@@ -255,7 +277,22 @@ internal sealed partial class ServingGateway : IAsyncDisposable
             }
         }
 
-        public Task<bool> TryAsync(ReplicaTarget target, CancellationToken cancellationToken) => gateway.TryRelayAsync(context, name, body, target, cancellationToken);
+        public Task<bool> TryAsync(ReplicaTarget target, CancellationToken cancellationToken) => gateway.TryRelayAsync(context, name, body, target, claim, cancellationToken);
+
+        // The body is held in memory and only read; the claim lets one answer through.
+        public bool CanHedge => claim is not null;
+
+        public Task<bool> HedgeAsync(ReplicaTarget target, CancellationToken cancellationToken) => TryAsync(target, cancellationToken);
+    }
+
+    /// <summary>Which of a hedged request's tries writes the answer: the first to take it.</summary>
+    private sealed class Claim
+    {
+        private int _taken;
+
+        public bool TryTake() => Interlocked.Exchange(ref _taken, 1) == 0;
+
+        public void Release() => Volatile.Write(ref _taken, 0);
     }
 
     private static partial class Log

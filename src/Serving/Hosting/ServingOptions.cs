@@ -32,6 +32,14 @@ public sealed record ServingOptions
     /// <summary>Distributed mode: the gateway's policy, one of <see cref="LoadBalancingPolicies"/>. Default round robin.</summary>
     public string LoadBalancing { get; init; } = LoadBalancingPolicies.RoundRobin;
 
+    /// <summary>
+    /// Distributed mode: hedged requests through the gateway. A request to an idempotent service (<c>ServiceOptions.Idempotent</c>)
+    /// not answered within the service's observed 95th percentile (or <see cref="HedgingOptions.Delay"/>) also goes to
+    /// the next-ranked replica; the first answer wins, the other is cancelled; at most <see cref="HedgingOptions.Budget"/>
+    /// of requests (default 5%) are hedged. Default null: no hedging.
+    /// </summary>
+    public HedgingOptions? Hedging { get; init; }
+
     /// <summary>Head-node mode: the services the ingress takes requests for (names as the partitions define them). Required in that mode.</summary>
     public IReadOnlyList<string> Services { get; init; } = [];
 
@@ -59,6 +67,11 @@ public sealed record ServingOptions
             validation.Require(SafeName.Problem(name) is null, $"{nameof(Services)}[{index}] '{SafeName.Describe(name)}' {SafeName.Problem(name)}: a service name is {SafeName.Rule}.");
         }
         validation.Require(Enum.IsDefined(HeadNodeTransport), $"{nameof(HeadNodeTransport)} must be {nameof(HeadNodeTransport.GrpcStream)} or {nameof(HeadNodeTransport.HttpLongPoll)} (was {(int)HeadNodeTransport}).");
+        foreach (var problem in Hedging?.Problems(nameof(Hedging)) ?? [])
+        {
+            validation.Require(false, problem);
+        }
+
         validation.Require(Deadline > TimeSpan.Zero, $"{nameof(Deadline)} must be positive (was {Deadline}).");
         validation.Require(QueueCapacity >= 1, $"{nameof(QueueCapacity)} must be at least 1 (was {QueueCapacity}).");
         validation.Require(MaxRequestBodySize is >= 1 and <= RequestBody.MaxLimit, $"{nameof(MaxRequestBodySize)} must be between 1 byte and 1 GiB (was {MaxRequestBodySize}).");

@@ -10,6 +10,9 @@ namespace Partitioned.Serving;
 /// </summary>
 internal sealed class HttpWayIn<TRequest, TReply>(ServiceProcessor<TRequest, TReply> processor)
 {
+    // The usual depths as strings made once: the header goes on every answer.
+    private static readonly string[] s_small = [.. Enumerable.Range(0, 64).Select(static i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
     private string Name => processor.Name;
 
     private ServiceOptions Options => processor.Options;
@@ -63,6 +66,7 @@ internal sealed class HttpWayIn<TRequest, TReply>(ServiceProcessor<TRequest, TRe
         var request = processor.NewRequest(processor.Feature.NextRequestId(), parsed, sink, arrived, TraceContext.Of(context));
         if (!processor.Admit(request))
         {
+            response.Headers[ServingWire.QueueHeader] = QueueDepth();
             await ProblemResponse.RefuseAsync(response, Name, StatusCodes.Status503ServiceUnavailable, "Queue full",
                 $"Service '{Name}' on partition {processor.Partition} has {Options.QueueCapacity} requests waiting; retry later.", time.GetElapsedTime(arrived), request.Id, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             return;
@@ -104,7 +108,15 @@ internal sealed class HttpWayIn<TRequest, TReply>(ServiceProcessor<TRequest, TRe
             }
         }
 
+        // How many wait behind this answer: routers rank replicas by it (adaptive replica selection).
+        response.Headers[ServingWire.QueueHeader] = QueueDepth();
         await WriteAsync(response, outcome, request.Id).ConfigureAwait(false);
+    }
+
+    private string QueueDepth()
+    {
+        var queued = processor.Queued;
+        return queued < s_small.Length ? s_small[queued] : queued.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private Task WriteAsync(HttpResponse response, ReplyOutcome<TReply> outcome, string id)

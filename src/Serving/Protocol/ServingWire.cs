@@ -14,6 +14,12 @@ internal static class ServingWire
     public const string IdempotentHeader = "Partitioned-Idempotent";
 
     /// <summary>
+    /// Sent with every answer of <c>POST /serve/{name}</c> on a partition: requests waiting in that service's queue when
+    /// it answered (adaptive replica selection ranks replicas by it).
+    /// </summary>
+    public const string QueueHeader = Partitioned.Routing.ReplicaRanks.QueueHeader;
+
+    /// <summary>
     /// The header a partition attempt sends with the answers it posts (<c>{partition}/{attempt}</c>), so the head node
     /// hears an answer only from the attempt that holds its request.
     /// </summary>
