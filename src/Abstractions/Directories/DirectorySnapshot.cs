@@ -14,7 +14,7 @@ public sealed class DirectorySnapshot
         Partitions = partitions;
         ServingCount = partitions.Count(static p => p.State == PartitionState.Serving);
         ServingReplicaCount = partitions.Sum(static p => p.ServingReplicas);
-        ReplicaCount = partitions.Sum(static p => p.Replicas.Length);
+        ReplicaCount = partitions.Sum(static p => p.Replicas.Count(static r => r.State != PartitionState.Retired));
         Hosts = partitions
             .Where(static p => p.State == PartitionState.Serving)
             .ToImmutableSortedDictionary(static p => p.Partition, static p => p.Endpoint!);
@@ -35,7 +35,7 @@ public sealed class DirectorySnapshot
     /// <summary>How many replicas serve, over every partition.</summary>
     public int ServingReplicaCount { get; }
 
-    /// <summary>How many replicas the cluster runs, over every partition.</summary>
+    /// <summary>How many replicas the cluster runs, over every partition (slots autoscaling retired not counted).</summary>
     public int ReplicaCount { get; }
 
     /// <summary>True when every replica of every partition is serving.</summary>
