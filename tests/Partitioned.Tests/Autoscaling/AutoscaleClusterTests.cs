@@ -58,6 +58,30 @@ public sealed class AutoscaleClusterTests(ITestOutputHelper output) : IDisposabl
     [Fact]
     public async Task Autoscale_ScaleDownUnderLoad_NoRequestFails_AndRetiredReplicasDrainAndSucceed()
     {
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        var steps = new ConcurrentQueue<(string Instrument, string? Cluster, string? Direction)>();
+        listener.InstrumentPublished = static (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ClusterTelemetry.MeterName && instrument.Name.StartsWith("partitioned.cluster.autoscale", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        void OnMeasurement(System.Diagnostics.Metrics.Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string? cluster = null, direction = null;
+            foreach (var tag in tags)
+            {
+                cluster = tag.Key == ClusterTelemetry.ClusterIdAttribute ? (string?)tag.Value : cluster;
+                direction = tag.Key == ClusterTelemetry.AutoscaleDirectionAttribute ? (string?)tag.Value : direction;
+            }
+
+            steps.Enqueue((instrument.Name, cluster, direction));
+        }
+
+        listener.SetMeasurementEventCallback<long>((i, _, tags, _) => OnMeasurement(i, tags));
+        listener.SetMeasurementEventCallback<double>((i, _, tags, _) => OnMeasurement(i, tags));
+        listener.Start();
         await using var serving = await StartAsync(new ServingTestSettings(), replicas: 3);
         var changes = Record(serving.Cluster.Directory);
 
@@ -87,6 +111,19 @@ public sealed class AutoscaleClusterTests(ITestOutputHelper output) : IDisposabl
         final.Count(static r => r.State == PartitionState.Retired).Should().Be(2);
         final[0].State.Should().Be(PartitionState.Serving, "the highest slots are retired first");
         _logging.Logs.Text.Should().Contain("left routing at directory version").And.Contain("drained and stopped").And.NotContain("Watch stream was handed");
+
+        // The decisions are in the metrics and on the dashboard too: partition 0's two, and partition 1's (idle) two.
+        var id = serving.Cluster.Id;
+        await Eventually.TrueAsync(() => steps.Count(m => m.Cluster == id && m.Instrument == ClusterTelemetry.AutoscaleStepDuration) == 4, "every retired replica stopped", TimeSpan.FromSeconds(30));
+        steps.Where(m => m.Cluster == id && m.Instrument == ClusterTelemetry.AutoscaleSteps).Select(static m => m.Direction).Should().Equal("down", "down", "down", "down");
+        steps.Where(m => m.Cluster == id && m.Instrument == ClusterTelemetry.AutoscaleStepDuration).Should().HaveCount(4);
+        using (var stats = new ServingStats(TimeProvider.System, () => serving.Cluster.Directory.Current))
+        {
+            var dashboard = DashboardSnapshot.Of(serving.Cluster, stats, 10);
+            dashboard.Scaling.Should().HaveCount(4).And.OnlyContain(static e => e.Direction == "down" && e.Outcome == "retired");
+            dashboard.Scaling.Count(static e => e.Partition == 0).Should().Be(2);
+            dashboard.Partitions[0].Replicas.Select(static r => r.State).Should().Equal("serving", "retired", "retired");
+        }
 
         var results = await serving.StopAsync();
         (await results.CollectAsync()).Should().HaveCount(8, "the partitions' results are whole");
