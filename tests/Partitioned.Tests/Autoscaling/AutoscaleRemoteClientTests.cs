@@ -45,17 +45,23 @@ public sealed class AutoscaleRemoteClientTests(ITestOutputHelper output) : IDisp
                     RetireGrace = TimeSpan.FromMilliseconds(200),
                 },
             });
+        // The driver keeps partition 0 busy (about 8 in flight over 2 replicas) until the remote client is connected and loading.
+        await using var hold = SteadyLoad.Start(serving.Cluster.GetClient(0), "../serve/version-once", new { ms = 100 }, loops: 8);
         await using var client = await PartitionedClient.ConnectAsync(serving.Cluster.CoordinatorAddress, key.Value);
         var seen = new ConcurrentQueue<PartitionChange>();
         client.Directory.Changed += (_, change) => seen.Enqueue(change);
 
         // The remote client alone sends the load, to partition 0, so it is its routing that must follow the directory.
         await using var load = SteadyLoad.Start(client.GetClient(0), "../serve/version-once", new { ms = 50 }, loops: 1);
+        await load.WaitForAnswersAsync(5, TimeSpan.FromSeconds(30));
+        await hold.StopAsync();
+        serving.Cluster.Directory.Current[0].ServingReplicas.Should().Be(2, "nothing scaled down while the driver's load held it");
         using (var done = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
         {
             await client.Directory.WaitUntilAsync(static s => s[0].Replicas[1].State == PartitionState.Retired, done.Token);
         }
 
+        await Eventually.TrueAsync(() => seen.Any(static c => c.Partition == 0 && c.Kind == PartitionChangeKind.Retiring), "the mirror raised the change", TimeSpan.FromSeconds(10));
         var retiredAttempt = seen.First(static c => c.Partition == 0 && c.Kind == PartitionChangeKind.Retiring).PreviousReplica!.Attempt;
         await Eventually.TrueAsync(() => serving.Cluster.Attempts.Any(a => a.Partition == 0 && a.Attempt == retiredAttempt), "the retired replica stopped", TimeSpan.FromSeconds(30));
         await load.WaitForAnswersAsync(10, TimeSpan.FromSeconds(30));
@@ -63,6 +69,8 @@ public sealed class AutoscaleRemoteClientTests(ITestOutputHelper output) : IDisp
 
         load.Errors.Should().BeEmpty();
         load.Answers.Should().OnlyContain(static a => a.Status == 200);
+        hold.Errors.Should().BeEmpty();
+        hold.Answers.Should().OnlyContain(static a => a.Status == 200);
         load.Answers.Select(static a => a.Reply!.Attempt).Reverse().Take(5).Should().NotContain(retiredAttempt, "the client routes nothing new to a retired replica");
         seen.Should().Contain(static c => c.Partition == 0 && c.Kind == PartitionChangeKind.Retiring && c.Replica!.State == PartitionState.Retired, "the change and the state travel through the gRPC Watch");
         client.Directory.Current[0].ServingReplicas.Should().Be(1);
