@@ -130,6 +130,40 @@ public sealed class AutoscaleClusterTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
+    public async Task Autoscale_WorkerProcesses_RetiredReplicasDrain_AndTheirWorkersEndAsSucceeded()
+    {
+        // No load at all: both partitions go from 2 replicas to 1, each retired worker draining through the worker routes.
+        await using var serving = await ServingCluster.StartAsync(
+            TestClusters.Integers(8, 2),
+            TestServers.ServingWith(),
+            new ServingOptions { Deadline = TimeSpan.FromSeconds(30) },
+            TestClusters.Options(_logging.Factory, TestWorkers.Runner()) with
+            {
+                Replicas = 2,
+                HealthCheckInterval = TimeSpan.FromMilliseconds(100),
+                Autoscale = new AutoscaleOptions { MaxReplicas = 2, TargetInFlight = 2, Window = TimeSpan.FromMilliseconds(400), ScaleDownWindows = 3, Cooldown = TimeSpan.FromMilliseconds(400), RetireGrace = TimeSpan.FromMilliseconds(200) },
+            });
+        var retired = new ConcurrentQueue<(int Partition, int Attempt)>();
+        serving.Cluster.Directory.Changed += (_, change) =>
+        {
+            if (change.Kind == PartitionChangeKind.Retiring)
+            {
+                retired.Enqueue((change.Partition, change.PreviousReplica!.Attempt));
+            }
+        };
+
+        using (var done = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            await serving.Cluster.Directory.WaitUntilAsync(static s => s.Partitions.All(static p => p.ServingReplicas == 1), done.Token);
+        }
+
+        await Eventually.TrueAsync(() => retired.Count == 2 && retired.All(r => serving.Cluster.Attempts.Any(a => a.Partition == r.Partition && a.Attempt == r.Attempt)), "both retired workers ended", TimeSpan.FromSeconds(60));
+        serving.Cluster.Attempts.Should().HaveCount(2).And.OnlyContain(static a => a.Status == AttemptStatus.Succeeded && a.Error == null, "a retired worker drains, posts its results and exits");
+        var results = await serving.StopAsync();
+        (await results.CollectAsync()).Should().HaveCount(8);
+    }
+
+    [Fact]
     public async Task Autoscale_InvalidOptions_ListEveryProblemBeforeStarting()
     {
         var options = TestClusters.Options(_logging.Factory) with
