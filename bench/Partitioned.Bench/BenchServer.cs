@@ -3,7 +3,7 @@ using Partitioned.Server;
 
 namespace Partitioned.Bench;
 
-/// <summary>The partition server under test: "hello" (continuous) and "hello-batch" (micro-batch), the same work as the bare endpoint.</summary>
+/// <summary>The partition server under test: "hello" (continuous) and "hello-batch" (micro-batch), the same work as the bare endpoint; "sleep" (waits the milliseconds asked).</summary>
 public sealed class BenchServer : PartitionServer<int, int>
 {
     public static readonly TimeSpan BatchDelay = TimeSpan.FromMilliseconds(2);
@@ -20,6 +20,12 @@ public sealed class BenchServer : PartitionServer<int, int>
     {
         features.AddService(ServiceDefinition.Create("hello", (HelloRequest r) => new HelloReply(r.Foo.Length)));
         features.AddService(ServiceDefinition.Create("hello-idempotent", (HelloRequest r) => new HelloReply(r.Foo.Length), new ServiceOptions { Idempotent = true }));
+        // Work that takes time (a model, a search): autoscaling sees it as requests in flight.
+        features.AddService(ServiceDefinition.Create("sleep", async (SleepRequest r, CancellationToken ct) =>
+        {
+            await Task.Delay(r.Ms, ct);
+            return new HelloReply(r.Ms);
+        }, new ServiceOptions { Concurrency = 64 }));
         features.AddService(ServiceDefinition.CreateBatch(
             "hello-batch",
             (IReadOnlyList<HelloRequest> batch) => batch.Select(r => new HelloReply(r.Foo.Length)).ToList(),

@@ -10,7 +10,7 @@ if (PartitionWorker.IsWorkerProcess)
     return await PartitionWorker.RunAsync(BenchServer.Definition, ScaleServer.Definition);
 }
 
-// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [remote-watch] [tail [--tail-duration 10] [--tail-rounds 2]] [network-faults [--cut-duration 15]] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
+// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [remote-watch] [tail [--tail-duration 10] [--tail-rounds 2]] [network-faults [--cut-duration 15]] [autoscale [--scale-downs 20]] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
 //                          [--only <target name part>[,<part>...]] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
 //                          [--no-slurm] (lifecycle: skip the Slurm runner, which starts the local Slurm cluster as root)
 //                          [--r2r-worker <published app>] (lifecycle: also the process runner with this ReadyToRun build as the worker)
@@ -47,7 +47,7 @@ if (args.Contains("scale"))
         IntOption("--scale-watcher-processes", 4)), outFolder);
 }
 
-var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas") && !args.Contains("remote-watch") && !args.Contains("network-faults") && !args.Contains("tail");
+var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas") && !args.Contains("remote-watch") && !args.Contains("network-faults") && !args.Contains("tail") && !args.Contains("autoscale");
 var settings = new BenchSettings(
     benchFolder,
     Option("--python") ?? "/usr/bin/python3",
@@ -118,6 +118,20 @@ if (args.Contains("tail"))
         return 0;
     }
 }
+
+if (args.Contains("autoscale"))
+{
+    // Not part of the default run: a few minutes of load steps, square waves and scale-downs.
+    Console.WriteLine("Autoscaling per partition:");
+    var autoscale = await AutoscaleBenchmark.RunAsync(int.Parse(Option("--scale-downs") ?? "20", CultureInfo.InvariantCulture));
+    await File.WriteAllTextAsync(Path.Combine(outFolder, "autoscale.json"), JsonSerializer.Serialize(autoscale, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+    Console.WriteLine($"Results written to {Path.Combine(outFolder, "autoscale.json")}");
+    if (!runAll && !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("network-faults") && !args.Contains("remote-watch"))
+    {
+        return 0;
+    }
+}
+
 if (args.Contains("network-faults"))
 {
     // Not part of the default run: it cuts and kills nodes of the local Slurm cluster, a minute or two per setup.

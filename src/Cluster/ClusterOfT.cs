@@ -104,6 +104,9 @@ public sealed partial class Cluster<TRow, TResult> : IAsyncDisposable
     /// <summary>The current run's directory snapshot, or null when the cluster is not running (never throws).</summary>
     internal DirectorySnapshot? CurrentDirectory => _run?.Directory.Current;
 
+    /// <summary>The autoscaling steps of the current run (the last 100), for the dashboard; empty without autoscaling.</summary>
+    internal IReadOnlyList<AutoscaleEvent> AutoscaleHistory => _run?.Autoscaler?.History ?? [];
+
     /// <summary>The current run's token (tests call control routes with it).</summary>
     internal ClusterToken Token => Run.Token;
 

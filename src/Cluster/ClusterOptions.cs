@@ -19,6 +19,16 @@ public sealed record ClusterOptions
     /// </summary>
     public int Replicas { get; init; } = 1;
 
+    /// <summary>
+    /// Autoscaling per partition: each partition starts with <see cref="Replicas"/> replicas and grows or shrinks between
+    /// <see cref="AutoscaleOptions.MinReplicas"/> and <see cref="AutoscaleOptions.MaxReplicas"/> with its load. Default null:
+    /// a fixed <see cref="Replicas"/>. See docs/autoscaling.md.
+    /// </summary>
+    public AutoscaleOptions? Autoscale { get; init; }
+
+    /// <summary>Replica slots per partition: every replica a partition may run at once.</summary>
+    internal int ReplicaSlots => Autoscale?.MaxReplicas ?? Replicas;
+
     /// <summary>Attempts per partition (per replica, with several) before it is failed for good; Spark's default is 4. Default 4.</summary>
     public int MaxAttempts { get; init; } = 4;
 
@@ -177,6 +187,11 @@ public sealed record ClusterOptions
         else
         {
             validation.Add(Server.Validate().Select(static failure => $"{nameof(Server)}.{failure}"));
+        }
+
+        if (Autoscale is not null)
+        {
+            validation.Add(Autoscale.Validate(this).Select(static failure => $"{nameof(Autoscale)}.{failure}"));
         }
 
         if (Runner?.PartitionsRunElsewhere == true)

@@ -16,7 +16,7 @@ public sealed class DirectorySnapshot
             partitions,
             partitions.Count(static p => p.State == PartitionState.Serving),
             partitions.Sum(static p => p.ServingReplicas),
-            partitions.Sum(static p => p.Replicas.Length))
+            partitions.Sum(InUse))
     {
     }
 
@@ -42,8 +42,11 @@ public sealed class DirectorySnapshot
             Partitions.SetItem(entry.Partition, entry),
             ServingCount - (before.State == PartitionState.Serving ? 1 : 0) + (entry.State == PartitionState.Serving ? 1 : 0),
             ServingReplicaCount - before.ServingReplicas + entry.ServingReplicas,
-            ReplicaCount - before.Replicas.Length + entry.Replicas.Length);
+            ReplicaCount - InUse(before) + InUse(entry));
     }
+
+    // Replicas in use: slots autoscaling retired are not counted.
+    private static int InUse(PartitionEntry entry) => entry.Replicas.Count(static r => r.State != PartitionState.Retired);
 
     /// <summary>Increases by one with every change.</summary>
     public long Version { get; }
@@ -60,7 +63,7 @@ public sealed class DirectorySnapshot
     /// <summary>How many replicas serve, over every partition.</summary>
     public int ServingReplicaCount { get; }
 
-    /// <summary>How many replicas the cluster runs, over every partition.</summary>
+    /// <summary>How many replicas the cluster runs, over every partition (slots autoscaling retired not counted).</summary>
     public int ReplicaCount { get; }
 
     /// <summary>True when every replica of every partition is serving.</summary>

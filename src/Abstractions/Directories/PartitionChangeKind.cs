@@ -29,4 +29,16 @@ public enum PartitionChangeKind
     /// serves, and requests it holds for idempotent services go elsewhere. Recovered or Lost follows.
     /// </summary>
     Suspected,
+
+    /// <summary>
+    /// Autoscaling opened a retired replica slot for a new replica of a busy partition: the replica is
+    /// <see cref="PartitionState.Pending"/> until its attempt initialised and registered (then Registered or Replaced follows).
+    /// </summary>
+    ScaledUp,
+
+    /// <summary>
+    /// Autoscaling took a serving replica out of routing (it is <see cref="PartitionState.Retired"/> from this version on):
+    /// once routers have this version (or a bounded time passed) it drains what it holds and stops.
+    /// </summary>
+    Retiring,
 }

@@ -21,7 +21,10 @@ public sealed record PartitionEntry(int Partition, PartitionState State, int Att
     /// <summary>The endpoint when it is live, otherwise null.</summary>
     public Uri? LiveEndpoint => State == PartitionState.Serving ? Endpoint : null;
 
-    /// <summary>Every replica of the partition, by replica index (one entry when the cluster runs one replica per partition).</summary>
+    /// <summary>
+    /// Every replica slot of the partition, by replica index (one entry when the cluster runs one replica per partition).
+    /// With autoscaling there is one slot per possible replica; the ones not in use are <see cref="PartitionState.Retired"/>.
+    /// </summary>
     public ImmutableArray<ReplicaEntry> Replicas { get; init; } = [];
 
     /// <summary>How many replicas serve now.</summary>
@@ -51,11 +54,13 @@ public sealed record PartitionEntry(int Partition, PartitionState State, int Att
             }
         }
 
-        primary ??= replicas.MaxBy(static r => (r.Attempt, r.Since))!;
+        // Slots autoscaling retired are not part of the partition: they decide neither its primary nor its state.
+        var members = replicas.Any(static r => r.State != PartitionState.Retired) ? replicas.Where(static r => r.State != PartitionState.Retired).ToList() : [.. replicas];
+        primary ??= members.MaxBy(static r => (r.Attempt, r.Since))!;
         var state = primary.State == PartitionState.Serving ? PartitionState.Serving
-            : replicas.All(static r => r.State == PartitionState.Failed) ? PartitionState.Failed
-            : replicas.All(static r => r.State is PartitionState.Stopped or PartitionState.Failed) ? PartitionState.Stopped
-            : replicas.Any(static r => r.State == PartitionState.Lost) ? PartitionState.Lost
+            : members.All(static r => r.State == PartitionState.Failed) ? PartitionState.Failed
+            : members.All(static r => r.State is PartitionState.Stopped or PartitionState.Failed) ? PartitionState.Stopped
+            : members.Any(static r => r.State == PartitionState.Lost) ? PartitionState.Lost
             : PartitionState.Pending;
         return new PartitionEntry(partition, state, primary.Attempt, primary.Endpoint, primary.LastError, primary.Since)
         {

@@ -17,4 +17,11 @@ public enum PartitionState
 
     /// <summary>The partition was shut down as part of stopping the cluster.</summary>
     Stopped,
+
+    /// <summary>
+    /// Autoscaling took the replica out of its partition (<see cref="PartitionChangeKind.Retiring"/>), or has not started
+    /// it: routers send it nothing. An attempt it still runs drains what it holds and stops. The slot may serve again
+    /// after a <see cref="PartitionChangeKind.ScaledUp"/>.
+    /// </summary>
+    Retired,
 }

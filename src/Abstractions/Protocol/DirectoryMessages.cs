@@ -35,6 +35,8 @@ internal static class DirectoryMessages
             PartitionChangeKind.Failed => V1.ChangeKind.Failed,
             PartitionChangeKind.Stopped => V1.ChangeKind.Stopped,
             PartitionChangeKind.Suspected => V1.ChangeKind.Suspected,
+            PartitionChangeKind.ScaledUp => V1.ChangeKind.ScaledUp,
+            PartitionChangeKind.Retiring => V1.ChangeKind.Retiring,
             _ => V1.ChangeKind.Unspecified,
         },
         Entry = ToMessage(change.Current),
@@ -86,6 +88,7 @@ internal static class DirectoryMessages
         PartitionState.Lost => V1.PartitionState.Lost,
         PartitionState.Failed => V1.PartitionState.Failed,
         PartitionState.Stopped => V1.PartitionState.Stopped,
+        PartitionState.Retired => V1.PartitionState.Retired,
         _ => V1.PartitionState.Unspecified,
     };
 
@@ -122,6 +125,8 @@ internal static class DirectoryMessages
         V1.ChangeKind.Failed => PartitionChangeKind.Failed,
         V1.ChangeKind.Stopped => PartitionChangeKind.Stopped,
         V1.ChangeKind.Suspected => PartitionChangeKind.Suspected,
+        V1.ChangeKind.ScaledUp => PartitionChangeKind.ScaledUp,
+        V1.ChangeKind.Retiring => PartitionChangeKind.Retiring,
         _ => PartitionChangeKind.ErrorReported,
     };
 
@@ -131,6 +136,7 @@ internal static class DirectoryMessages
         V1.PartitionState.Lost => PartitionState.Lost,
         V1.PartitionState.Failed => PartitionState.Failed,
         V1.PartitionState.Stopped => PartitionState.Stopped,
+        V1.PartitionState.Retired => PartitionState.Retired,
         _ => PartitionState.Pending,
     };
 

@@ -10,7 +10,7 @@ namespace Partitioned.Routing;
 /// idempotent service follows the first (it goes to another replica at once); any other the second (it is answered
 /// 502 at once instead of waiting out its deadline). When every replica is suspected, the likelier culprit is the
 /// observer (a loaded driver), and moving requests between suspects gains nothing: then only loss fires. A replica
-/// replaced while it drains (a rolling update) fires nothing: what it holds, it answers.
+/// replaced while it drains (a rolling update) or retired by autoscaling fires nothing: what it holds, it answers.
 /// </summary>
 /// <remarks>
 /// One per directory, shared by every router that follows it (<see cref="Of"/>), living as long as the directory. Only
@@ -44,8 +44,8 @@ internal sealed class ReplicaSignals
             : null;
         if (replica is null || replica.Attempt != target.Attempt || replica.State != PartitionState.Serving)
         {
-            // Lost since the pick, or replaced: a replaced one drains, so only a dead one fires.
-            if (replica is null || replica.Attempt == target.Attempt)
+            // Lost since the pick, or replaced: a replaced one drains, so only a dead one fires. So does a retired one.
+            if (replica is null || (replica.Attempt == target.Attempt && replica.State != PartitionState.Retired))
             {
                 signal.Lose();
             }
@@ -66,6 +66,13 @@ internal sealed class ReplicaSignals
         }
 
         var key = (change.Partition, replica.Attempt);
+        if (change.Kind == PartitionChangeKind.Retiring)
+        {
+            // Autoscaling took it out of routing: it drains what it holds, like a replaced attempt. Its entry stays, so an
+            // error it reports while draining still fires; the slot's next change (ScaledUp, Stopped) removes it.
+            return;
+        }
+
         if (replica.State != PartitionState.Serving)
         {
             if (_signals.TryRemove(key, out var lost))

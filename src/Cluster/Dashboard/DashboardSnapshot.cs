@@ -48,8 +48,15 @@ internal sealed record DashboardSnapshot(
                     Labels = r.Labels.Count == 0 ? null : r.Labels,
                 })],
             }).ToList();
-        return new DashboardSnapshot(view, partitions, attempts, stats.Read());
+        var scaling = cluster.AutoscaleHistory.Reverse().Select(static e => new ScalingView(e.At, e.Partition, e.Direction, e.Replica, e.MeanInFlight, e.Serving, e.Outcome, e.Seconds)).ToList();
+        return new DashboardSnapshot(view, partitions, attempts, stats.Read()) { Scaling = scaling };
     }
+
+    /// <summary>The autoscaling steps, latest first (empty without autoscaling).</summary>
+    public IReadOnlyList<ScalingView> Scaling { get; init; } = [];
+
+    /// <summary>One autoscaling step: when, which partition and replica slot, which way, the load that decided it, and how it ended.</summary>
+    public sealed record ScalingView(DateTimeOffset At, int Partition, string Direction, int Replica, double MeanInFlight, int Serving, string? Outcome, double? Seconds);
 
     /// <summary>The cluster: its run id (null when stopped), state, runner and counts.</summary>
     public sealed record ClusterView(string? Id, string State, string Runner, int PartitionCount, long? Version, int? Serving);

@@ -20,6 +20,7 @@ internal sealed partial class ClusterRun<TRow, TResult>
     private readonly ILogger _logger;
     private Coordinator? _coordinator;
     private DriverClients? _clients;
+    private Autoscaler<TRow, TResult>? _autoscaler;
 
     public ClusterRun(ClusterRunSettings<TRow, TResult> settings, ILogger logger)
     {
@@ -39,6 +40,9 @@ internal sealed partial class ClusterRun<TRow, TResult>
     public DriverClients Clients => _clients!;
 
     public PartitionLines<TRow, TResult> Lines => _lines;
+
+    /// <summary>The run's autoscaler, or null without <see cref="ClusterOptions.Autoscale"/>.</summary>
+    internal Autoscaler<TRow, TResult>? Autoscaler => _autoscaler;
 
     /// <summary>Starts the coordinator and the attempt lines, and waits until every partition registered; on failure, tears everything down.</summary>
     public async Task StartAsync(ClusterEvents events, CancellationToken cancellationToken)
@@ -62,7 +66,8 @@ internal sealed partial class ClusterRun<TRow, TResult>
             {
                 PartitionCount = _settings.Dataset.PartitionCount,
                 ClusterId = _settings.ClusterId,
-                Replicas = options.Replicas,
+                Replicas = options.ReplicaSlots,
+                ActiveReplicas = options.Replicas,
                 Token = _settings.Token,
                 BindAddress = options.CoordinatorBindAddress,
                 AdvertisedHost = options.CoordinatorAdvertisedHost,
@@ -98,6 +103,11 @@ internal sealed partial class ClusterRun<TRow, TResult>
         await WaitForAllServingAsync(options.Replicas == 1 ? "every partition to register with the coordinator" : "every replica of every partition to register with the coordinator", options.StartTimeout, cancellationToken, everyReplica: true).ConfigureAwait(false);
 
         Log.Started(_logger, Id, Directory.Current.PartitionCount);
+        if (options.Autoscale is not null)
+        {
+            _autoscaler = new Autoscaler<TRow, TResult>(_lines, _coordinator, _clients.RequestShutdownAsync, _logger);
+            _autoscaler.Start();
+        }
     }
 
     /// <summary>
@@ -134,6 +144,12 @@ internal sealed partial class ClusterRun<TRow, TResult>
     {
         _lines.BeginStop();
         Coordinator.SuspendHealthChecks();
+
+        // Autoscaling takes no more steps; a replica it is retiring drains first (it left the directory read below).
+        if (_autoscaler is not null)
+        {
+            await _autoscaler.StopAsync().ConfigureAwait(false);
+        }
 
         // A rolling update under way ends first: its new attempt is stopped, or took its replica's place and is in
         // the directory read next. Otherwise an attempt registering during the stop would outlive it.
@@ -184,6 +200,11 @@ internal sealed partial class ClusterRun<TRow, TResult>
     public async Task AbandonAsync()
     {
         _lines.AbandonAll();
+        if (_autoscaler is not null)
+        {
+            await _autoscaler.StopAsync().ConfigureAwait(false);
+        }
+
         await _lines.Rollout.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await AwaitPartitionsQuietlyAsync().ConfigureAwait(false);
         await ReleaseAsync().ConfigureAwait(false);

@@ -20,6 +20,11 @@ internal sealed class PartitionLines<TRow, TResult> : IDisposable
     private readonly ReplicaLine<TRow, TResult>[][] _lines;
     private readonly int[] _attemptCounters;
     private readonly Task<IReadOnlyList<TResult>>[] _partitions;
+
+    // Per partition, under Gate: every run of its lines so far (a line runs again when autoscaling reuses its slot), and
+    // whether its result set is settled (every run ended; then no line of it starts again).
+    private readonly List<Task<IReadOnlyList<TResult>>>[] _runs;
+    private readonly bool[] _settled;
     private readonly List<AttemptOutcome> _outcomes = [];
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource<PartitionFailedException> _firstFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -38,9 +43,11 @@ internal sealed class PartitionLines<TRow, TResult> : IDisposable
         Settings = settings;
         Logger = logger;
         var count = settings.Dataset.PartitionCount;
-        _lines = [.. Enumerable.Range(0, count).Select(partition => Enumerable.Range(0, settings.Options.Replicas).Select(replica => new ReplicaLine<TRow, TResult>(this, partition, replica)).ToArray())];
+        _lines = [.. Enumerable.Range(0, count).Select(partition => Enumerable.Range(0, settings.Options.ReplicaSlots).Select(replica => new ReplicaLine<TRow, TResult>(this, partition, replica)).ToArray())];
         _attemptCounters = new int[count];
         _partitions = new Task<IReadOnlyList<TResult>>[count];
+        _runs = [.. Enumerable.Range(0, count).Select(static _ => new List<Task<IReadOnlyList<TResult>>>())];
+        _settled = new bool[count];
         _version = new ServerVersion<TRow, TResult>(settings.Server, 0);
         Assignment = new AttemptAssignment<TRow, TResult>(this);
         Rollout = new RollingUpdate<TRow, TResult>(this);
@@ -90,7 +97,8 @@ internal sealed class PartitionLines<TRow, TResult> : IDisposable
 
     internal IAttemptRegistry Coordinator => _coordinator ?? throw new InvalidOperationException("The attempt lines have not started.");
 
-    internal int Replicas => Settings.Options.Replicas;
+    /// <summary>Replica slots per partition: the fixed replica count, or with autoscaling the most replicas a partition may run.</summary>
+    internal int Replicas => Settings.Options.ReplicaSlots;
 
     /// <summary>The server version new attempts run.</summary>
     internal ServerVersion<TRow, TResult> CurrentVersion
@@ -104,14 +112,40 @@ internal sealed class PartitionLines<TRow, TResult> : IDisposable
 
     public ReplicaLine<TRow, TResult> Line(int partition, int replica) => _lines[partition][replica];
 
-    /// <summary>Launches every line; attempts register with <paramref name="coordinator"/>.</summary>
+    /// <summary>Launches every line in use (with autoscaling, the first <see cref="ClusterOptions.Replicas"/> of each partition); attempts register with <paramref name="coordinator"/>.</summary>
     public void Start(IAttemptRegistry coordinator)
     {
         _coordinator = coordinator;
         for (var partition = 0; partition < _partitions.Length; partition++)
         {
-            var lines = _lines[partition].Select(line => Task.Run(line.RunAsync)).ToArray();
-            _partitions[partition] = CombineAsync(partition, lines);
+            lock (Gate)
+            {
+                for (var replica = 0; replica < Settings.Options.Replicas; replica++)
+                {
+                    _runs[partition].Add(_lines[partition][replica].StartRun());
+                }
+            }
+
+            _partitions[partition] = CombineAsync(partition);
+        }
+    }
+
+    /// <summary>
+    /// Runs the line of a slot that is not running (autoscaling's scale-up). The caller opened the slot in the directory.
+    /// False while the cluster stops, once the partition's result set is settled, or when the slot's line still runs.
+    /// </summary>
+    public bool TryStartLine(int partition, int replica)
+    {
+        lock (Gate)
+        {
+            var line = _lines[partition][replica];
+            if (_stopping || _settled[partition] || line.IsRunning)
+            {
+                return false;
+            }
+
+            _runs[partition].Add(line.StartRun());
+            return true;
         }
     }
 
@@ -283,10 +317,30 @@ internal sealed class PartitionLines<TRow, TResult> : IDisposable
         return nodes;
     }
 
-    // One result set per partition: the first replica's that produced results, or the user's merge of every replica's.
-    private async Task<IReadOnlyList<TResult>> CombineAsync(int partition, Task<IReadOnlyList<TResult>>[] lines)
+    // One result set per partition: the first replica's that produced results, or the user's merge of every replica's
+    // (with autoscaling, every run of every line, retired replicas' included). Settled once every run ended: a line that
+    // autoscaling started meanwhile is waited for too.
+    private async Task<IReadOnlyList<TResult>> CombineAsync(int partition)
     {
-        await ((Task)Task.WhenAll(lines)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Task<IReadOnlyList<TResult>>[] lines;
+        while (true)
+        {
+            lock (Gate)
+            {
+                lines = [.. _runs[partition]];
+            }
+
+            await ((Task)Task.WhenAll(lines)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            lock (Gate)
+            {
+                if (_runs[partition].Count == lines.Length)
+                {
+                    _settled[partition] = true;
+                    break;
+                }
+            }
+        }
+
         var produced = lines.Where(static l => l.IsCompletedSuccessfully).Select(static l => l.Result).ToList();
         if (produced.Count == 0)
         {

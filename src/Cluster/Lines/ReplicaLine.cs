@@ -20,10 +20,27 @@ internal sealed class ReplicaLine<TRow, TResult>(PartitionLines<TRow, TResult> l
 
     // What the line did last: Launched (then the directory tells the rest), Relaunching, or Ended.
     private volatile LineState _state = LineState.Launched;
+    private volatile bool _retiring;
 
     public int Partition { get; } = partition;
 
     public int Replica { get; } = replica;
+
+    /// <summary>
+    /// Set by a scale-down before it takes the replica out of routing: from then on a failed attempt ends the line instead
+    /// of being re-launched, and the line's end is no failure of the partition. Cleared when the slot runs again.
+    /// </summary>
+    public bool Retiring
+    {
+        get => _retiring;
+        set => _retiring = value;
+    }
+
+    /// <summary>The line's run now or last (null before its first): its result set. Under the lines' gate.</summary>
+    internal Task<IReadOnlyList<TResult>>? Run { get; private set; }
+
+    /// <summary>True while the line runs (under the lines' gate).</summary>
+    internal bool IsRunning => Run is { IsCompleted: false };
 
     /// <summary>The line's attempt now (null until its first launch). Read and written under the lines' gate; <see cref="ReadCurrent"/> takes it.</summary>
     internal LineAttempt<TRow, TResult>? Current { get; set; }
@@ -60,6 +77,15 @@ internal sealed class ReplicaLine<TRow, TResult>(PartitionLines<TRow, TResult> l
         {
             return Current;
         }
+    }
+
+    /// <summary>Starts a run of the line (<see cref="RunAsync"/>). The caller holds the lines' gate and checked <see cref="IsRunning"/>.</summary>
+    internal Task<IReadOnlyList<TResult>> StartRun()
+    {
+        _retiring = false;
+        _state = LineState.Launched;
+        Run = Task.Run(RunAsync);
+        return Run;
     }
 
     /// <summary>Runs the line until it ends; its result set, or the <see cref="PartitionFailedException"/> saying why it has none.</summary>
@@ -188,6 +214,12 @@ internal sealed class ReplicaLine<TRow, TResult>(PartitionLines<TRow, TResult> l
             {
                 current.Attempt.End();
                 lines.ForgetDraining(current);
+            }
+
+            if (_retiring)
+            {
+                // Autoscaling retired this replica: its attempt ended while it drained, and nothing takes its place.
+                throw new PartitionFailedException(Partition, attempts, $"replica {Replica} was retired by autoscaling and its attempt failed while draining");
             }
 
             if (current.Adopted)

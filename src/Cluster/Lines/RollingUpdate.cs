@@ -64,6 +64,12 @@ internal sealed class RollingUpdate<TRow, TResult>(PartitionLines<TRow, TResult>
             {
                 for (var replica = 0; replica < lines.Replicas; replica++)
                 {
+                    // A slot autoscaling retired (or never used) has nothing to replace; it runs the new version when it serves again.
+                    if (lines.Coordinator.Directory.Current[partition].Replicas[replica].State == PartitionState.Retired)
+                    {
+                        continue;
+                    }
+
                     await ReplaceAsync(lines.Line(partition, replica), version, replaced, shutdown, rollout.Token).ConfigureAwait(false);
                     replaced++;
                 }
@@ -118,6 +124,9 @@ internal sealed class RollingUpdate<TRow, TResult>(PartitionLines<TRow, TResult>
             LinesLog.RolloutDidNotStop(lines.Logger, s_rolloutStopWait);
         }
     }
+
+    /// <summary>True while a rolling update runs: autoscaling takes no step meanwhile.</summary>
+    public bool IsUpdating => Volatile.Read(ref _updating) != 0;
 
     public void Dispose() => _stopRollout.Dispose();
 

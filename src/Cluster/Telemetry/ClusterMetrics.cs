@@ -22,6 +22,12 @@ internal static class ClusterMetrics
         ClusterTelemetry.RegistrationDuration, unit: "s", description: "Time from an attempt's launch to its registration.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
 
+    public static readonly Counter<long> AutoscaleSteps = Meter.CreateCounter<long>(ClusterTelemetry.AutoscaleSteps, unit: "{step}", description: "Autoscaling steps carried out, by direction.");
+
+    public static readonly Histogram<double> AutoscaleStepDuration = Meter.CreateHistogram<double>(
+        ClusterTelemetry.AutoscaleStepDuration, unit: "s", description: "Time from an autoscaling decision to the new replica serving, or the retired one stopped.",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
+
     static ClusterMetrics() => Meter.CreateObservableUpDownCounter(ClusterTelemetry.Partitions, ObservePartitions, unit: "{partition}", description: "Partitions by state.");
 
     /// <summary>Counts the partitions of this cluster run until <see cref="Forget"/>.</summary>

@@ -25,6 +25,18 @@ public static class ClusterTelemetry
     /// <summary>Histogram of the time from an attempt's launch to its registration with the coordinator, in seconds.</summary>
     public const string RegistrationDuration = "partitioned.cluster.registration.duration";
 
+    /// <summary>Counter of autoscaling steps (<c>{step}</c>), by <see cref="AutoscaleDirectionAttribute"/>: a decision carried out.</summary>
+    public const string AutoscaleSteps = "partitioned.cluster.autoscale.steps";
+
+    /// <summary>
+    /// Histogram of the time from an autoscaling decision to its end, in seconds, by <see cref="AutoscaleDirectionAttribute"/>:
+    /// up, until the new replica serves; down, until the retired replica drained and stopped.
+    /// </summary>
+    public const string AutoscaleStepDuration = "partitioned.cluster.autoscale.step.duration";
+
+    /// <summary>The attribute holding an autoscaling step's direction (<c>up</c>, <c>down</c>).</summary>
+    public const string AutoscaleDirectionAttribute = "partitioned.autoscale.direction";
+
     /// <summary>The attribute naming the cluster run.</summary>
     public const string ClusterIdAttribute = "partitioned.cluster.id";
 

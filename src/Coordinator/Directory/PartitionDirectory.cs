@@ -43,13 +43,21 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
 
     /// <summary>Creates a directory of <paramref name="partitionCount"/> pending partitions of <paramref name="replicas"/> replicas each.</summary>
     public PartitionDirectory(int partitionCount, int replicas, TimeProvider? timeProvider = null, ILogger? logger = null)
+        : this(partitionCount, replicas, replicas, timeProvider, logger)
+    {
+    }
+
+    // Autoscaling: <replicas> slots per partition, the first <activeReplicas> pending, the rest retired until scaled up.
+    internal PartitionDirectory(int partitionCount, int replicas, int activeReplicas, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(partitionCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(replicas);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(activeReplicas);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(activeReplicas, replicas);
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         var now = _time.GetUtcNow();
-        ImmutableArray<ReplicaEntry> pending = [.. Enumerable.Range(0, replicas).Select(r => new ReplicaEntry(r, PartitionState.Pending, -1, null, null, now))];
+        ImmutableArray<ReplicaEntry> pending = [.. Enumerable.Range(0, replicas).Select(r => new ReplicaEntry(r, r < activeReplicas ? PartitionState.Pending : PartitionState.Retired, -1, null, null, now))];
         _current = new DirectorySnapshot(0, [.. Enumerable.Range(0, partitionCount).Select(i => PartitionEntry.FromReplicas(i, pending))]);
         _lastSeenTicks = new long[partitionCount];
         _admitted = [.. Enumerable.Range(0, partitionCount).Select(_ => Enumerable.Repeat(-1, replicas).ToArray())];
@@ -68,6 +76,8 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
     public int ReplicaCount { get; }
 
     internal int WatcherCount => _feed.WatcherCount;
+
+    internal TimeProvider Time => _time;
 
     /// <summary>
     /// Admits an attempt the driver launched or assigned, for replica 0. From then on only that attempt of the replica
@@ -140,7 +150,7 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
             var replicaIndex = ReplicaOf(partition, attempt);
             var replica = replicaIndex < 0 ? null : entry.Replicas[replicaIndex];
             var admitted = replicaIndex < 0 ? _admitted[partition].Max() : _admitted[partition][replicaIndex];
-            if (entry.State is PartitionState.Failed or PartitionState.Stopped || replica?.State is PartitionState.Failed or PartitionState.Stopped)
+            if (entry.State is PartitionState.Failed or PartitionState.Stopped || replica?.State is PartitionState.Failed or PartitionState.Stopped or PartitionState.Retired)
             {
                 outcome = new RegistrationOutcome(RegistrationResult.Closed, entry, null, _current.Version);
             }
@@ -260,7 +270,7 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
     internal bool MarkStopped(int partition)
     {
         return UpdateAll(partition, replica: null, PartitionChangeKind.Stopped, entry =>
-            entry.State is PartitionState.Stopped or PartitionState.Failed ? null : entry with { State = PartitionState.Stopped, Since = _time.GetUtcNow() });
+            entry.State is PartitionState.Stopped or PartitionState.Failed or PartitionState.Retired ? null : entry with { State = PartitionState.Stopped, Since = _time.GetUtcNow() });
     }
 
     /// <summary>Notes that a partition's attempt answered just now (used for <see cref="GetLastSeen"/>; not a versioned change).</summary>
@@ -325,7 +335,7 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
     }
 
     // Changes one replica, or every replica when <replica> is null, in one version per replica changed.
-    private bool UpdateAll(int partition, int? replica, PartitionChangeKind kind, Func<ReplicaEntry, ReplicaEntry?> transform)
+    internal bool UpdateAll(int partition, int? replica, PartitionChangeKind kind, Func<ReplicaEntry, ReplicaEntry?> transform)
     {
         var changes = new List<PartitionChange>();
         lock (_gate)

@@ -56,6 +56,7 @@ internal sealed class DirectoryGrpcService(PartitionDirectory directory, Coordin
                 {
                     await responseStream.WriteAsync(new V1.DirectoryEvent { Snapshot = DirectoryMessages.ToMessage(directory.Id, reset) }, writes.Token).ConfigureAwait(false);
                     last = reset.Version;
+                    lease.Sent(last);
                 }
 
                 await foreach (var change in changes.WithCancellation(call.Token).ConfigureAwait(false))
@@ -73,6 +74,7 @@ internal sealed class DirectoryGrpcService(PartitionDirectory directory, Coordin
 
                     await responseStream.WriteAsync(new V1.DirectoryEvent { Change = DirectoryMessages.ToMessage(change) }, writes.Token).ConfigureAwait(false);
                     last = change.Snapshot.Version;
+                    lease.Sent(last);
                 }
             }
             catch (Exception ex) when (changes.HasFallenBehind && ex is DirectoryFeed.WatcherFellBehindException or OperationCanceledException && !call.IsCancellationRequested)

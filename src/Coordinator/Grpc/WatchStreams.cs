@@ -9,6 +9,7 @@ internal sealed class WatchStreams(int maxStreams, int maxPerCredential, int cre
 {
     private readonly Lock _gate = new();
     private readonly int[] _perCredential = new int[credentials];
+    private readonly HashSet<Lease> _leases = [];
     private int _total;
 
     /// <summary>How many Watch streams are open now.</summary>
@@ -42,16 +43,31 @@ internal sealed class WatchStreams(int maxStreams, int maxPerCredential, int cre
 
             _perCredential[credential]++;
             _total++;
+            refusal = null;
+            var lease = new Lease(this, credential);
+            _leases.Add(lease);
+            return lease;
         }
-
-        refusal = null;
-        return new Lease(this, credential);
     }
 
-    private void Close(int credential)
+    /// <summary>
+    /// True when every open stream has been handed directory version <paramref name="version"/> or a later one (a scale-down
+    /// waits for it before draining a replica). Handed to the transport, not applied by the client: the client does not
+    /// acknowledge what it applied, so the wait that uses this is bounded by time as well.
+    /// </summary>
+    public bool AllSent(long version)
     {
         lock (_gate)
         {
+            return _leases.All(lease => Volatile.Read(ref lease.SentVersion) >= version);
+        }
+    }
+
+    private void Close(Lease lease, int credential)
+    {
+        lock (_gate)
+        {
+            _leases.Remove(lease);
             _perCredential[credential]--;
             _total--;
         }
@@ -60,13 +76,18 @@ internal sealed class WatchStreams(int maxStreams, int maxPerCredential, int cre
     /// <summary>One open stream's slot; disposing it (once) gives the slot back.</summary>
     internal sealed class Lease(WatchStreams owner, int credential) : IDisposable
     {
+        // The last directory version written to the stream (a snapshot's or a change's).
+        internal long SentVersion;
         private int _closed;
+
+        /// <summary>Notes that the stream was handed <paramref name="version"/>.</summary>
+        public void Sent(long version) => Volatile.Write(ref SentVersion, version);
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _closed, 1) == 0)
             {
-                owner.Close(credential);
+                owner.Close(this, credential);
             }
         }
     }

@@ -53,6 +53,30 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <summary>The gRPC Watch streams open now (for tests and diagnostics).</summary>
     internal WatchStreams WatchStreams { get; private init; } = null!;
 
+    /// <summary>What each replica reported in flight at its last health check (the driver's autoscaler reads it).</summary>
+    internal ReplicaLoads Loads => _health.Loads;
+
+    /// <summary>
+    /// Waits until every open gRPC Watch stream was handed directory version <paramref name="version"/> (or a later one),
+    /// at most <paramref name="timeout"/>. True when they all were; false when the time ran out first.
+    /// </summary>
+    internal async Task<bool> WaitForWatchersAsync(long version, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // Real time: this waits for sockets, which a test clock does not drive.
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (!WatchStreams.AllSent(version))
+        {
+            if (Environment.TickCount64 >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
     /// <summary>The partition directory this coordinator serves.</summary>
     public PartitionDirectory Directory { get; }
 
@@ -65,7 +89,7 @@ public sealed partial class Coordinator : IAsyncDisposable
 
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger<Coordinator>();
-        var directory = new PartitionDirectory(options.PartitionCount, options.Replicas, options.TimeProvider, logger);
+        var directory = new PartitionDirectory(options.PartitionCount, options.Replicas, options.ActiveReplicas ?? options.Replicas, options.TimeProvider, logger);
         KestrelApp.TryParseBindAddress(options.BindAddress, out var bindAddress);
 
         var tls = options.Transport.DriverCertificate is { } certificate ? () => certificate : (Func<System.Security.Cryptography.X509Certificates.X509Certificate2>?)null;

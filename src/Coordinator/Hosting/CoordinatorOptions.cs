@@ -13,6 +13,12 @@ public sealed class CoordinatorOptions
     /// <summary>How many replicas (servers) every partition runs. Default 1.</summary>
     public int Replicas { get; init; } = 1;
 
+    /// <summary>
+    /// With autoscaling, how many of the <see cref="Replicas"/> slots start in use; the rest start retired until the
+    /// driver scales a partition up. Null: all of them.
+    /// </summary>
+    internal int? ActiveReplicas { get; init; }
+
     /// <summary>The cluster's secret; every <c>/v1</c> route requires it. Required.</summary>
     public required ClusterToken Token { get; init; }
 

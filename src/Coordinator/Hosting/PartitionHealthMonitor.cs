@@ -55,6 +55,9 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
 
     public volatile bool Suspended;
 
+    /// <summary>What each replica reported in flight at its last check (read by the driver's autoscaler).</summary>
+    public ReplicaLoads Loads { get; } = new();
+
     internal CoordinatorOptions Options { get; }
 
     internal TimeProvider Time { get; }
@@ -172,11 +175,15 @@ internal sealed partial class PartitionHealthMonitor : IAsyncDisposable
 
             // Another server may hold the port now (a fixed port range, a re-launch elsewhere): it must say who it is.
             var body = await response.Content.ReadFromJsonAsync<PartitionHealth>(ProtocolJson.Options, deadline.Token).ConfigureAwait(false);
-            return body is not null && body.Partition == target.Partition && body.Attempt == target.Attempt && (Options.ClusterId is null || body.ClusterId == Options.ClusterId)
-                ? (null, body)
-                : (new CheckFailure(body is null
-                    ? "health check answered without a body"
-                    : $"health check answered by another server (cluster {body.ClusterId}, partition {body.Partition}, attempt {body.Attempt})"), null);
+            if (body is not null && body.Partition == target.Partition && body.Attempt == target.Attempt && (Options.ClusterId is null || body.ClusterId == Options.ClusterId))
+            {
+                Loads.Record(target.Partition, target.Attempt, body.InFlight);
+                return (null, body);
+            }
+
+            return (new CheckFailure(body is null
+                ? "health check answered without a body"
+                : $"health check answered by another server (cluster {body.ClusterId}, partition {body.Partition}, attempt {body.Attempt})"), null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
