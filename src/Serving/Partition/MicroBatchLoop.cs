@@ -2,17 +2,18 @@ namespace Partitioned.Serving;
 
 /// <summary>
 /// Micro-batch mode of one service: gathers up to the batch size, waiting at most the batch delay after the first
-/// request, then hands the batch to the thread pool under one handler slot. Runs on its own thread with blocking waits:
-/// the thread pool's timers fire in steps of a few milliseconds here, far too coarse for a batch delay of 1 or 2 ms.
+/// request (or, with a latency target, as long as <see cref="LatencyTargetWindow"/> allows), then hands the batch to
+/// the thread pool under one handler slot. Runs on its own thread with blocking waits: the thread pool's timers fire in
+/// steps of a few milliseconds here, far too coarse for a batch delay of 1 or 2 ms.
 /// </summary>
-internal sealed class MicroBatchLoop<TRequest, TReply>(ServiceProcessor<TRequest, TReply> processor, HandlerSlots slots, HandlerCalls<TRequest, TReply> handler, CancellationToken stopping)
+internal sealed class MicroBatchLoop<TRequest, TReply>(ServiceProcessor<TRequest, TReply> processor, HandlerSlots slots, HandlerCalls<TRequest, TReply> handler, LatencyTargetWindow? window, CancellationToken stopping)
 {
     private readonly ManualResetEventSlim _arrival = new(false);
     private Thread? _thread;
 
     public void Start()
     {
-        _thread = new Thread(Run) { IsBackground = true, Name = $"partitioned-batch-{processor.Name}" };
+        _thread = new Thread(window is null ? Run : RunToTarget) { IsBackground = true, Name = $"partitioned-batch-{processor.Name}" };
         _thread.Start();
     }
 
@@ -69,7 +70,72 @@ internal sealed class MicroBatchLoop<TRequest, TReply>(ServiceProcessor<TRequest
                 Thread.Sleep(1);
             }
 
-            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Loop.RunBatchAsync(state.Batch), (Loop: this, Batch: batch), preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Loop.RunBatchAsync(state.Batch, 0), (Loop: this, Batch: batch), preferLocal: false);
+        }
+    }
+
+    /// <summary>The loop with a latency target: gathers while <see cref="LatencyTargetWindow.WaitUntil"/> allows, and teaches the window what each batch cost.</summary>
+    private void RunToTarget()
+    {
+        var maxSize = processor.Options.MaxBatchSize;
+        var time = processor.Time;
+        while (!stopping.IsCancellationRequested)
+        {
+            window!.Arrivals.Observe(processor.Arrivals);
+            if (!processor.TryDequeueLive(out var first))
+            {
+                WaitForArrival(TimeSpan.FromMilliseconds(200));
+                continue;
+            }
+
+            var batch = new List<ServiceRequest<TRequest, TReply>>(Math.Min(maxSize, 64)) { first };
+            var due = window.DueOf(first);
+            while (batch.Count < maxSize)
+            {
+                if (processor.TryDequeueLive(out var next))
+                {
+                    batch.Add(next);
+                    due = Math.Min(due, window.DueOf(next));
+                    continue;
+                }
+
+                window.Arrivals.Observe(processor.Arrivals);
+                var busy = slots.Running >= processor.Concurrency;
+                var now = time.GetTimestamp();
+                var until = window.WaitUntil(now, due, batch.Count, busy);
+                if (until <= now)
+                {
+                    break;
+                }
+
+                WaitForArrivalOrSlot(time.GetElapsedTime(now, until), busy);
+            }
+
+            while (!slots.TryTake())
+            {
+                if (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                WaitForArrivalOrSlot(TimeSpan.FromMilliseconds(1), busy: true);
+            }
+
+            var dispatched = time.GetTimestamp();
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Loop.RunBatchAsync(state.Batch, state.Dispatched), (Loop: this, Batch: batch, Dispatched: dispatched), preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Blocks until a request is queued, a handler slot is released (when <paramref name="busy"/>: the window then
+    /// changes), or <paramref name="timeout"/> passes; the event is reset before the state is looked at again.
+    /// </summary>
+    private void WaitForArrivalOrSlot(TimeSpan timeout, bool busy)
+    {
+        _arrival.Reset();
+        if (processor.Queued == 0 && (!busy || slots.Running >= processor.Concurrency))
+        {
+            _arrival.Wait(timeout);
         }
     }
 
@@ -83,7 +149,9 @@ internal sealed class MicroBatchLoop<TRequest, TReply>(ServiceProcessor<TRequest
         }
     }
 
-    private async Task RunBatchAsync(List<ServiceRequest<TRequest, TReply>> batch)
+    /// <param name="batch">The requests, each answered by the handler or with a clear error.</param>
+    /// <param name="dispatched">When the batch was handed to the thread pool (0 without a latency target): its cost counts from there, the hop included.</param>
+    private async Task RunBatchAsync(List<ServiceRequest<TRequest, TReply>> batch, long dispatched)
     {
         try
         {
@@ -91,7 +159,15 @@ internal sealed class MicroBatchLoop<TRequest, TReply>(ServiceProcessor<TRequest
         }
         finally
         {
+            if (window is not null)
+            {
+                window.Cost.Observe(batch.Count, processor.Time.GetElapsedTime(dispatched).TotalSeconds);
+            }
+
             slots.Release();
+
+            // A loop gathering while the handler was busy looks again: with the handler free, the window may close now.
+            _arrival.Set();
         }
     }
 }
