@@ -9,6 +9,7 @@ namespace Partitioned.Serving;
 internal sealed class MicroBatchLoop<TRequest, TReply>(ServiceProcessor<TRequest, TReply> processor, HandlerSlots slots, HandlerCalls<TRequest, TReply> handler, LatencyTargetWindow? window, CancellationToken stopping)
 {
     private readonly ManualResetEventSlim _arrival = new(false);
+    private readonly ManualResetEventSlim _released = new(false);
     private Thread? _thread;
 
     public void Start()
@@ -23,8 +24,9 @@ internal sealed class MicroBatchLoop<TRequest, TReply>(ServiceProcessor<TRequest
     /// <summary>Lets the loop see <c>stopping</c> and waits (bounded) for its thread to end.</summary>
     public void Stop()
     {
-        // The event is not disposed: it belongs to the loop's thread, which may outlive the wait.
+        // The events are not disposed: they belong to the loop's thread, which may outlive the wait.
         _arrival.Set();
+        _released.Set();
         _thread?.Join(TimeSpan.FromSeconds(5));
     }
 
@@ -108,7 +110,15 @@ internal sealed class MicroBatchLoop<TRequest, TReply>(ServiceProcessor<TRequest
                     break;
                 }
 
-                WaitForArrivalOrSlot(time.GetElapsedTime(now, until), busy);
+                // While the handler is busy, arrivals stay queued until it is free (or the bound): no wake-up per request.
+                if (busy)
+                {
+                    WaitForRelease(time.GetElapsedTime(now, until));
+                }
+                else
+                {
+                    WaitForArrival(time.GetElapsedTime(now, until));
+                }
             }
 
             while (!slots.TryTake())
@@ -118,7 +128,7 @@ internal sealed class MicroBatchLoop<TRequest, TReply>(ServiceProcessor<TRequest
                     return;
                 }
 
-                WaitForArrivalOrSlot(TimeSpan.FromMilliseconds(1), busy: true);
+                WaitForRelease(TimeSpan.FromMilliseconds(50));
             }
 
             var dispatched = time.GetTimestamp();
@@ -126,16 +136,13 @@ internal sealed class MicroBatchLoop<TRequest, TReply>(ServiceProcessor<TRequest
         }
     }
 
-    /// <summary>
-    /// Blocks until a request is queued, a handler slot is released (when <paramref name="busy"/>: the window then
-    /// changes), or <paramref name="timeout"/> passes; the event is reset before the state is looked at again.
-    /// </summary>
-    private void WaitForArrivalOrSlot(TimeSpan timeout, bool busy)
+    /// <summary>Blocks until a handler slot is released or <paramref name="timeout"/> passes; the event is reset before the slots are looked at again.</summary>
+    private void WaitForRelease(TimeSpan timeout)
     {
-        _arrival.Reset();
-        if (processor.Queued == 0 && (!busy || slots.Running >= processor.Concurrency))
+        _released.Reset();
+        if (slots.Running >= processor.Concurrency)
         {
-            _arrival.Wait(timeout);
+            _released.Wait(timeout);
         }
     }
 
@@ -167,7 +174,10 @@ internal sealed class MicroBatchLoop<TRequest, TReply>(ServiceProcessor<TRequest
             slots.Release();
 
             // A loop gathering while the handler was busy looks again: with the handler free, the window may close now.
-            _arrival.Set();
+            if (window is not null)
+            {
+                _released.Set();
+            }
         }
     }
 }
