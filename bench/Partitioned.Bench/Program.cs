@@ -10,7 +10,7 @@ if (PartitionWorker.IsWorkerProcess)
     return await PartitionWorker.RunAsync(BenchServer.Definition, ScaleServer.Definition);
 }
 
-// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [remote-watch] [tail [--tail-duration 10] [--tail-rounds 2]] [network-faults [--cut-duration 15]] [autoscale [--scale-downs 20]] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
+// Usage: Partitioned.Bench [serving] [lifecycle] [model-compute] [replicas] [remote-watch] [tail [--tail-duration 10] [--tail-rounds 2]] [network-faults [--cut-duration 15]] [autoscale [--scale-downs 20]] [batching] [--duration 10] [--warmup 2] [--connections 1,16,64] [--partitions 1,4,16,64]
 //                          [--only <target name part>[,<part>...]] [--python /usr/bin/python3] [--bench-folder bench] [--out bench/results]
 //                          [--no-slurm] (lifecycle: skip the Slurm runner, which starts the local Slurm cluster as root)
 //                          [--r2r-worker <published app>] (lifecycle: also the process runner with this ReadyToRun build as the worker)
@@ -47,7 +47,7 @@ if (args.Contains("scale"))
         IntOption("--scale-watcher-processes", 4)), outFolder);
 }
 
-var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas") && !args.Contains("remote-watch") && !args.Contains("network-faults") && !args.Contains("tail") && !args.Contains("autoscale");
+var runAll = !args.Contains("serving") && !args.Contains("lifecycle") && !args.Contains("model-compute") && !args.Contains("replicas") && !args.Contains("remote-watch") && !args.Contains("network-faults") && !args.Contains("tail") && !args.Contains("autoscale") && !args.Contains("batching");
 var settings = new BenchSettings(
     benchFolder,
     Option("--python") ?? "/usr/bin/python3",
@@ -148,6 +148,22 @@ if (args.Contains("network-faults"))
     {
         return 0;
     }
+}
+
+if (args.Contains("batching"))
+{
+    // Not part of the default run: latency-target micro-batching vs fixed windows, open-loop, about 2 minutes.
+    var batchingFor = TimeSpan.FromSeconds(int.Parse(Option("--duration") ?? "4", CultureInfo.InvariantCulture));
+    Console.WriteLine($"Batching: ONNX Runtime micro-batch, latency target vs fixed windows, {batchingFor.TotalSeconds} s per policy and load:");
+    var batching = await BatchingBenchmark.RunAsync(settings.BenchFolder, batchingFor);
+    await File.WriteAllTextAsync(Path.Combine(outFolder, "batching.json"), JsonSerializer.Serialize(batching, new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    }));
+    await File.WriteAllTextAsync(Path.Combine(outFolder, "summary.md"), BatchingBenchmark.Markdown(machine.cores, batchingFor, batching));
+    Console.WriteLine($"Results written to {Path.Combine(outFolder, "batching.json")} and summary.md");
+    return 0;
 }
 
 if (runAll || args.Contains("model-compute"))

@@ -10,6 +10,12 @@ internal sealed partial class ServiceProcessor<TRequest, TReply>
     /// <summary>How many requests wait in the queue.</summary>
     public int Queued => Volatile.Read(ref _queued);
 
+    /// <summary>How many requests were queued since the service started.</summary>
+    public long Arrivals => Interlocked.Read(ref _arrivals);
+
+    /// <summary>Handler invocations running at once (<see cref="ServiceOptions.Concurrency"/>, or its default).</summary>
+    public int Concurrency => _concurrency;
+
     /// <summary>
     /// How many more requests a head-node transport should take now: enough to keep every handler slot busy (and the
     /// next batch ready), no more, so work is spread over partitions and a dying attempt holds little.
@@ -52,7 +58,8 @@ internal sealed partial class ServiceProcessor<TRequest, TReply>
 
         ServingMetrics.QueuedRequests.Add(1, _serviceTag);
         request.MarkQueued();
-        if (!_queue.Writer.TryWrite(request))
+        Interlocked.Increment(ref _arrivals);
+        if (!_queue.TryWrite(request))
         {
             // The service has stopped (a request that arrived during the last moments of the drain): answer, never drop.
             LeaveQueue(request);
@@ -105,7 +112,7 @@ internal sealed partial class ServiceProcessor<TRequest, TReply>
     /// <summary>Takes the next queued request whose deadline has not passed; false when none waits.</summary>
     public bool TryDequeueLive(out ServiceRequest<TRequest, TReply> request)
     {
-        while (_queue.Reader.TryRead(out request!))
+        while (_queue.TryRead(out request!))
         {
             if (LeaveQueue(request) && !request.IsCompleted)
             {

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Partitioned.Shared;
@@ -22,7 +21,7 @@ namespace Partitioned.Serving;
 internal sealed partial class ServiceProcessor<TRequest, TReply> : IServiceRuntime<TRequest, TReply>
 {
     private readonly ServiceDefinition<TRequest, TReply> _definition;
-    private readonly Channel<ServiceRequest<TRequest, TReply>> _queue = Channel.CreateUnbounded<ServiceRequest<TRequest, TReply>>();
+    private readonly RequestQueue<TRequest, TReply> _queue;
     private readonly KeyValuePair<string, object?> _serviceTag;
     private readonly CancellationTokenSource _abort = new();
     private readonly bool _continuous;
@@ -34,6 +33,9 @@ internal sealed partial class ServiceProcessor<TRequest, TReply> : IServiceRunti
     private MicroBatchLoop<TRequest, TReply>? _batchLoop;
     private TimeProvider _time = TimeProvider.System;
     private int _queued;
+
+    // Requests queued since the start: the batch loop's arrival rate is measured from it.
+    private long _arrivals;
 
     // Requests inside this service's HTTP routes, some still uploading their body: a stop waits for them too.
     private int _inRoutes;
@@ -48,6 +50,7 @@ internal sealed partial class ServiceProcessor<TRequest, TReply> : IServiceRunti
         _continuous = definition.Options.Mode == ProcessingMode.Continuous;
         _concurrency = definition.Options.EffectiveConcurrency;
         _slots = new HandlerSlots(_concurrency);
+        _queue = new RequestQueue<TRequest, TReply>(earliestDeadlineFirst: definition.Options.LatencyTarget is not null);
     }
 
     public string Name => _definition.Name;
@@ -77,7 +80,8 @@ internal sealed partial class ServiceProcessor<TRequest, TReply> : IServiceRunti
         _handler = new HandlerCalls<TRequest, TReply>(_definition, feature.Context.Partition, _abort.Token, _logger, _serviceTag);
         if (!_continuous)
         {
-            _batchLoop = new MicroBatchLoop<TRequest, TReply>(this, _slots, _handler, _abort.Token);
+            var window = Options.LatencyTarget is { } target ? new LatencyTargetWindow(target, _time) : null;
+            _batchLoop = new MicroBatchLoop<TRequest, TReply>(this, _slots, _handler, window, _abort.Token);
             _batchLoop.Start();
         }
     }
@@ -112,7 +116,7 @@ internal sealed partial class ServiceProcessor<TRequest, TReply> : IServiceRunti
     /// <summary>Takes no more requests and stops the processors: a handler still running is told to give up.</summary>
     public async Task HaltAsync()
     {
-        _queue.Writer.TryComplete();
+        _queue.Complete();
 
         // Not disposed: a handler still running may hold the token.
         await _abort.CancelAsync().ConfigureAwait(false);
@@ -137,7 +141,10 @@ internal sealed partial class ServiceProcessor<TRequest, TReply> : IServiceRunti
     public ServiceRequest<TRequest, TReply> NewRequest(string id, TRequest request, ReplySink<TReply> sink, long arrived, System.Diagnostics.ActivityContext parent)
     {
         ServingMetrics.Requests.Add(1, _serviceTag);
-        return new ServiceRequest<TRequest, TReply>(id, request, sink, this, arrived, parent);
+        return new ServiceRequest<TRequest, TReply>(id, request, sink, this, arrived, parent)
+        {
+            DeadlineTimestamp = arrived + (long)(Options.Deadline.TotalSeconds * _time.TimestampFrequency),
+        };
     }
 
     /// <summary>The request body as a <typeparamref name="TRequest"/>, through the one reader of client JSON; the error names the problem.</summary>

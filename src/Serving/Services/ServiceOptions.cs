@@ -7,6 +7,11 @@ namespace Partitioned.Serving;
 /// <summary>How one service queues, batches, times out and parses. Checked when the service is defined.</summary>
 public sealed record ServiceOptions
 {
+    private static readonly TimeSpan s_defaultMaxBatchDelay = TimeSpan.FromMilliseconds(5);
+
+    // Null until set, so that validation can tell a window chosen by the caller from the default one (see LatencyTarget).
+    private readonly TimeSpan? _maxBatchDelay;
+
     /// <summary>Continuous (default) or micro-batch processing.</summary>
     public ProcessingMode Mode { get; init; } = ProcessingMode.Continuous;
 
@@ -22,8 +27,22 @@ public sealed record ServiceOptions
     /// <summary>Micro-batch: the most requests in one batch. Default 64.</summary>
     public int MaxBatchSize { get; init; } = 64;
 
-    /// <summary>Micro-batch: how long a batch waits for more requests after its first. Default 5 ms.</summary>
-    public TimeSpan MaxBatchDelay { get; init; } = TimeSpan.FromMilliseconds(5);
+    /// <summary>Micro-batch: how long a batch waits for more requests after its first (a fixed window). Default 5 ms. Not with <see cref="LatencyTarget"/>.</summary>
+    public TimeSpan MaxBatchDelay
+    {
+        get => _maxBatchDelay ?? s_defaultMaxBatchDelay;
+        init => _maxBatchDelay = value;
+    }
+
+    /// <summary>
+    /// Micro-batch: the longest a request should take from arrival to answer; null (default) keeps the fixed
+    /// <see cref="MaxBatchDelay"/> window. When set, each batch's window is sized from the batch cost the partition
+    /// observes (fitted online as a + b x batch size): a request goes at once when the next one is not expected soon
+    /// enough to pay for waiting, a batch keeps gathering while the handler is busy, and it never waits so long that its
+    /// most urgent request would miss the target, given the predicted time of the batch. The queue is then served earliest
+    /// deadline first. Must be shorter than <see cref="Deadline"/>; replaces <see cref="MaxBatchDelay"/> (set one of the two).
+    /// </summary>
+    public TimeSpan? LatencyTarget { get; init; }
 
     /// <summary>The largest request body accepted; a larger one is answered 413. Default 1 MiB.</summary>
     public long MaxRequestBodySize { get; init; } = 1024 * 1024;
@@ -54,6 +73,14 @@ public sealed record ServiceOptions
         validation.Require(Concurrency is null or >= 1, $"{nameof(Concurrency)} must be at least 1 (was {Concurrency}).");
         validation.Require(MaxBatchSize >= 1, $"{nameof(MaxBatchSize)} must be at least 1 (was {MaxBatchSize}).");
         validation.Require(MaxBatchDelay >= TimeSpan.Zero, $"{nameof(MaxBatchDelay)} must not be negative (was {MaxBatchDelay}).");
+        if (LatencyTarget is { } target)
+        {
+            validation.Require(target > TimeSpan.Zero, $"{nameof(LatencyTarget)} must be positive (was {target}); leave it null for the fixed {nameof(MaxBatchDelay)} window.");
+            validation.Require(target < Deadline, $"{nameof(LatencyTarget)} ({target.TotalMilliseconds:0.###} ms) must be shorter than {nameof(Deadline)} ({Deadline.TotalMilliseconds:0.###} ms): a request still waiting at its deadline is answered 504.");
+            validation.Require(Mode == ProcessingMode.MicroBatch, $"{nameof(LatencyTarget)} sizes micro-batch windows: set {nameof(Mode)} = {nameof(ProcessingMode)}.{nameof(ProcessingMode.MicroBatch)}, or remove {nameof(LatencyTarget)} (a continuous service handles each request as soon as a slot is free).");
+            validation.Require(_maxBatchDelay is null, $"Set {nameof(LatencyTarget)} or {nameof(MaxBatchDelay)}, not both: {nameof(MaxBatchDelay)} fixes the window ({MaxBatchDelay.TotalMilliseconds:0.###} ms given), {nameof(LatencyTarget)} sizes it from the observed batch cost.");
+        }
+
         validation.Require(MaxRequestBodySize is >= 1 and <= RequestBody.MaxLimit, $"{nameof(MaxRequestBodySize)} must be between 1 byte and 1 GiB (was {MaxRequestBodySize}).");
         return validation.Failures;
     }

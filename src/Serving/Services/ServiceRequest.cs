@@ -40,6 +40,9 @@ public sealed class ServiceRequest<TRequest, TReply> : IRemotelyCompleted
 
     internal long ArrivedTimestamp { get; }
 
+    /// <summary>When the request's deadline passes (a timestamp of the service's time provider): the order of an earliest-deadline-first queue.</summary>
+    internal long DeadlineTimestamp { get; init; } = long.MaxValue;
+
     /// <summary>The trace the request arrived in (default: none), so its handling joins the caller's trace.</summary>
     internal System.Diagnostics.ActivityContext Parent { get; }
 
