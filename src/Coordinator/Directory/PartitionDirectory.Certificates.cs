@@ -20,14 +20,14 @@ public sealed partial class PartitionDirectory
             }
 
             var entry = _current[partition];
-            var replicaIndex = ReplicaOf(partition, attempt);
+            var replicaIndex = _admissions.ReplicaOf(partition, attempt);
             if (replicaIndex < 0 || entry.State is PartitionState.Failed or PartitionState.Stopped)
             {
                 return false;
             }
 
             var replica = entry.Replicas[replicaIndex];
-            var admitted = _admitted[partition][replicaIndex];
+            var admitted = _admissions.Of(partition, replicaIndex);
             return replica.State is not (PartitionState.Failed or PartitionState.Stopped)
                 && (admitted >= 0 ? attempt == admitted : attempt >= replica.Attempt);
         }

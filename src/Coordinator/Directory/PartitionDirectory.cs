@@ -25,14 +25,7 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
     private readonly DirectoryFeed _feed = new();
     private readonly long[] _lastSeenTicks;
 
-    // Per partition and replica, the attempt the driver launched or assigned last (-1: none announced, so any newer
-    // attempt may register, as a stand-alone coordinator allows). Attempt numbers are unique per partition across
-    // replicas, so an attempt number alone names its replica (_replicaOf). Written under the lock.
-    private readonly int[][] _admitted;
-    private readonly Dictionary<int, int>[] _replicaOf;
-
-    // The server version each admitted attempt runs, shown once it registers.
-    private readonly Dictionary<(int Partition, int Attempt), int> _versions = [];
+    private readonly AttemptAdmissions _admissions; // under the lock
     private DirectorySnapshot _current;
 
     /// <summary>Creates a directory of <paramref name="partitionCount"/> pending partitions, one replica each.</summary>
@@ -60,8 +53,7 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
         ImmutableArray<ReplicaEntry> pending = [.. Enumerable.Range(0, replicas).Select(r => new ReplicaEntry(r, r < activeReplicas ? PartitionState.Pending : PartitionState.Retired, -1, null, null, now))];
         _current = new DirectorySnapshot(0, [.. Enumerable.Range(0, partitionCount).Select(i => PartitionEntry.FromReplicas(i, pending))]);
         _lastSeenTicks = new long[partitionCount];
-        _admitted = [.. Enumerable.Range(0, partitionCount).Select(_ => Enumerable.Repeat(-1, replicas).ToArray())];
-        _replicaOf = [.. Enumerable.Range(0, partitionCount).Select(_ => new Dictionary<int, int>())];
+        _admissions = new AttemptAdmissions(partitionCount, replicas);
         ReplicaCount = replicas;
     }
 
@@ -94,15 +86,7 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
         ArgumentOutOfRangeException.ThrowIfNegative(attempt);
         lock (_gate)
         {
-            if ((uint)partition >= (uint)_admitted.Length || (uint)replica >= (uint)ReplicaCount || (!reinstate && attempt < _admitted[partition][replica]))
-            {
-                return false;
-            }
-
-            _admitted[partition][replica] = attempt;
-            _replicaOf[partition][attempt] = replica;
-            _versions[(partition, attempt)] = version;
-            return true;
+            return _admissions.Admit(partition, replica, attempt, version, reinstate);
         }
     }
 
@@ -111,19 +95,8 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
     {
         lock (_gate)
         {
-            return (uint)partition < (uint)_admitted.Length ? _admitted[partition].Max() : -1;
+            return _admissions.Latest(partition);
         }
-    }
-
-    // Under the lock: which replica an attempt belongs to; -1 when the driver admitted attempts but not this one.
-    private int ReplicaOf(int partition, int attempt)
-    {
-        if (_replicaOf[partition].TryGetValue(attempt, out var replica))
-        {
-            return replica;
-        }
-
-        return _admitted[partition].All(static a => a < 0) ? 0 : -1;
     }
 
     /// <summary>Registers an attempt's endpoint, following the directory's rules.</summary>
@@ -147,9 +120,9 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
             }
 
             var entry = _current[partition];
-            var replicaIndex = ReplicaOf(partition, attempt);
+            var replicaIndex = _admissions.ReplicaOf(partition, attempt);
             var replica = replicaIndex < 0 ? null : entry.Replicas[replicaIndex];
-            var admitted = replicaIndex < 0 ? _admitted[partition].Max() : _admitted[partition][replicaIndex];
+            var admitted = replicaIndex < 0 ? _admissions.Latest(partition) : _admissions.Of(partition, replicaIndex);
             if (entry.State is PartitionState.Failed or PartitionState.Stopped || replica?.State is PartitionState.Failed or PartitionState.Stopped or PartitionState.Retired)
             {
                 outcome = new RegistrationOutcome(RegistrationResult.Closed, entry, null, _current.Version);
@@ -184,7 +157,7 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
                     Node = node,
                     Executor = executor,
                     Since = _time.GetUtcNow(),
-                    Version = _versions.GetValueOrDefault((partition, attempt), replica.Version),
+                    Version = _admissions.VersionOf(partition, attempt, replica.Version),
                     Labels = labels is null or { Count: 0 } ? ReplicaEntry.EmptyLabels : new Dictionary<string, string>(labels, StringComparer.Ordinal),
                 };
                 Volatile.Write(ref _lastSeenTicks[partition], updated.Since.UtcTicks);
@@ -217,42 +190,6 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
             Suspected = false,
             Since = replica.State == PartitionState.Serving ? _time.GetUtcNow() : replica.Since,
         });
-    }
-
-    /// <summary>Marks a serving attempt lost (its process died, or it stopped answering health checks).</summary>
-    /// <returns>False when the replica was not serving that attempt.</returns>
-    internal bool MarkLost(int partition, int attempt, string reason)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(reason);
-        return Update(partition, attempt, PartitionChangeKind.Lost, replica =>
-            replica.State == PartitionState.Serving && replica.Attempt == attempt
-                ? replica with { State = PartitionState.Lost, Suspected = false, LastError = reason, Since = _time.GetUtcNow() }
-                : null);
-    }
-
-    /// <summary>
-    /// Marks a serving attempt suspected (a health check failed): it keeps its place, but routers prefer its siblings
-    /// until it answers again (<see cref="MarkRecovered"/>) or is marked lost.
-    /// </summary>
-    /// <returns>False when the replica was not serving that attempt, or was suspected already.</returns>
-    internal bool MarkSuspected(int partition, int attempt, string reason)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(reason);
-        return Update(partition, attempt, PartitionChangeKind.Suspected, replica =>
-            replica.State == PartitionState.Serving && replica.Attempt == attempt && !replica.Suspected
-                ? replica with { Suspected = true, LastError = reason }
-                : null);
-    }
-
-    /// <summary>Marks a lost or suspected attempt healthy again after it answered a health check.</summary>
-    /// <returns>False when the replica was neither lost nor suspected at that attempt.</returns>
-    internal bool MarkRecovered(int partition, int attempt)
-    {
-        return Update(partition, attempt, PartitionChangeKind.Recovered, replica =>
-            replica.Attempt != attempt || replica.Endpoint is null ? null
-            : replica.State == PartitionState.Lost ? replica with { State = PartitionState.Serving, Suspected = false, Since = _time.GetUtcNow() }
-            : replica.State == PartitionState.Serving && replica.Suspected ? replica with { Suspected = false }
-            : null);
     }
 
     /// <summary>Marks every replica of a partition failed for good: its last allowed attempt failed.</summary>
@@ -303,7 +240,7 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
         _feed.WaitUntilAsync(() => Current, condition, cancellationToken);
 
     // Changes the replica that runs <attempt>, following the rules: a stale or never-launched attempt changes nothing.
-    private bool Update(int partition, int attempt, PartitionChangeKind kind, Func<ReplicaEntry, ReplicaEntry?> transform)
+    internal bool Update(int partition, int attempt, PartitionChangeKind kind, Func<ReplicaEntry, ReplicaEntry?> transform)
     {
         PartitionChange? change;
         lock (_gate)
@@ -314,14 +251,14 @@ public sealed partial class PartitionDirectory : IPartitionDirectory
             }
 
             var entry = _current[partition];
-            var index = ReplicaOf(partition, attempt);
+            var index = _admissions.ReplicaOf(partition, attempt);
             if (index < 0)
             {
                 return false;
             }
 
             var replica = entry.Replicas[index];
-            var admitted = _admitted[partition][index];
+            var admitted = _admissions.Of(partition, index);
             if (attempt < replica.Attempt || (admitted >= 0 && attempt > admitted) || transform(replica) is not { } updated || updated == replica)
             {
                 return false;

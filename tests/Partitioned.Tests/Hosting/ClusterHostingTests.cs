@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Partitioned.Clustering;
+using Partitioned.Coordination;
 using Partitioned.Routing;
 using Partitioned.Security;
 using Partitioned.Serving;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Partitioned.Coordination;
 using Partitioned.Routing;
 using Partitioned.Serving;
 using Xunit.Abstractions;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Partitioned.Clustering;
+using Partitioned.Coordination;
 using Partitioned.Directories;
 using Partitioned.Serving;
 using Partitioned.Tests.Replicas;
