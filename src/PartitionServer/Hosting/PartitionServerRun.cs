@@ -157,13 +157,15 @@ internal sealed partial class PartitionServerRun<TRow, TResult> : IPartitionCont
             _state = PartitionServerState.Stopped;
             await stopping.CancelAsync().ConfigureAwait(false);
             await renewing.ConfigureAwait(false);
-            _certificate?.Dispose();
             if (!featuresStopped)
             {
                 await StopFeaturesQuietlyAsync().ConfigureAwait(false);
             }
 
+            // The certificate goes last: on a cancelled run Kestrel still accepts connections until it is disposed, and a
+            // handshake with a disposed certificate fails (a caller saw "not a server certificate" and a broken request).
             await DisposeServerAsync().ConfigureAwait(false);
+            _certificate?.Dispose();
         }
     }
 
