@@ -59,17 +59,7 @@ public static class ParquetDatasets
         /// <param name="cancellationToken">Stops reading the files' footers.</param>
         public static Task<PartitionedDataset<T>> FromParquetFolderAsync<T>(string folder, string searchPattern = "*.parquet", ParquetReadOptions? options = null, CancellationToken cancellationToken = default)
         {
-            ArgumentException.ThrowIfNullOrEmpty(folder);
-            if (!Directory.Exists(folder))
-            {
-                throw new DirectoryNotFoundException($"The folder {Path.GetFullPath(folder)} does not exist.");
-            }
-
-            var files = Directory.GetFiles(folder, searchPattern).Order(StringComparer.Ordinal).ToArray();
-            if (files.Length == 0)
-            {
-                throw new ArgumentException($"The folder {Path.GetFullPath(folder)} holds no files matching '{searchPattern}'.", nameof(folder));
-            }
+            var files = DatasetFiles.InFolder(folder, searchPattern);
 
             return FromParquetFilesAsync<T>(files, options, cancellationToken);
         }
@@ -125,19 +115,7 @@ public static class ParquetDatasets
     {
         ArgumentNullException.ThrowIfNull(files);
         options.Validate();
-        var paths = files.Select(Path.GetFullPath).ToImmutableArray();
-        if (paths.IsEmpty)
-        {
-            throw new ArgumentException("A dataset needs at least one file.", nameof(files));
-        }
-
-        foreach (var path in paths)
-        {
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException($"The Parquet file {path} does not exist.", path);
-            }
-        }
+        var paths = DatasetFiles.Existing(files, "Parquet");
 
         var contract = RowContract.For<T>(options.Json, forWriting: false);
         var partitions = ImmutableArray.CreateBuilder<ParquetPartition>();

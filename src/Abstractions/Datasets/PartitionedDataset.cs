@@ -49,19 +49,7 @@ public static class PartitionedDataset
     public static PartitionedDataset<T> FromJsonLinesFiles<T>(IEnumerable<string> files, JsonSerializerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(files);
-        var paths = files.Select(Path.GetFullPath).ToImmutableArray();
-        if (paths.IsEmpty)
-        {
-            throw new ArgumentException("A dataset needs at least one file.", nameof(files));
-        }
-
-        foreach (var path in paths)
-        {
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException($"The JSON-lines file {path} does not exist.", path);
-            }
-        }
+        var paths = DatasetFiles.Existing(files, "JSON-lines");
 
         return new PartitionedDataset<T>(new JsonLinesPartitionSource<T>(paths, options ?? ProtocolJson.Options));
     }
@@ -69,17 +57,7 @@ public static class PartitionedDataset
     /// <summary>One partition per file of a folder that matches <paramref name="searchPattern"/>, in ordinal name order.</summary>
     public static PartitionedDataset<T> FromJsonLinesFolder<T>(string folder, string searchPattern = "*.jsonl", JsonSerializerOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(folder);
-        if (!Directory.Exists(folder))
-        {
-            throw new DirectoryNotFoundException($"The folder {Path.GetFullPath(folder)} does not exist.");
-        }
-
-        var files = Directory.GetFiles(folder, searchPattern).Order(StringComparer.Ordinal).ToArray();
-        if (files.Length == 0)
-        {
-            throw new ArgumentException($"The folder {Path.GetFullPath(folder)} holds no files matching '{searchPattern}'.", nameof(folder));
-        }
+        var files = DatasetFiles.InFolder(folder, searchPattern);
 
         return FromJsonLinesFiles<T>(files, options);
     }

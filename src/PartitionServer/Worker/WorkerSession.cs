@@ -112,20 +112,29 @@ internal sealed partial class WorkerSession
         }, [failure]);
     }
 
-    private async Task<(int Code, string? Failure, string Who)> RunAttemptAsync(
-        WorkerEnvironment environment, Dictionary<string, ITypedServerDefinition> registry, IDriverLink link, ILoggerFactory loggerFactory, string who, CancellationToken cancellationToken)
+    // The start both a worker of one attempt and an executor make: say so, and read the cluster token.
+    private async Task<(ILogger Logger, ClusterToken? Token, string? Invalid)> BeginAsync(
+        WorkerEnvironment environment, IDriverLink link, ILoggerFactory loggerFactory, string who, CancellationToken cancellationToken)
     {
         var logger = loggerFactory.CreateLogger("Partitioned.Server.PartitionWorker");
         Log.Starting(logger, who, environment.Server ?? "named by the coordinator", environment.Coordinator);
-
-        ClusterToken token;
         try
         {
-            token = await ReadTokenAsync(environment, link, _output, cancellationToken).ConfigureAwait(false);
+            return (logger, await ReadTokenAsync(environment, link, _output, cancellationToken).ConfigureAwait(false), null);
         }
         catch (WorkerLaunchException ex)
         {
-            return (WorkerExitCodes.InvalidLaunch, ex.Message, who);
+            return (logger, null, ex.Message);
+        }
+    }
+
+    private async Task<(int Code, string? Failure, string Who)> RunAttemptAsync(
+        WorkerEnvironment environment, Dictionary<string, ITypedServerDefinition> registry, IDriverLink link, ILoggerFactory loggerFactory, string who, CancellationToken cancellationToken)
+    {
+        var (logger, token, invalid) = await BeginAsync(environment, link, loggerFactory, who, cancellationToken).ConfigureAwait(false);
+        if (token is null)
+        {
+            return (WorkerExitCodes.InvalidLaunch, invalid, who);
         }
 
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, link.Gone);
@@ -182,16 +191,10 @@ internal sealed partial class WorkerSession
     private async Task<(int Code, string? Failure, string Who)> RunExecutorAsync(
         WorkerEnvironment environment, Dictionary<string, ITypedServerDefinition> registry, IDriverLink link, ChannelReader<string>? commands, ILoggerFactory loggerFactory, string who, CancellationToken cancellationToken)
     {
-        var logger = loggerFactory.CreateLogger("Partitioned.Server.PartitionWorker");
-        Log.Starting(logger, who, environment.Server ?? "named by the coordinator", environment.Coordinator);
-        ClusterToken token;
-        try
+        var (logger, token, invalid) = await BeginAsync(environment, link, loggerFactory, who, cancellationToken).ConfigureAwait(false);
+        if (token is null)
         {
-            token = await ReadTokenAsync(environment, link, _output, cancellationToken).ConfigureAwait(false);
-        }
-        catch (WorkerLaunchException ex)
-        {
-            return (WorkerExitCodes.InvalidLaunch, ex.Message, who);
+            return (WorkerExitCodes.InvalidLaunch, invalid, who);
         }
 
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, link.Gone);

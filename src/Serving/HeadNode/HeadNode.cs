@@ -123,7 +123,7 @@ internal sealed class HeadNode : IAsyncDisposable
     {
         v1.MapGet("/serving", () => _options.HeadNodeTransport == HeadNodeTransport.GrpcStream && StreamAddress is null
             // The head node starts once every partition serves: until its stream listener is up, partitions ask again.
-            ? Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Head node starting", detail: "The head node's stream listener is not up yet; ask again.")
+            ? ProblemResponse.Result(StatusCodes.Status503ServiceUnavailable, "Head node starting", "The head node's stream listener is not up yet; ask again.")
             : Results.Json(new HeadNodeInfo([.. _requests.Services], StreamAddress?.ToString(), StreamAddress is null ? null : _streamKey.Value), ProtocolJson.Options));
         _longPoll.Map(v1);
     }

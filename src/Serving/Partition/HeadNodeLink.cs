@@ -18,6 +18,9 @@ internal sealed partial class HeadNodeLink(ServingFeature feature, HttpClient co
     private static readonly TimeSpan s_firstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(1);
 
+    /// <summary>How every way to the head node (discovery, long polls, streams) waits between tries: 50 ms, doubling to 1 s.</summary>
+    internal static RetryBackoff NewBackoff() => new(s_firstBackoff, s_maxBackoff);
+
     private readonly ILogger _logger = loggerFactory.CreateLogger<HeadNodeLink>();
 
     public async Task RunAsync(IReadOnlyDictionary<string, IServiceHost> services, CancellationToken cancellationToken)
@@ -65,7 +68,7 @@ internal sealed partial class HeadNodeLink(ServingFeature feature, HttpClient co
     /// </summary>
     private async Task<HeadNodeInfo?> DiscoverAsync(CancellationToken cancellationToken)
     {
-        var backoff = new RetryBackoff(s_firstBackoff, s_maxBackoff);
+        var backoff = NewBackoff();
         while (true)
         {
             try

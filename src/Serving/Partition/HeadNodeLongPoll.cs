@@ -13,14 +13,11 @@ namespace Partitioned.Serving;
 /// </summary>
 internal sealed partial class HeadNodeLongPoll(ServingFeature feature, HttpClient coordinator, ILogger logger)
 {
-    private static readonly TimeSpan s_firstBackoff = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(1);
-
     public async Task RunAsync(IHeadNodeWayIn service, CancellationToken cancellationToken)
     {
         var replyTo = new Uri(feature.Context.Coordinator, "v1/serving/replies");
         var pull = SafeName.Append(feature.Context.Coordinator, "v1", "serving", service.Name, "pull");
-        var backoff = new RetryBackoff(s_firstBackoff, s_maxBackoff);
+        var backoff = HeadNodeLink.NewBackoff();
         while (!cancellationToken.IsCancellationRequested)
         {
             var room = service.PullRoom;

@@ -14,9 +14,6 @@ namespace Partitioned.Serving;
 /// </summary>
 internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel channel, string streamKey, ILogger logger)
 {
-    private static readonly TimeSpan s_firstBackoff = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(1);
-
     // How long a stopping partition waits for the head node to end its stream after it closed its own side.
     private static readonly TimeSpan s_closeGrace = TimeSpan.FromSeconds(5);
 
@@ -29,7 +26,7 @@ internal sealed partial class HeadNodeStream(ServingFeature feature, GrpcChannel
     public async Task RunAsync(IHeadNodeWayIn service, CancellationToken cancellationToken)
     {
         var replyTo = new Uri(feature.Context.Coordinator, "v1/serving/replies");
-        var backoff = new Shared.RetryBackoff(s_firstBackoff, s_maxBackoff);
+        var backoff = HeadNodeLink.NewBackoff();
         var client = new V1.HeadNode.HeadNodeClient(channel);
         var headers = new Metadata { { "authorization", "Bearer " + streamKey } };
 
