@@ -140,36 +140,16 @@ public sealed class ExecutorProcessRunnerTests : IDisposable
     [Fact]
     public async Task DriverKilled_EveryExecutorExitsByItselfWithinSeconds()
     {
-        var start = new ProcessStartInfo(TestWorkers.Options.Executable!) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])[TestWorkers.Dll, "drive-executors", "6", "3"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var driver = Process.Start(start)!;
-        var workers = new HashSet<int>();
-        string? clusterId = null;
+        using var driver = await TestDriver.StartAsync(["drive-executors", "6", "3"], WriteDriverOutput, TimeSpan.FromSeconds(60));
+        var workers = driver.Workers;
+        var clusterId = driver.ClusterId;
         try
         {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (await driver.StandardOutput.ReadLineAsync(deadline.Token) is { } line && line != "ready")
-            {
-                _output.WriteLine($"driver: {line}");
-                if (line.StartsWith("worker ", StringComparison.Ordinal))
-                {
-                    workers.Add(int.Parse(line["worker ".Length..], System.Globalization.CultureInfo.InvariantCulture));
-                }
-                else if (line.StartsWith("cluster ", StringComparison.Ordinal))
-                {
-                    clusterId = line["cluster ".Length..];
-                }
-            }
-
-            workers.Should().HaveCount(2, "six partitions, three per executor").And.OnlyContain(pid => TestWorkers.IsAlive(pid) && pid != driver.Id);
+            workers.Should().HaveCount(2, "six partitions, three per executor").And.OnlyContain(pid => TestWorkers.IsAlive(pid) && pid != driver.Process.Id);
 
             var clock = Stopwatch.StartNew();
-            driver.Kill(); // SIGKILL: the driver gets no chance to stop anything
-            await driver.WaitForExitAsync();
+            driver.Process.Kill(); // SIGKILL: the driver gets no chance to stop anything
+            await driver.Process.WaitForExitAsync();
             await Eventually.TrueAsync(() => workers.All(pid => !TestWorkers.IsAlive(pid)), "every executor exited after its driver was killed", TimeSpan.FromSeconds(10));
             TestWorkers.FindByEnvironment("PARTITIONED_CLUSTER_ID", clusterId!).Should().BeEmpty();
             _output.WriteLine($"driver SIGKILL to every executor gone: {clock.ElapsedMilliseconds} ms");
@@ -182,9 +162,9 @@ public sealed class ExecutorProcessRunnerTests : IDisposable
                 leftover.Kill();
             }
 
-            if (!driver.HasExited)
+            if (!driver.Process.HasExited)
             {
-                driver.Kill(entireProcessTree: true);
+                driver.Process.Kill(entireProcessTree: true);
             }
         }
     }
@@ -193,4 +173,13 @@ public sealed class ExecutorProcessRunnerTests : IDisposable
         (await cluster.ScatterGetAsync<ServerInfo>("info", new ScatterOptions { RequireAll = true })).Values.ToDictionary(static i => i.Partition);
 
     private ClusterOptions Options(IPartitionRunner runner) => TestClusters.Options(_loggerFactory, runner);
+
+    // The driver's own lines, read while the test waits for it to be ready (its stderr is not shown, as before).
+    private void WriteDriverOutput(string source, string? line)
+    {
+        if (source == "driver")
+        {
+            _output.WriteLine($"driver: {line}");
+        }
+    }
 }

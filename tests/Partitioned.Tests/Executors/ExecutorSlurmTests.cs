@@ -254,39 +254,17 @@ public sealed class ExecutorSlurmTests : IDisposable
     [Fact]
     public async Task DriverKilled_NoExecutorJobLeftInTheQueue_AndNoExecutorLeft()
     {
-        var start = new ProcessStartInfo(TestWorkers.Options.Executable!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])[TestWorkers.Dll, "drive-slurm", "6", _slurm.ConfigFile, _slurm.HostAddress, "3"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var driver = Process.Start(start)!;
-        driver.ErrorDataReceived += (_, e) => Write("driver stderr", e.Data);
-        driver.BeginErrorReadLine();
-        var executors = new HashSet<int>();
-        string? clusterId = null;
+        using var driver = await TestDriver.StartAsync(["drive-slurm", "6", _slurm.ConfigFile, _slurm.HostAddress, "3"], Write, TimeSpan.FromSeconds(90));
+        var executors = driver.Workers;
+        var clusterId = driver.ClusterId;
         try
         {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-            while (await driver.StandardOutput.ReadLineAsync(deadline.Token) is { } line && line != "ready")
-            {
-                Write("driver", line);
-                if (line.StartsWith("worker ", StringComparison.Ordinal))
-                {
-                    executors.Add(int.Parse(line["worker ".Length..], System.Globalization.CultureInfo.InvariantCulture));
-                }
-                else if (line.StartsWith("cluster ", StringComparison.Ordinal))
-                {
-                    clusterId = line["cluster ".Length..];
-                }
-            }
-
             executors.Should().HaveCount(2, "six partitions, three per executor");
             (await _slurm.QueueAsync(clusterId!)).Should().HaveCount(2).And.OnlyContain(static j => j.State == "RUNNING");
 
             var clock = Stopwatch.StartNew();
-            driver.Kill(); // SIGKILL: the driver gets no chance to stop anything
-            await driver.WaitForExitAsync();
+            driver.Process.Kill(); // SIGKILL: the driver gets no chance to stop anything
+            await driver.Process.WaitForExitAsync();
             await Eventually.TrueAsync(async () => (await _slurm.QueueAsync(clusterId!)).Count == 0, "no job of the cluster is left in squeue", TimeSpan.FromSeconds(10));
             await Eventually.TrueAsync(() => executors.All(pid => !TestWorkers.IsAlive(pid)), "every executor exited", TimeSpan.FromSeconds(10));
             TestWorkers.FindByEnvironment("PARTITIONED_CLUSTER_ID", clusterId!).Should().BeEmpty();
@@ -294,9 +272,9 @@ public sealed class ExecutorSlurmTests : IDisposable
         }
         finally
         {
-            if (!driver.HasExited)
+            if (!driver.Process.HasExited)
             {
-                driver.Kill(entireProcessTree: true);
+                driver.Process.Kill(entireProcessTree: true);
             }
 
             if (clusterId is not null)

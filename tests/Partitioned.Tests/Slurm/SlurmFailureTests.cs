@@ -106,39 +106,17 @@ public sealed class SlurmFailureTests : IDisposable
     [Fact]
     public async Task DriverKilled_NoJobLeftInTheQueueWithinTenSeconds_AndNoWorkerLeft()
     {
-        var start = new ProcessStartInfo(TestWorkers.Options.Executable!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])[TestWorkers.Dll, "drive-slurm", "3", _slurm.ConfigFile, _slurm.HostAddress])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var driver = Process.Start(start)!;
-        driver.ErrorDataReceived += (_, e) => Write("driver stderr", e.Data);
-        driver.BeginErrorReadLine();
-        var workers = new List<int>();
-        string? clusterId = null;
+        using var driver = await TestDriver.StartAsync(["drive-slurm", "3", _slurm.ConfigFile, _slurm.HostAddress], Write, TimeSpan.FromSeconds(90));
+        var workers = driver.Workers;
+        var clusterId = driver.ClusterId;
         try
         {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-            while (await driver.StandardOutput.ReadLineAsync(deadline.Token) is { } line && line != "ready")
-            {
-                Write("driver", line);
-                if (line.StartsWith("worker ", StringComparison.Ordinal))
-                {
-                    workers.Add(int.Parse(line["worker ".Length..], System.Globalization.CultureInfo.InvariantCulture));
-                }
-                else if (line.StartsWith("cluster ", StringComparison.Ordinal))
-                {
-                    clusterId = line["cluster ".Length..];
-                }
-            }
-
             clusterId.Should().NotBeNull();
             (await _slurm.QueueAsync(clusterId!)).Should().HaveCount(3).And.OnlyContain(static j => j.State == "RUNNING");
 
             var clock = Stopwatch.StartNew();
-            driver.Kill(); // SIGKILL: the driver gets no chance to stop anything
-            await driver.WaitForExitAsync();
+            driver.Process.Kill(); // SIGKILL: the driver gets no chance to stop anything
+            await driver.Process.WaitForExitAsync();
             await Eventually.TrueAsync(async () => (await _slurm.QueueAsync(clusterId!)).Count == 0, "no job of the cluster is left in squeue", TimeSpan.FromSeconds(10));
             await Eventually.TrueAsync(() => workers.All(pid => !TestWorkers.IsAlive(pid)), "every worker exited", TimeSpan.FromSeconds(10));
             TestWorkers.FindByEnvironment("PARTITIONED_CLUSTER_ID", clusterId!).Should().BeEmpty();
@@ -146,9 +124,9 @@ public sealed class SlurmFailureTests : IDisposable
         }
         finally
         {
-            if (!driver.HasExited)
+            if (!driver.Process.HasExited)
             {
-                driver.Kill(entireProcessTree: true);
+                driver.Process.Kill(entireProcessTree: true);
             }
 
             if (clusterId is not null)
